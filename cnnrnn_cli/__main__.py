@@ -1,0 +1,3 @@
+from cnnrnn_cli.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Click only: one module per command, plus the shared options and parameter types."""

@@ -1,0 +1,129 @@
+"""The `cnnrnn` entry point: the command group and the one place where errors become exits.
+
+Two small departures from plain Click live here and only here:
+- `main` runs Click with `standalone_mode=False` and maps every failure onto the
+  contract: one `Error:` line and exit 2, exit 130 on Ctrl-C, quiet on a closed pipe;
+- `CnnrnnCommand.parse_args` lets a literal such as `"-1 2; 3 -4"` stand as a
+  positional argument (no option of ours looks like a negative number).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+
+import click
+
+from cnnrnn_cli import __version__
+from cnnrnn_cli.errors import CnnrnnError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPT = 130
+
+# A value that starts with a minus sign (ASCII or Unicode) followed by a digit or a dot.
+_NEGATIVE_LITERAL = re.compile(r"^[-\u2212]\s*[0-9.]")
+
+
+def protect_negative_literals(command: click.Command, ctx: click.Context,
+                              args: list[str]) -> list[str]:
+    """Move negative literals that stand as positionals behind a `--`.
+
+    Option values are left alone: Click already takes the token after `-k` as its
+    value, whatever it starts with. Our commands have at most one positional argument,
+    so moving it behind `--` keeps the meaning.
+    """
+    takes_value = set()
+    for param in command.get_params(ctx):
+        if isinstance(param, click.Option) and not param.is_flag and not param.count:
+            takes_value.update(param.opts)
+    out, moved = [], []
+    previous = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if _NEGATIVE_LITERAL.match(arg) and previous not in takes_value:
+            moved.append(arg)
+        else:
+            out.append(arg)
+        previous = arg
+    if not moved:
+        return args
+    if "--" in out:
+        at = out.index("--") + 1
+        return out[:at] + moved + out[at:]
+    return out + ["--"] + moved
+
+
+class CnnrnnCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, protect_negative_literals(self, ctx, args))
+
+
+# name -> (module, attribute); modules load only when their command runs or is listed.
+COMMANDS = {
+    "outsize": ("cnnrnn_cli.cli.outsize", "outsize"),
+}
+
+
+class CnnrnnGroup(click.Group):
+    command_class = CnnrnnCommand
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        code = run_guarded(lambda: super(CnnrnnGroup, self).main(
+            args, prog_name, complete_var, standalone_mode=False, **extra))
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def run_guarded(invoke) -> int:
+    """Call `invoke()` and turn every kind of failure into the contract's exit status."""
+    try:
+        rv = invoke()
+        return rv if isinstance(rv, int) else 0
+    except click.BadParameter as err:
+        name = err.param.name if err.param is not None else (err.param_hint or "input")
+        return _fail(f"{name}: {err.message}")
+    except click.ClickException as err:
+        return _fail(err.format_message())
+    except CnnrnnError as err:
+        return _fail(str(err))
+    except (click.Abort, KeyboardInterrupt):
+        return EXIT_INTERRUPT
+
+
+def _fail(message: str) -> int:
+    message = " ".join(message.split("\n"))
+    click.echo(f"Error: {message}", err=True)
+    return EXIT_USAGE
+
+
+@click.group(cls=CnnrnnGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                                 "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="cnnrnn")
+def cli():
+    """The mathematics of CNNs and RNNs, computed and explained step by step.
+
+    Every command shows its working on a terminal (-f rich) and prints bare
+    numbers when piped (-f plain); -f json, csv and latex are there too.
+    Run any command with --example to see the lecture notes' own example.
+    """
+
+
+def main(argv=None) -> None:
+    try:
+        cli.main(args=argv, prog_name="cnnrnn")
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPT)

@@ -1,0 +1,125 @@
+"""`cnnrnn outsize`: output sizes of a layer or a stack. Pure arithmetic: no NumPy, no Rich."""
+
+from __future__ import annotations
+
+import click
+
+from cnnrnn_cli.cli.main import CnnrnnCommand
+from cnnrnn_cli.cli.options import emit, output_options
+from cnnrnn_cli.cli.params import SizeParam
+from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.report import Report
+
+PADDING = SizeParam(minimum=0, words=("same", "valid", "full"))
+EXPLAINER = "cnnrnn_cli.explain.outsize"
+
+
+@click.command(cls=CnnrnnCommand)
+@click.argument("input", required=False)
+@click.option("-k", "--kernel", type=SizeParam(), help="Kernel size F or FhxFw.")
+@click.option("-s", "--stride", type=SizeParam(), default="1", show_default=True,
+              help="Stride S or ShxSw.")
+@click.option("-p", "--padding", type=PADDING, default="0", show_default=True,
+              help="Padding: a number, HxW, same, valid or full.")
+@click.option("-d", "--dilation", type=SizeParam(), default="1", show_default=True,
+              help="Dilation d or DhxDw.")
+@click.option("-c", "--channels", type=click.IntRange(1),
+              help="Output channels K (unchanged if absent).")
+@click.option("--ceil", is_flag=True, help="Ceil mode (PyTorch's rule for pooling).")
+@click.option("--transposed", is_flag=True, help="A transposed convolution.")
+@click.option("--output-padding", type=SizeParam(minimum=0), default="0", show_default=True,
+              help="Extra size on one side of a transposed output (op < max(S, d)).")
+@click.option("--same", "solve_same", is_flag=True,
+              help="Solve for the padding that keeps the size (⌈N/S⌉ at stride S).")
+@click.option("--layers", metavar="SPEC",
+              help='A stack, e.g. "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1".')
+@output_options
+def outsize(input, kernel, stride, padding, dilation, channels, ceil, transposed,
+            output_padding, solve_same, layers, fmt, precision, no_color, svg, only, example):
+    """Output size of a convolution or pooling layer, or of a stack of layers.
+
+    INPUT is N, HxW or CxHxW. The notes' formula, with the numbers in it:
+    output = (N + 2P − F)/stride + 1, floor((N + 2P − d(F−1) − 1)/S) + 1 with
+    dilation, (N − 1)S − 2P + d(F−1) + op + 1 when --transposed.
+
+    \b
+    Examples:
+      cnnrnn outsize 3 -k 2 -p 1                 # the notes: 4 (a 4×4 output)
+      cnnrnn outsize 224 -k 7 -s 2 -p 3          # 112
+      cnnrnn outsize 3x224x224 --layers "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1"
+    """
+    from cnnrnn_cli.core import sizes
+    from cnnrnn_cli.io.spec import parse_dims, parse_layers
+
+    if example:
+        if input is not None or kernel is not None or layers:
+            raise click.UsageError("--example runs the notes' example; give no INPUT, "
+                                   "--kernel or --layers with it")
+        input, kernel, padding = "3x3", 2, 1
+    if input is None:
+        raise InputError("input", "missing: give N, HxW or CxHxW (e.g. 224x224)")
+    shape = parse_dims(input, "input")
+    if solve_same:
+        if padding not in (0, "same"):
+            raise click.UsageError("--same solves for the padding; do not give -p with it")
+        padding = "same"
+    params = {"input": shape, "kernel": kernel, "stride": stride, "padding": padding,
+              "dilation": dilation, "channels": channels, "ceil": ceil,
+              "transposed": transposed, "output_padding": output_padding, "same": solve_same}
+    if layers:
+        given = [name for name, v in (("--kernel", kernel), ("--channels", channels),
+                                      ("--transposed", transposed), ("--ceil", ceil),
+                                      ("--same", solve_same)) if v]
+        if given:
+            raise click.UsageError(f"--layers describes every layer; {given[0]} cannot be "
+                                   "given with it")
+        stack = sizes.layer_stack(shape, parse_layers(layers))
+        params = {"input": shape, "layers": layers}
+        report = Report("outsize", params, stack_result(stack), plain=stack_plain(stack),
+                        trace=stack, explainer=EXPLAINER, warnings=stack.warnings)
+    else:
+        if kernel is None:
+            raise InputError("kernel", "missing: give the kernel size with -k F (or --layers)")
+        res = sizes.output_size(shape, kernel, stride, padding, dilation, channels, ceil,
+                                transposed, output_padding)
+        result = {"output": res.output, "exact": res.exact,
+                  "padding": res.padding[0] if len(res.dims) == 1 else res.padding}
+        report = Report("outsize", params, result, plain=[("output", res.output)],
+                        trace=res, explainer=EXPLAINER, warnings=res.warnings)
+    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
+
+
+def _squash(values: list):
+    """[3, 3] -> 3: one number when every dimension agrees."""
+    return values[0] if len(set(values)) == 1 else values
+
+
+def stack_result(stack) -> dict:
+    layers = []
+    for row in stack.rows:
+        layers.append({"kind": row.layer.kind, "spec": row.layer.text, "shape": row.shape,
+                       "params": row.params, "macs": row.macs, "flops": row.flops,
+                       "receptive_field": _squash(row.receptive_field),
+                       "jump": _squash(row.jump), "exact": row.exact})
+    return {"output": stack.output, "exact": all(r.exact for r in stack.rows),
+            "layers": layers, "params": stack.total("params"), "macs": stack.total("macs"),
+            "flops": None if stack.total("macs") is None else 2 * stack.total("macs")}
+
+
+def stack_plain(stack) -> list:
+    """One numeric row per layer, its columns named in the block's `#` line."""
+    rank = len(stack.rows[0].dims)
+    dims = (["C"] if len(stack.rows[0].shape) > rank else []) + \
+        (["H", "W"] if rank == 2 else ["N"])
+    counts = all(r.params is not None for r in stack.rows)
+    square = all(len(set(r.receptive_field)) == 1 and len(set(r.jump)) == 1
+                 for r in stack.rows)
+    geometry = ["receptive_field", "jump"] if square else \
+        ["receptive_field_h", "receptive_field_w", "jump_h", "jump_w"]
+    columns = dims + (["params", "macs", "flops"] if counts else []) + geometry
+    rows = []
+    for r in stack.rows:
+        row = list(r.shape) + ([r.params, r.macs, r.flops] if counts else [])
+        row += [r.receptive_field[0], r.jump[0]] if square else r.receptive_field + r.jump
+        rows.append(row)
+    return [("output", stack.output), ("layers: " + " ".join(columns), rows)]

@@ -1,0 +1,124 @@
+"""Click parameter types: every matrix goes through MatrixParam, every size through SizeParam."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+import click
+
+from cnnrnn_cli.errors import CnnrnnError, InputError
+from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
+
+
+def _max_elements(ctx) -> int:
+    return ctx.meta.get("max_elements", DEFAULT_MAX_ELEMENTS) if ctx else DEFAULT_MAX_ELEMENTS
+
+
+def claim_stdin(ctx, name: str):
+    """The reader of stdin for input `name`; two inputs may not both ask for it."""
+    meta = ctx.meta if ctx else {}
+    owner = meta.get("stdin_owner")
+    if owner is not None and owner != name:
+        raise InputError(name, f"standard input is already read for {owner}; "
+                               "only one input can come from '-'")
+    meta["stdin_owner"] = name
+    return lambda: click.get_text_stream("stdin").read()
+
+
+class MatrixParam(click.ParamType):
+    """A matrix source: a literal, `-` for stdin, or `@PATH`. Converts to a float64 array."""
+
+    name = "matrix"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        from cnnrnn_cli.io.matrix import read_source
+
+        name = param.name if param is not None else "matrix"
+        try:
+            reader = claim_stdin(ctx, name) if value == "-" else None
+            return read_source(value, name, read_stdin=reader, max_elements=_max_elements(ctx))
+        except CnnrnnError as err:
+            self.fail(err.message, param, ctx)
+
+
+class NamedArraysParam(click.ParamType):
+    """`@file.npz` or `@file.json` holding several named arrays."""
+
+    name = "@file"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        from cnnrnn_cli.io.matrix import read_named_arrays
+
+        try:
+            return read_named_arrays(value, param.name, max_elements=_max_elements(ctx))
+        except CnnrnnError as err:
+            self.fail(err.message, param, ctx)
+
+
+class SizeParam(click.ParamType):
+    """A positive size `S` or a pair `HxW` (minimum configurable, e.g. 0 for paddings)."""
+
+    name = "size"
+
+    def __init__(self, minimum: int = 1, words: tuple = ()):
+        self.minimum = minimum
+        self.words = words
+        if words:
+            self.name = "size|" + "|".join(words)
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        from cnnrnn_cli.io.spec import parse_pair
+
+        if value.strip().lower() in self.words:
+            return value.strip().lower()
+        try:
+            return parse_pair(value, param.name if param else "size", minimum=self.minimum)
+        except CnnrnnError as err:
+            if self.words:
+                self.fail(f"expected a number, HxW or one of {', '.join(self.words)}; got "
+                          f"{value!r}", param, ctx)
+            self.fail(err.message, param, ctx)
+
+
+def stdin_has_data() -> bool:
+    """True when stdin is a pipe or a regular file (never for a terminal or an idle stdin)."""
+    stream = sys.stdin
+    if stream is None:
+        return False
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        # An in-memory stream (tests, notebooks) has no descriptor: treat it as piped.
+        return not getattr(stream, "closed", True) and not _is_tty(stream)
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def primary_input(ctx, value, name: str):
+    """The command's primary input: as given, or read from stdin when it is piped in."""
+    if value is not None:
+        return value
+    if not stdin_has_data():
+        raise InputError(name, f"no input given; pass {name.upper()} or pipe it in on stdin")
+    return MatrixParam().convert("-", _param(ctx, name), ctx)
+
+
+def _param(ctx, name: str):
+    for param in ctx.command.params:
+        if param.name == name:
+            return param
+    return None

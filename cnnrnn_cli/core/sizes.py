@@ -1,0 +1,362 @@
+"""Output sizes of convolution and pooling layers: pure integer arithmetic, no NumPy.
+
+For one spatial dimension of size N, kernel F, stride S, padding P (P_lo + P_hi
+in total), dilation d:
+
+    out = floor((N + P_lo + P_hi − d(F−1) − 1) / S) + 1        (the notes: (N + 2P − F)/S + 1)
+
+ceil mode rounds up instead, but (PyTorch's rule) drops a last window that would
+start in the right padding. Transposed: out = (N − 1)S − 2P + d(F−1) + op + 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from cnnrnn_cli.errors import InputError, ShapeError
+
+PADDING_WORDS = ("same", "valid", "full")
+AXES = ("height", "width")
+
+
+@dataclass
+class Dim:
+    """The working of one spatial dimension."""
+
+    n: int
+    f: int
+    s: int
+    d: int
+    p_lo: int
+    p_hi: int
+    out: int
+    ceil: bool = False
+    transposed: bool = False
+    op: int = 0
+    remainder: int = 0          # (N + P_lo + P_hi − d(F−1) − 1) mod S
+    ceil_dropped: bool = False  # ceil mode removed a window starting in the padding
+    same_note: str = ""
+    padding_word: str = ""      # 'same', 'valid' or 'full' when the padding was a word
+
+    @property
+    def exact(self) -> bool:
+        return self.transposed or self.remainder == 0
+
+    @property
+    def span(self) -> int:
+        """The dilated kernel size d(F−1) + 1."""
+        return self.d * (self.f - 1) + 1
+
+    @property
+    def numerator(self) -> int:
+        return self.n + self.p_lo + self.p_hi - self.span
+
+    @property
+    def dropped_image(self) -> int:
+        """Rows (or columns) of the image itself that no window covers (floor mode)."""
+        if self.ceil or self.transposed:
+            return 0
+        return max(0, self.remainder - self.p_hi)
+
+
+def resolve_padding(n: int, f: int, s: int, d: int, padding, *, name: str = "padding",
+                    axis: str = "height") -> tuple[int, int, str]:
+    """(P_lo, P_hi, note) for a number or one of 'same', 'valid', 'full'.
+
+    'same' pads d(F−1) in total at stride 1, the odd pixel on the bottom/right; at
+    stride S it is TensorFlow's SAME: total max((⌈N/S⌉−1)S + d(F−1) + 1 − N, 0).
+    """
+    if isinstance(padding, int):
+        if padding < 0:
+            raise InputError(name, f"must be 0 or more, got {padding}")
+        return padding, padding, ""
+    if padding == "valid":
+        return 0, 0, ""
+    if padding == "full":
+        return d * (f - 1), d * (f - 1), ""
+    if padding == "same":
+        span = d * (f - 1) + 1
+        total = max((-(-n // s) - 1) * s + span - n, 0)
+        lo, hi = total // 2, total - total // 2
+        side = "bottom" if axis == "height" else "right"
+        note = f"'same' padding needs one more pixel on the {side} ({lo} + {hi})" \
+            if lo != hi else ""
+        return lo, hi, note
+    raise InputError(name, f"expected a number, HxW, same, valid or full; got {padding!r}")
+
+
+def conv_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, *, ceil: bool = False,
+             axis: str = "height") -> Dim:
+    """Output length of a convolution or pooling window sliding over n positions."""
+    _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
+    lo, hi, note = resolve_padding(n, f, s, d, padding, axis=axis)
+    span = d * (f - 1) + 1
+    if span > n + lo + hi:
+        what = f"dilated size d(F−1)+1 = {span}" if d > 1 else f"size {f}"
+        raise ShapeError("kernel", f"{what} exceeds the padded input N + P = {n} + "
+                                   f"{lo + hi} = {n + lo + hi} ({axis})")
+    numerator = n + lo + hi - span
+    out = numerator // s + 1
+    remainder = numerator % s
+    dropped = False
+    if ceil and remainder:
+        out += 1
+        if (out - 1) * s >= n + lo:  # PyTorch: the last window would start in the padding
+            out -= 1
+            dropped = True
+    return Dim(n, f, s, d, lo, hi, out, ceil=ceil, remainder=remainder, ceil_dropped=dropped,
+               same_note=note, padding_word=padding if isinstance(padding, str) else "")
+
+
+def transposed_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, op: int = 0,
+                   *, axis: str = "height") -> Dim:
+    """Output length of a transposed convolution: (N − 1)S − 2P + d(F−1) + op + 1."""
+    _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
+    if padding in ("same", "full"):
+        raise InputError("padding", f"'{padding}' is not defined for a transposed convolution")
+    lo, hi, _ = resolve_padding(n, f, s, d, padding, axis=axis)
+    if not 0 <= op < max(s, d):
+        raise InputError("output-padding", f"must satisfy 0 ≤ op < max(stride, dilation) = "
+                                           f"{max(s, d)}, got {op}")
+    out = (n - 1) * s - lo - hi + d * (f - 1) + op + 1
+    if out <= 0:
+        raise ShapeError("padding", f"{lo} on each side leaves no output for input {n}, "
+                                    f"kernel {f}, stride {s} ({axis})")
+    return Dim(n, f, s, d, lo, hi, out, transposed=True, op=op)
+
+
+def _check_positive(**named) -> None:
+    for source, value in named.values():
+        if value < 1:
+            raise InputError(source, f"must be 1 or more, got {value}")
+
+
+@dataclass
+class OutsizeResult:
+    """`output`: int for a 1-D input, [H, W] or [C, H, W]; `dims`: each axis's working."""
+
+    input: list[int]
+    output: int | list[int]
+    exact: bool
+    dims: list[Dim]
+    channels: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def padding(self) -> list[list[int]]:
+        return [[dim.p_lo, dim.p_hi] for dim in self.dims]
+
+
+def pair(value, rank: int, name: str) -> tuple:
+    """A scalar or a (h, w) pair, as one value per spatial dimension."""
+    if isinstance(value, (tuple, list)):
+        if len(value) == 1:
+            return tuple(value) * rank
+        if len(value) != rank:
+            raise InputError(name, f"{len(value)} values for a {rank}-D input")
+        return tuple(value)
+    return (value,) * rank
+
+
+def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=None,
+                ceil=False, transposed=False, output_padding=0) -> OutsizeResult:
+    """Output shape of one conv/pool layer for input N, (H, W) or (C, H, W).
+
+    `kernel`, `stride`, `padding`, `dilation`, `output_padding`: a number or an (h, w)
+    pair; `padding` may also be 'same', 'valid' or 'full'. `channels`: output channels.
+    """
+    from cnnrnn_cli.io.spec import parse_dims  # text input such as "3x224x224"
+
+    shape = parse_dims(input, "input") if isinstance(input, str) else \
+        ([input] if isinstance(input, int) else list(input))
+    if kernel is None:
+        raise InputError("kernel", "a kernel size is needed (-k F)")
+    if len(shape) > 3:
+        raise InputError("input", f"expected N, HxW or CxHxW, got {len(shape)} dimensions")
+    in_channels = shape[0] if len(shape) == 3 else None
+    spatial = shape[-2:] if len(shape) >= 2 else shape
+    rank = len(spatial)
+    ks, ss, ds = pair(kernel, rank, "kernel"), pair(stride, rank, "stride"), \
+        pair(dilation, rank, "dilation")
+    ps, ops = pair(padding, rank, "padding"), pair(output_padding, rank, "output-padding")
+    if channels is not None and channels < 1:
+        raise InputError("channels", f"must be 1 or more, got {channels}")
+    dims = []
+    for i, n in enumerate(spatial):
+        axis = AXES[i] if rank == 2 else "size"
+        if transposed:
+            dims.append(transposed_dim(n, ks[i], ss[i], ps[i], ds[i], ops[i], axis=axis))
+        else:
+            dims.append(conv_dim(n, ks[i], ss[i], ps[i], ds[i], ceil=ceil, axis=axis))
+    if not transposed and ops != (0,) * rank:
+        raise InputError("output-padding", "only applies with --transposed")
+    out_channels = channels if channels is not None else in_channels
+    spatial_out = [dim.out for dim in dims]
+    if out_channels is not None:
+        output: int | list[int] = [out_channels, *spatial_out]
+    else:
+        output = spatial_out[0] if rank == 1 else spatial_out
+    result = OutsizeResult(list(shape), output, all(d.exact for d in dims), dims,
+                           out_channels)
+    result.warnings = size_warnings(dims, rank)
+    return result
+
+
+def size_warnings(dims: list[Dim], rank: int) -> list[str]:
+    """Why a size is surprising: an inexact division, a ceil-mode window, 'same' asymmetry."""
+    notes = []
+    for i, dim in enumerate(dims):
+        axis = AXES[i] if rank == 2 else "size"
+        unit = ("rows", "row") if axis == "height" else ("columns", "column")
+        if rank == 1:
+            unit = ("rows/columns", "row/column")
+        if dim.same_note:
+            notes.append(f"{axis}: {dim.same_note}")
+        if dim.exact:
+            continue
+        what = f"({dim.n} + {dim.p_lo + dim.p_hi} − {dim.span}) = {dim.numerator} is not " \
+               f"divisible by stride {dim.s}"
+        if dim.ceil and not dim.ceil_dropped:
+            notes.append(f"{axis}: {what}; ceil mode keeps a last window that hangs "
+                         f"{dim.s - dim.remainder} past the padded edge")
+        elif dim.ceil:
+            notes.append(f"{axis}: {what}; ceil mode would add a window starting in the "
+                         "padding, which PyTorch drops")
+        elif dim.dropped_image:
+            # Only padding lost (the common 224 -k 7 -s 2 -p 3) is not worth a warning.
+            image = dim.dropped_image
+            lost = f"the last {image} {unit[0]} of the image are" if image > 1 else \
+                f"the last {unit[1]} of the image is"
+            notes.append(f"{axis}: {what}: {lost} dropped (PyTorch floors)")
+    return notes
+
+
+# --- a stack of layers ----------------------------------------------------------------
+
+LAYER_KINDS = ("conv", "convT", "maxpool", "avgpool")
+
+
+@dataclass
+class Layer:
+    """One layer of a `--layers` spec; sizes are (h, w) pairs."""
+
+    kind: str
+    k: tuple
+    s: tuple
+    p: object
+    d: tuple = (1, 1)
+    c: int | None = None
+    ceil: bool = False
+    op: tuple = (0, 0)
+    bias: bool = True
+    text: str = ""
+
+
+@dataclass
+class LayerRow:
+    layer: Layer
+    shape: list[int]
+    params: int | None
+    macs: int | None
+    receptive_field: list
+    jump: list
+    exact: bool
+    dims: list[Dim]
+
+    @property
+    def flops(self) -> int | None:
+        return None if self.macs is None else 2 * self.macs
+
+
+@dataclass
+class StackResult:
+    input: list[int]
+    rows: list[LayerRow]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def output(self):
+        return self.rows[-1].shape if self.rows else self.input
+
+    def total(self, attr: str) -> int | None:
+        values = [getattr(row, attr) for row in self.rows if row.layer.kind in ("conv", "convT")]
+        return None if any(v is None for v in values) else sum(values)
+
+
+def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:
+    """Shapes, parameters, MACs, receptive field and jump after each layer.
+
+    conv: c·C·Fh·Fw weights (+ c biases), c·C·Fh·Fw·H'·W' MACs; convT: the same weights,
+    C·c·Fh·Fw·H·W MACs (each input pixel scatters a kernel); pools: none.
+    Receptive field r and jump j start at 1: r ← r + d(k−1)·j, j ← j·s (convT: j ← j/s).
+    """
+    shape = list(input_shape)
+    channels = shape[0] if len(shape) == 3 else None
+    spatial = shape[-2:] if len(shape) >= 2 else shape
+    rank = len(spatial)
+    rf = [Fraction(1)] * rank
+    jump = [Fraction(1)] * rank
+    rows = []
+    warnings = []
+    for index, layer in enumerate(layers, start=1):
+        where = f"layer {index} ({layer.text or layer.kind})"
+        try:
+            k, s, d = (pair(v, rank, "kernel") for v in (layer.k, layer.s, layer.d))
+            p = pair(layer.p, rank, "padding")
+            if layer.kind == "convT":
+                dims = [transposed_dim(n, k[i], s[i], p[i], d[i], pair(layer.op, rank, "op")[i])
+                        for i, n in enumerate(spatial)]
+            else:
+                if layer.kind.endswith("pool"):
+                    _check_pool_padding(k, p, d, layer.kind)
+                dims = [conv_dim(n, k[i], s[i], p[i], d[i], ceil=layer.ceil,
+                                 axis=AXES[i] if rank == 2 else "size")
+                        for i, n in enumerate(spatial)]
+        except (InputError, ShapeError) as err:
+            raise type(err)(f"{where}: {err.source}", err.message) from None
+        out_spatial = [dim.out for dim in dims]
+        conv_like = layer.kind in ("conv", "convT")
+        out_channels = (layer.c if layer.c is not None else channels) if conv_like else channels
+        if not conv_like and layer.c is not None:
+            raise InputError(where, "a pooling layer keeps the channels; c= is for conv layers")
+        params = macs = None
+        if conv_like:
+            if channels is not None and out_channels is not None:
+                weights = out_channels * channels * _prod(k)
+                params = weights + (out_channels if layer.bias else 0)
+                positions = _prod(out_spatial) if layer.kind == "conv" else _prod(spatial)
+                macs = weights * positions
+        else:
+            params = macs = 0
+        for i in range(rank):
+            rf[i] += d[i] * (k[i] - 1) * jump[i]
+            jump[i] = jump[i] / s[i] if layer.kind == "convT" else jump[i] * s[i]
+        spatial = out_spatial
+        channels = out_channels
+        shape = ([channels] if channels is not None else []) + spatial
+        warnings += [f"{where}: {note}" for note in size_warnings(dims, rank)]
+        rows.append(LayerRow(layer, shape, params, macs, [_num(x) for x in rf],
+                             [_num(x) for x in jump], all(dim.exact for dim in dims), dims))
+    return StackResult(list(input_shape), rows, warnings)
+
+
+def _check_pool_padding(k, p, d, kind: str) -> None:
+    """PyTorch refuses pool padding above half the (dilated) window."""
+    for i, pad in enumerate(p):
+        if isinstance(pad, int):
+            limit = (d[i] * (k[i] - 1) + 1) // 2 if kind == "maxpool" else k[i] // 2
+            if pad > limit:
+                raise InputError("padding", f"{pad} is more than half the window "
+                                            f"({limit} at most, as PyTorch requires)")
+
+
+def _prod(values) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
+
+
+def _num(x: Fraction):
+    return int(x) if x.denominator == 1 else float(x)

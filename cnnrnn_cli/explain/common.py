@@ -1,0 +1,101 @@
+"""Building blocks of the explanations: grids as in the notes, numbers for people, LaTeX."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from cnnrnn_cli.io.numbers import format_fixed
+
+HIGHLIGHT = "bold black on yellow"
+ACCENT = "bold cyan"
+WIN = "bold white on dark_green"
+
+
+def num(x, precision: int) -> str:
+    return format_fixed(x, precision)
+
+
+def grid(matrix, precision: int, *, styles: dict | None = None, title: str | None = None,
+         max_cells: int = 12) -> Table:
+    """A 2-D array drawn as a boxed grid, as in the notes; cells in `styles` coloured.
+
+    Large matrices are summarised: the first and last rows/columns with '⋯' between.
+    """
+    rows, cols = matrix.shape
+    row_ids = _elide(rows, max_cells)
+    col_ids = _elide(cols, max_cells)
+    table = Table(box=box.SQUARE, show_header=False, show_lines=True, padding=(0, 1),
+                  title=title, title_style="italic", pad_edge=True)
+    for _ in col_ids:
+        table.add_column(justify="right")
+    styles = styles or {}
+    for i in row_ids:
+        cells = []
+        for j in col_ids:
+            if i is None or j is None:
+                cells.append(Text("⋯" if i is not None or j is None else "⋮", style="dim"))
+            else:
+                cells.append(Text(num(matrix[i, j], precision), style=styles.get((i, j), "")))
+        table.add_row(*cells)
+    return table
+
+
+def _elide(n: int, limit: int) -> list:
+    if n <= limit:
+        return list(range(n))
+    half = limit // 2
+    return list(range(half)) + [None] + list(range(n - half, n))
+
+
+def stack_grids(tensor, precision: int, *, title: str = "", **kw):
+    """A C×H×W tensor as one grid per channel, side by side (at most 4 shown)."""
+    from rich.columns import Columns
+
+    if tensor.ndim == 2:
+        return grid(tensor, precision, title=title or None, **kw)
+    shown = list(range(min(len(tensor), 4)))
+    items = [grid(tensor[c], precision, title=f"{title} [{c + 1}]".strip(), **kw)
+             for c in shown]
+    if len(tensor) > 4:
+        items.append(Text(f"… {len(tensor) - 4} more channels", style="dim"))
+    return Columns(items)
+
+
+def heading(text: str) -> Text:
+    return Text(text, style="bold underline")
+
+
+# --- LaTeX -----------------------------------------------------------------------------
+
+
+def latex_num(x, precision: int) -> str:
+    return num(x, precision).replace("−", "-")
+
+
+def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:
+    r"""`\begin{array}{|c|c|} \hline 1 & 2 \\ \hline ... \end{array}`, as in the notes."""
+    rows, cols = matrix.shape
+    row_ids, col_ids = _elide(rows, max_cells), _elide(cols, max_cells)
+    lines = []
+    for i in row_ids:
+        cells = ["\\cdots" if j is None else ("\\vdots" if i is None else
+                 latex_num(matrix[i, j], precision)) for j in col_ids]
+        lines.append(" & ".join(cells) + " \\\\ \\hline")
+    spec = "|" + "c|" * len(col_ids)
+    return f"\\begin{{array}}{{{spec}}} \\hline " + " ".join(lines) + " \\end{array}"
+
+
+def latex_tensor(tensor, precision: int) -> str:
+    if tensor.ndim == 2:
+        return latex_grid(tensor, precision)
+    return " \\;\\big|\\; ".join(latex_grid(ch, precision) for ch in tensor)
+
+
+def latex_text(text: str) -> str:
+    """Plain words safe inside \\text{...}."""
+    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"),
+                 ("#", "\\#"), ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
+        text = text.replace(a, b)
+    return text

@@ -1,0 +1,182 @@
+"""The working of `outsize`: the notes' formula with the numbers in it, and the layer table."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from cnnrnn_cli.core.sizes import AXES, Dim, StackResult
+from cnnrnn_cli.explain.common import ACCENT, heading
+
+
+def formula(dim: Dim, latex: bool = False) -> tuple[str, str]:
+    """(the symbolic formula, the formula with the numbers and its value) for one axis."""
+    m = "-" if latex else "−"
+    dot = " \\cdot " if latex else "·"
+    pad_sym = "2P" if dim.p_lo == dim.p_hi else "P_{lo} + P_{hi}" if latex else "P_lo + P_hi"
+    pad_num = f"2{dot}{dim.p_lo}" if dim.p_lo == dim.p_hi else f"{dim.p_lo} + {dim.p_hi}"
+    if latex and dim.p_lo == dim.p_hi:
+        pad_num = f"2({dim.p_lo})"
+    if dim.transposed:
+        sym = f"(N {m} 1)S {m} {pad_sym} + d(F {m} 1) + op + 1"
+        sub = (f"({dim.n} {m} 1){dot}{dim.s} {m} {pad_num} + {dim.d}{dot}({dim.f} {m} 1)"
+               f" + {dim.op} + 1 = {dim.out}")
+        return sym, sub
+    if dim.d == 1:
+        top_sym, top = f"N + {pad_sym} {m} F", f"{dim.n} + {pad_num} {m} {dim.f}"
+    else:
+        top_sym = f"N + {pad_sym} {m} d(F {m} 1) {m} 1"
+        top = f"{dim.n} + {pad_num} {m} {dim.d}{dot}({dim.f} {m} 1) {m} 1"
+    if latex:
+        frac_sym, frac = f"\\frac{{{top_sym}}}{{S}}", f"\\frac{{{top}}}{{{dim.s}}}"
+    else:
+        frac_sym, frac = f"({top_sym})/S", f"({top})/{dim.s}"
+    if dim.exact and dim.d == 1:
+        return f"{frac_sym} + 1", f"{frac} + 1 = {dim.out}"
+    lo, hi = ("\\lceil ", " \\rceil") if dim.ceil else ("\\lfloor ", " \\rfloor")
+    if not latex:
+        lo, hi = ("⌈", "⌉") if dim.ceil else ("⌊", "⌋")
+    value = dim.numerator / dim.s
+    shown = f"{value:g}" if not dim.exact else f"{dim.numerator // dim.s}"
+    tail = f" = {lo}{shown}{hi} + 1"
+    if dim.ceil_dropped:
+        tail += f" {m} 1" if latex else " − 1 (last window would start in the padding)"
+    return f"{lo}{frac_sym}{hi} + 1", f"{lo}{frac}{hi} + 1{tail} = {dim.out}"
+
+
+def _axis_names(result_dims: list[Dim]) -> list[str]:
+    if len(result_dims) == 1:
+        return [""]
+    same = result_dims[0] == result_dims[1]
+    return ["height and width"] if same else list(AXES)
+
+
+def _dims_shown(dims: list[Dim]) -> list[Dim]:
+    return dims[:1] if len(dims) == 2 and dims[0] == dims[1] else dims
+
+
+def _shape(values) -> str:
+    return "×".join(str(v) for v in values) if isinstance(values, list) else str(values)
+
+
+def rich(trace, style):
+    if isinstance(trace, StackResult):
+        return _rich_stack(trace)
+    parts = [heading("Output size"),
+             Text("for any convolution / pooling, output = (N + 2P − F)/stride + 1",
+                  style="italic")]
+    for name, dim in zip(_axis_names(trace.dims), _dims_shown(trace.dims), strict=True):
+        sym, sub = formula(dim)
+        parts.append(Text.assemble(
+            (f"{name}: " if name else "", "bold"),
+            f"N={dim.n}, P={_pad(dim)}, F={dim.f}, stride={dim.s}"
+            + (f", d={dim.d}" if dim.d > 1 else "") + (f", op={dim.op}" if dim.op else "")))
+        parts.append(Text.assemble("  output = ", sym))
+        parts.append(Text.assemble("         = ", (sub, ACCENT), "  ",
+                                   ("✓ exact", "green") if dim.exact else
+                                   ("✗ not exact", "red")))
+        if dim.padding_word:
+            parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}",
+                              style="dim"))
+        if dim.same_note:
+            parts.append(Text(f"  {dim.same_note}", style="yellow"))
+        if not dim.exact and not dim.ceil:
+            parts.append(Text(f"  the last {dim.remainder} of the padded input's "
+                              f"{dim.n + dim.p_lo + dim.p_hi} positions are not covered "
+                              f"({dim.dropped_image} of them image)", style="yellow"))
+    inp, out = trace.input, trace.output
+    if len(inp) == 1 and isinstance(out, int):
+        # The notes' reading of a bare N: a square N×N input.
+        parts.append(Text.assemble("⇒ output = ", (str(out), "bold green"),
+                                   f": a {out}×{out} output for a {inp[0]}×{inp[0]} input"))
+    else:
+        parts.append(Text.assemble("⇒ ", (f"{_shape(out)} output", "bold green"),
+                                   f" for the {_shape(inp)} input"))
+    return Group(*parts)
+
+
+def padding_rule(dim: Dim) -> str:
+    """How a padding word became numbers, with the numbers."""
+    total = dim.p_lo + dim.p_hi
+    if dim.padding_word == "valid":
+        return "no padding, P = 0"
+    if dim.padding_word == "full":
+        return f"P = d(F−1) = {dim.d}·({dim.f}−1) = {dim.p_lo} on each side"
+    if dim.s == 1:
+        return (f"total d(F−1) = {dim.d}·({dim.f}−1) = {total}, split {dim.p_lo} + {dim.p_hi}"
+                " (the odd pixel bottom/right)")
+    ceil = -(-dim.n // dim.s)
+    return (f"TensorFlow's SAME at stride {dim.s}: output ⌈N/S⌉ = {ceil}, total "
+            f"max((⌈N/S⌉−1)·S + d(F−1) + 1 − N, 0) = {total}, split {dim.p_lo} + {dim.p_hi}"
+            " (PyTorch refuses 'same' with a stride)")
+
+
+def _pad(dim: Dim) -> str:
+    return str(dim.p_lo) if dim.p_lo == dim.p_hi else f"{dim.p_lo}+{dim.p_hi}"
+
+
+def _rich_stack(stack: StackResult):
+    table = Table(title="Layer by layer", header_style="bold", box=box.SIMPLE_HEAD,
+                  collapse_padding=True, pad_edge=False)
+    for col in ("#", "layer", "output", "params", "MACs", "FLOPs", "RF", "jump"):
+        if col == "layer":
+            table.add_column(col, ratio=1, min_width=10)
+        else:
+            table.add_column(col, justify="right", no_wrap=True)
+    table.add_row("", "input", _shape(stack.input), "", "", "", "1", "1")
+    for i, row in enumerate(stack.rows, start=1):
+        table.add_row(str(i), row.layer.text, _shape(row.shape) + ("" if row.exact else " *"),
+                      _count(row.params), _count(row.macs), _count(row.flops),
+                      _geom(row.receptive_field), _geom(row.jump))
+    totals = [stack.total("params"), stack.total("macs")]
+    table.add_row("", "total", _shape(stack.output), _count(totals[0]), _count(totals[1]),
+                  _count(None if totals[1] is None else 2 * totals[1]), "", "",
+                  style="bold")
+    notes = [Text("RF: receptive field, r ← r + d(k−1)·j; jump j ← j·s; "
+                  "MACs: multiply-adds, c·C·Fh·Fw·H'·W' for a conv; FLOPs = 2 × MACs", style="dim")]
+    if any(not r.exact for r in stack.rows):
+        notes.append(Text("* the division is not exact: the last rows/columns are dropped",
+                          style="yellow"))
+    if any(r.params is None for r in stack.rows):
+        notes.append(Text("params/MACs need the input channels: give CxHxW", style="yellow"))
+    return Group(table, *notes)
+
+
+def _count(value) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _geom(values) -> str:
+    return "×".join(f"{v:g}" for v in values) if len(set(values)) > 1 else f"{values[0]:g}"
+
+
+def latex(trace, style) -> str:
+    if isinstance(trace, StackResult):
+        return _latex_stack(trace)
+    lines = []
+    for dim in _dims_shown(trace.dims):
+        sym, sub = formula(dim, latex=True)
+        note = "" if dim.exact else " \\quad \\text{(not exact)}"
+        lines.append(f"$$\\text{{output}} = {sub}{note}$$")
+    out = trace.output
+    if isinstance(out, list):
+        shape = " \\times ".join(map(str, out))
+    else:
+        shape = f"{out} \\times {out}"
+    lines.append(f"$$\\Rightarrow {shape} \\text{{ output}}$$")
+    return "\n".join(lines)
+
+
+def _latex_stack(stack: StackResult) -> str:
+    rows = [" & ".join(["\\text{layer}", "\\text{output}", "\\text{params}", "\\text{MACs}",
+                        "\\text{RF}", "\\text{jump}"]) + " \\\\ \\hline"]
+    for row in stack.rows:
+        rows.append(" & ".join([f"\\text{{{row.layer.text}}}",
+                                " \\times ".join(map(str, row.shape)),
+                                _count(row.params).replace(",", "{,}"),
+                                _count(row.macs).replace(",", "{,}"),
+                                _geom(row.receptive_field), _geom(row.jump)]) + " \\\\")
+    return ("$$\\begin{array}{|l|c|r|r|c|c|} \\hline " + " ".join(rows)
+            + " \\hline \\end{array}$$")

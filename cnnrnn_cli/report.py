@@ -1,0 +1,71 @@
+"""What every command hands to the output layer: the result fields and the trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Report:
+    """A command's outcome, format-independent.
+
+    command: the subcommand name (`"conv"`).
+    params:  the options as given, for JSON's `params`.
+    result:  JSON's `result`: a bare value (array, number) or a dict of named fields.
+    extra:   further top-level JSON keys (`grad_input` for `pool --grad`).
+    plain:   the (name, value) blocks that `plain` and `csv` print; by default the result's
+             leaves (one unnamed block for a bare result).
+    trace:   the intermediate values the explanation draws.
+    explainer: module with `rich(trace, style)` and `latex(trace, style)`.
+    warnings: `Warning:` lines for stderr.
+    """
+
+    command: str
+    params: dict
+    result: Any
+    extra: dict = field(default_factory=dict)
+    plain: list[tuple[str, Any]] | None = None
+    trace: Any = None
+    explainer: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def blocks(self) -> list[tuple[str, Any]]:
+        if self.plain is not None:
+            return self.plain
+        if isinstance(self.result, dict):
+            blocks = list(flatten(self.result))
+        else:
+            blocks = [("result", self.result)]
+        blocks += list(flatten(self.extra))
+        return blocks
+
+    def field(self, path: str):
+        """The value at a dotted path (`grads.wh`) in result, or in the extra keys."""
+        if path == "result":
+            return self.result
+        for root in (self.result, self.extra):
+            node = root
+            for part in path.split("."):
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                else:
+                    break
+            else:
+                return node
+        raise KeyError(path)
+
+    def field_names(self) -> list[str]:
+        names = [name for name, _ in flatten(self.result)] if isinstance(self.result, dict) \
+            else ["result"]
+        return names + [name for name, _ in flatten(self.extra)]
+
+
+def flatten(tree: dict, prefix: str = ""):
+    """Leaves of nested dicts as (dotted name, value)."""
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from flatten(value, name + ".")
+        else:
+            yield name, value

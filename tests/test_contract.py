@@ -1,0 +1,134 @@
+"""The CLI contract shared by every command: help, version, formats, svg, man pages,
+completion, negative literals and the error edge."""
+
+import filecmp
+import os
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cnnrnn_cli.cli.main import COMMANDS, CnnrnnCommand, cli, protect_negative_literals
+from conftest import assert_error
+from manpages import ROOT, generate
+
+
+def test_help_and_version(run):
+    result = run("--help", fmt=None)
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert name in result.stdout
+    assert run("-h", fmt=None).stdout == result.stdout
+    assert run("--version", fmt=None).stdout.startswith("cnnrnn, version ")
+    for name in COMMANDS:
+        sub = run(name, "--help", fmt=None)
+        assert sub.exit_code == 0 and "--format" in sub.stdout and "--example" in sub.stdout
+
+
+def test_unknown_command(run):
+    assert_error(run("convolve", fmt=None), "No such command 'convolve'")
+
+
+def test_man_pages_are_current(tmp_path):
+    fresh = generate(tmp_path / "man")
+    names = sorted(p.name for p in fresh)
+    assert names == sorted(p.name for p in (ROOT / "man").glob("*.1")), \
+        "man/ is stale: run python tests/manpages.py"
+    for path in fresh:
+        assert filecmp.cmp(path, ROOT / "man" / path.name, shallow=False), \
+            f"man/{path.name} is stale: run python tests/manpages.py"
+
+
+def test_svg_is_written_and_stdout_keeps_its_format(run, tmp_path):
+    svg = tmp_path / "out.svg"
+    result = run("outsize", "3", "-k", "2", "-p", "1", "--svg", str(svg))
+    assert result.stdout == "4\n"
+    text = svg.read_text()
+    assert text.startswith("<svg") and "output" in text
+
+
+def test_svg_to_an_unwritable_place(run):
+    assert_error(run("outsize", "3", "-k", "2", "--svg", "/no/such/dir/x.svg"), "svg")
+
+
+def test_no_color_and_NO_COLOR(run, monkeypatch):
+    plain = run("outsize", "3", "-k", "2", "--no-color", fmt="rich").stdout
+    assert "\x1b[" not in plain
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in run("outsize", "3", "-k", "2", fmt="rich").stdout
+
+
+def test_default_format_is_plain_when_not_a_terminal():
+    result = CliRunner().invoke(cli, ["outsize", "3", "-k", "2"])
+    assert result.stdout == "2\n"
+
+
+def test_shell_completion_lists_commands_and_options():
+    runner = CliRunner()
+    env = {"_CNNRNN_COMPLETE": "bash_complete", "COMP_WORDS": "cnnrnn out", "COMP_CWORD": "1"}
+    result = runner.invoke(cli, [], env=env, prog_name="cnnrnn")
+    assert "outsize" in result.stdout
+    env = {"_CNNRNN_COMPLETE": "bash_complete", "COMP_WORDS": "cnnrnn outsize 3 --tra",
+           "COMP_CWORD": "3"}
+    assert "--transposed" in runner.invoke(cli, [], env=env, prog_name="cnnrnn").stdout
+    script = runner.invoke(cli, [], env={"_CNNRNN_COMPLETE": "bash_source"},
+                           prog_name="cnnrnn")
+    assert "_CNNRNN_COMPLETE=bash_complete" in script.stdout
+
+
+@click.command(cls=CnnrnnCommand)
+@click.argument("image", required=False)
+@click.option("-k", "--kernel")
+@click.option("--flag", is_flag=True)
+def probe(image, kernel, flag):
+    click.echo(f"{image}|{kernel}|{flag}")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["-1 2; 3 -4", "-k", "2"], "-1 2; 3 -4|2|False\n"),
+    (["-k", "-1 0; 0 1", "5"], "5|-1 0; 0 1|False\n"),
+    (["-k", "2", "−1 2"], "−1 2|2|False\n"),
+    (["--flag", "-.5 1"], "-.5 1|None|True\n"),
+    (["-k", "2", "--", "-3"], "-3|2|False\n"),
+    (["-0.5"], "-0.5|None|False\n"),
+])
+def test_negative_literals_stand_as_positionals(args, expected):
+    result = CliRunner().invoke(probe, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == expected
+
+
+def test_protect_leaves_ordinary_args_alone():
+    ctx = click.Context(probe)
+    args = ["img", "-k", "-3", "--flag"]
+    assert protect_negative_literals(probe, ctx, args) == args
+
+
+def test_keyboard_interrupt_exits_130(monkeypatch):
+    from cnnrnn_cli.core import sizes
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sizes, "output_size", interrupted)
+    result = CliRunner().invoke(cli, ["outsize", "3", "-k", "2"])
+    assert result.exit_code == 130
+    assert "Traceback" not in result.stderr
+
+
+def test_library_api_is_lazy_and_works():
+    import cnnrnn_cli as cr
+
+    assert cr.output_size(224, kernel=7, stride=2, padding=3).output == 112
+    assert "output_size" in dir(cr)
+    with pytest.raises(AttributeError):
+        cr.no_such_function  # noqa: B018
+
+
+def test_python_dash_m_help():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "cnnrnn_cli", "--help"], capture_output=True,
+                         text=True, env={**os.environ, "COLUMNS": "100"})
+    assert out.returncode == 0 and "outsize" in out.stdout
