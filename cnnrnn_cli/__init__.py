@@ -10,6 +10,8 @@ __version__ = "0.1.0"
 
 _API = {
     "output_size": "cnnrnn_cli.core.sizes",
+    "conv2d": "cnnrnn_cli.core.conv",
+    "pool2d": "cnnrnn_cli.core.pool",
 }
 
 

@@ -68,6 +68,8 @@ def test_json_of_any_depth():
     ("# only a comment", ["no values given"]),
     ("1 2; 3 4 | 5 6", ["channel 2 is 1×2, expected 2×2"]),
     ("1 2 | 3 x", ["channel 2, row 1, column 2", "'x' is not a number"]),
+    ("1 2 || 3 4", ["channel 2 is empty"]),
+    ("|", ["channel 1 is empty"]),
     ("[[1, 2], [3]]", ["[1] has 1 values, expected 2 values"]),
     ('[[1, "a"]]', ["[0][1]", "is not a number"]),
     ("[[1, 2], [3, NaN]]", ["NaN or infinity"]),

@@ -64,6 +64,8 @@ class CnnrnnCommand(click.Command):
 # name -> (module, attribute); modules load only when their command runs or is listed.
 COMMANDS = {
     "outsize": ("cnnrnn_cli.cli.outsize", "outsize"),
+    "conv": ("cnnrnn_cli.cli.conv", "conv"),
+    "pool": ("cnnrnn_cli.cli.pool", "pool"),
 }
 
 

@@ -18,12 +18,37 @@ FORMATS = ("rich", "plain", "json", "csv", "latex")
 
 @dataclass
 class Style:
-    """How a person wants to see numbers: for the rich and latex renderers."""
+    """How a person wants to see the working: for the rich and latex renderers.
+
+    steps: how many cells (windows, time steps) to write out; at: one cell, 0-based.
+    """
 
     precision: int = 4
     color: bool = True
     steps: int | None = None
     at: tuple | None = None
+
+
+def _parse_at(ctx, param, value):
+    if value is None:
+        return None
+    parts = value.replace(" ", "").split(",")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise click.BadParameter(f"expected R,C (1-based; K,R,C for a filter), got {value!r}")
+    return tuple(int(p) - 1 for p in parts)
+
+
+def walkthrough_options(fn):
+    """--at R,C, --steps N and --interactive: which cells the explanation writes out."""
+    decorators = [
+        click.option("--at", callback=_parse_at, metavar="R,C",
+                     help="Explain one output cell (1-based; K,R,C picks the filter)."),
+        click.option("--steps", type=click.IntRange(0), default=9, show_default=True,
+                     help="How many cells to write out in full."),
+        click.option("--interactive", is_flag=True,
+                     help="On a terminal, walk through the cells one key press at a time."),
+    ]
+    return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
 
 
 def _store_max_elements(ctx, param, value):
@@ -57,7 +82,8 @@ def default_format() -> str:
     return "rich" if sys.stdout.isatty() else "plain"
 
 
-def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None) -> None:
+def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
+         interactive=False) -> None:
     """Print `report` in `fmt` (stdout), its warnings (stderr) and the SVG if asked."""
     from cnnrnn_cli.errors import InputError
 
@@ -67,6 +93,8 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None) ->
         click.echo(f"Warning: {line}", err=True)
     style = Style(precision=precision, color=not (no_color or os.environ.get("NO_COLOR")),
                   steps=steps, at=at)
+    if at is not None:
+        _explainer(report).cells(report.trace, style)  # an --at outside the output fails here
     if svg:
         _save_svg(report, style, svg)
     if only is not None:
@@ -77,16 +105,39 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None) ->
                                      f"{', '.join(report.field_names())}") from None
         _write_only(only, value, fmt)
         return
-    if fmt in ("plain", "json", "csv"):
-        from cnnrnn_cli.io import emit as text
+    if fmt in ("plain", "csv"):
+        from cnnrnn_cli.io.emit import iter_blocks
 
-        writer = {"plain": text.plain_text, "json": text.json_text, "csv": text.csv_text}[fmt]
-        _write(writer(report))
+        _write_lines(iter_blocks(report.blocks(), " " if fmt == "plain" else ","))
+    elif fmt == "json":
+        from cnnrnn_cli.io.emit import json_text
+
+        _write(json_text(report))
     elif fmt == "latex":
         _write(_explainer(report).latex(report.trace, style) + "\n")
+    elif interactive and sys.stdin.isatty() and sys.stdout.isatty():
+        _walk(report, style)
     else:
         console = make_console(style)
         console.print(_explainer(report).rich(report.trace, style))
+
+
+def _walk(report, style: Style) -> None:
+    """The explanation one cell at a time: any key goes on, q stops."""
+    console = make_console(style)
+    explainer = _explainer(report)
+    console.print(explainer.rich(report.trace, Style(style.precision, style.color, steps=0)))
+    cells = explainer.cells(report.trace, style)
+    for number, cell in enumerate(cells, start=1):
+        console.print(cell)
+        if number == len(cells):
+            break
+        console.print(f"[dim]{number}/{len(cells)} — any key for the next, q to stop[/]",
+                      end="")
+        key = click.getchar()
+        console.print()
+        if key in ("q", "Q", "\x1b"):
+            break
 
 
 def _write_only(name: str, value, fmt: str) -> None:
@@ -97,7 +148,21 @@ def _write_only(name: str, value, fmt: str) -> None:
 
         _write(json.dumps(text.to_builtin(value), allow_nan=False) + "\n")
     else:
-        _write(text.blocks_text([(name, value)], "," if fmt == "csv" else " "))
+        _write_lines(text.iter_blocks([(name, value)], "," if fmt == "csv" else " "))
+
+
+def _write_lines(lines) -> None:
+    """Write line by line (in batches): a closed pipe stops the work early."""
+    out = sys.stdout
+    batch = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 64:
+            out.write("\n".join(batch) + "\n")
+            batch = []
+    if batch:
+        out.write("\n".join(batch) + "\n")
+    out.flush()
 
 
 def _write(text: str) -> None:

@@ -24,7 +24,7 @@ def claim_stdin(ctx, name: str):
         raise InputError(name, f"standard input is already read for {owner}; "
                                "only one input can come from '-'")
     meta["stdin_owner"] = name
-    return lambda: click.get_text_stream("stdin").read()
+    return lambda: sys.stdin.read()
 
 
 class MatrixParam(click.ParamType):

@@ -18,8 +18,9 @@ def num(x, precision: int) -> str:
 
 
 def grid(matrix, precision: int, *, styles: dict | None = None, title: str | None = None,
-         max_cells: int = 12) -> Table:
-    """A 2-D array drawn as a boxed grid, as in the notes; cells in `styles` coloured.
+         max_cells: int = 12, marks: bool = False) -> Table:
+    """A 2-D array drawn as a boxed grid, as in the notes; cells in `styles` coloured
+    (and, with `marks` for colourless output, bracketed: [x], the winner «x»).
 
     Large matrices are summarised: the first and last rows/columns with '⋯' between.
     """
@@ -37,7 +38,10 @@ def grid(matrix, precision: int, *, styles: dict | None = None, title: str | Non
             if i is None or j is None:
                 cells.append(Text("⋯" if i is not None or j is None else "⋮", style="dim"))
             else:
-                cells.append(Text(num(matrix[i, j], precision), style=styles.get((i, j), "")))
+                text, style = num(matrix[i, j], precision), styles.get((i, j), "")
+                if marks and style:
+                    text = f"«{text}»" if style == WIN else f"[{text}]"
+                cells.append(Text(text, style=style))
         table.add_row(*cells)
     return table
 
@@ -98,4 +102,39 @@ def latex_text(text: str) -> str:
     for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"),
                  ("#", "\\#"), ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
         text = text.replace(a, b)
+    return text
+
+
+def chosen_cells(shape: tuple, at: tuple | None, steps: int | None, name: str = "at"):
+    """Output cells to write out, as (k, i, j), and how many were left out.
+
+    shape: (K, H', W'). at: (i, j) or (k, i, j), 0-based, or None for the first `steps`.
+    """
+    from cnnrnn_cli.errors import InputError
+
+    k_count, rows, cols = shape
+    total = k_count * rows * cols
+    if at is not None:
+        cell = (0, *at) if len(at) == 2 else tuple(at)
+        if len(cell) != 3 or not (cell[0] < k_count and cell[1] < rows and cell[2] < cols):
+            size = f"{k_count}×{rows}×{cols}" if k_count > 1 else f"{rows}×{cols}"
+            shown = ",".join(str(v + 1) for v in at)
+            raise InputError(name, f"{shown} is outside the {size} output")
+        return [cell], 0
+    limit = total if steps is None else min(steps, total)
+    cells = [(n // (rows * cols), (n // cols) % rows, n % cols) for n in range(limit)]
+    return cells, total - limit
+
+
+def product_terms(weights, values, precision: int, limit: int = 27, dot: str = "·") -> str:
+    """'1·1 + 0·1 + 1·(−2) + …' for paired flat arrays, at most `limit` terms."""
+    terms = []
+    for w, x in zip(weights[:limit], values[:limit], strict=True):
+        xs = num(x, precision)
+        if float(x) < 0:
+            xs = f"({xs})"
+        terms.append(f"{num(w, precision)}{dot}{xs}")
+    text = " + ".join(terms)
+    if len(weights) > limit:
+        text += f" + … ({len(weights) - limit} more terms)"
     return text

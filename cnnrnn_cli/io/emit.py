@@ -26,22 +26,48 @@ def depth(value) -> int:
     return n
 
 
-def value_lines(value, sep: str) -> list[str]:
-    """A scalar, vector, matrix or C×H×W stack as text lines (channels split by '')."""
+def value_lines(value, sep: str):
+    """A scalar, vector, matrix or C×H×W stack as text lines (channels split by '').
+
+    A generator, so that `| head` stops the formatting of a large result early.
+    """
+    if hasattr(value, "dtype") and getattr(value, "ndim", 0) >= 1:
+        if value.ndim == 1:
+            yield _row_text(value, sep)
+        elif value.ndim == 2:
+            for row in value:
+                yield _row_text(row, sep)
+        else:
+            for i, channel in enumerate(value):
+                if i:
+                    yield ""
+                yield from value_lines(channel, sep)
+        return
     value = to_builtin(value)
     d = depth(value)
     if d == 0:
-        return [_cell(value)]
-    if d == 1:
-        return [sep.join(map(_cell, value))]
-    if d == 2:
-        return [sep.join(map(_cell, row)) for row in value]
-    lines: list[str] = []
-    for i, channel in enumerate(value):
-        if i:
-            lines.append("")
-        lines.extend(value_lines(channel, sep))
-    return lines
+        yield _cell(value)
+    elif d == 1:
+        yield sep.join(map(_cell, value))
+    elif d == 2:
+        for row in value:
+            yield sep.join(map(_cell, row))
+    else:
+        for i, channel in enumerate(value):
+            if i:
+                yield ""
+            yield from value_lines(channel, sep)
+
+
+def _row_text(row, sep: str) -> str:
+    """One NumPy row; whole numbers (the common case) take a fast integer path."""
+    if row.dtype.kind == "f" and row.size:
+        import numpy as np
+
+        negative_zero = (row == 0) & np.signbit(row)
+        if ((row == np.trunc(row)) & (np.abs(row) < 1e16) & ~negative_zero).all():
+            return sep.join(map(str, row.astype(np.int64).tolist()))
+    return sep.join(map(_cell, row.tolist()))
 
 
 def _cell(x) -> str:
@@ -52,22 +78,21 @@ def _cell(x) -> str:
     return format_number(x)
 
 
-def blocks_text(blocks: list[tuple[str, object]], sep: str) -> str:
-    """One block alone is bare; several get `# name` headers and blank lines between."""
+def iter_blocks(blocks: list[tuple[str, object]], sep: str):
+    """Lines of the blocks: one block alone is bare; several get `# name` headers and blank
+    lines between."""
     if len(blocks) == 1:
-        return "\n".join(value_lines(blocks[0][1], sep)) + "\n"
-    parts = []
-    for name, value in blocks:
-        parts.append("\n".join([f"# {name}", *value_lines(value, sep)]))
-    return "\n\n".join(parts) + "\n"
+        yield from value_lines(blocks[0][1], sep)
+        return
+    for i, (name, value) in enumerate(blocks):
+        if i:
+            yield ""
+        yield f"# {name}"
+        yield from value_lines(value, sep)
 
 
-def plain_text(report) -> str:
-    return blocks_text(report.blocks(), " ")
-
-
-def csv_text(report) -> str:
-    return blocks_text(report.blocks(), ",")
+def blocks_text(blocks: list[tuple[str, object]], sep: str) -> str:
+    return "\n".join(iter_blocks(blocks, sep)) + "\n"
 
 
 def json_text(report) -> str:

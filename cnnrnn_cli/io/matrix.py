@@ -48,6 +48,9 @@ def parse_text(text: str, name: str, *, blank_line_channels: bool = False,
         else:
             return from_nested(data, name, max_elements=max_elements)
     channels = _split_channels(body, blank_line_channels)
+    for c, chunk in enumerate(channels, start=1):
+        if not chunk.strip():
+            raise InputError(name, f"channel {c} is empty (nothing between the '|')")
     arrays = []
     total = 0
     for c, chunk in enumerate(channels):
@@ -80,7 +83,6 @@ def _split_channels(body: str, blank_line_channels: bool) -> list[str]:
     chunks = _strip_brackets(body).split("|")
     if blank_line_channels:
         chunks = [part for chunk in chunks for part in re.split(r"\n\s*\n", chunk.strip())]
-    chunks = [chunk for chunk in chunks if chunk.strip()] if len(chunks) > 1 else chunks
     return chunks
 
 

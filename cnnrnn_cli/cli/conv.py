@@ -1,0 +1,77 @@
+"""`cnnrnn conv`: 2-D convolution (cross-correlation), window by window."""
+
+from __future__ import annotations
+
+import click
+
+from cnnrnn_cli.cli.main import CnnrnnCommand
+from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
+from cnnrnn_cli.cli.outsize import PADDING
+from cnnrnn_cli.cli.params import MatrixParam, SizeParam, primary_input
+from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.report import Report
+
+NOTES_IMAGE = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
+NOTES_KERNEL = "1 0 1; 0 1 0; 1 0 1"
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+@click.command(cls=CnnrnnCommand)
+@click.argument("image", required=False, type=MatrixParam())
+@click.option("-k", "--kernel", type=MatrixParam(),
+              help="F×F, C×F×F, or K×C×F×F (JSON or a file) weights.")
+@click.option("-s", "--stride", type=SizeParam(), default="1", show_default=True,
+              help="Stride S or ShxSw.")
+@click.option("-p", "--padding", type=PADDING, default="0", show_default=True,
+              help="A number, HxW, same, valid or full.")
+@click.option("--pad-mode", type=click.Choice(PAD_MODES), default="zeros", show_default=True,
+              help="What the padding holds.")
+@click.option("-d", "--dilation", type=SizeParam(), default="1", show_default=True,
+              help="Dilation d or DhxDw.")
+@click.option("-b", "--bias", type=MatrixParam(), help="A scalar, or one value per filter.")
+@click.option("--flip", is_flag=True, help="True convolution: rotate the kernel by 180°.")
+@walkthrough_options
+@output_options
+def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at, steps,
+         interactive, fmt, precision, no_color, svg, only, example):
+    """2-D convolution as deep-learning frameworks define it (cross-correlation).
+
+    IMAGE is H×W or C×H×W (read from stdin when omitted and piped in). An F×F
+    kernel on an H×W image gives H'×W'; a C×F×F kernel on a C×H×W image sums over
+    the channels; K×C×F×F gives K×H'×W'; an F×F kernel on a C×H×W image is applied
+    to each channel separately (depthwise). 'same' padding puts the odd pixel on
+    the bottom/right; with a stride it is TensorFlow's SAME (output ⌈N/S⌉).
+
+    \b
+    Example (the notes):
+      cnnrnn conv "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0" \\
+                  -k "1 0 1; 0 1 0; 1 0 1"
+    """
+    from cnnrnn_cli.core.conv import conv2d
+    from cnnrnn_cli.io.matrix import as_image, parse_text
+
+    ctx = click.get_current_context()
+    if example:
+        if image is not None or kernel is not None:
+            raise click.UsageError("--example runs the notes' example; give no IMAGE or "
+                                   "--kernel with it")
+        image, kernel = parse_text(NOTES_IMAGE, "image"), parse_text(NOTES_KERNEL, "kernel")
+    if kernel is None:
+        raise InputError("kernel", "missing: give the kernel with -k (e.g. -k \"1 0; 0 1\")")
+    image = as_image(primary_input(ctx, image, "image"), "image")
+    if kernel.ndim > 4:
+        raise InputError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {kernel.ndim} "
+                                   "dimensions")
+    if kernel.ndim < 2:
+        kernel = kernel.reshape(1, -1)
+    res = conv2d(image, kernel, stride, padding, dilation,
+                 None if bias is None else bias.reshape(-1), pad_mode, flip,
+                 max_elements=ctx.meta.get("max_elements"))
+    params = {"image_shape": list(image.shape), "kernel_shape": list(kernel.shape),
+              "stride": list(res.stride), "padding": [[d.p_lo, d.p_hi] for d in res.dims],
+              "dilation": list(res.dilation), "pad_mode": pad_mode, "flip": flip,
+              "bias": None if res.bias is None else res.bias.tolist(), "mode": res.mode}
+    report = Report("conv", params, res.output, trace=res,
+                    explainer="cnnrnn_cli.explain.conv", warnings=res.warnings)
+    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
+         steps=steps, at=at, interactive=interactive)

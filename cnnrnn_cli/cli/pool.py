@@ -1,0 +1,69 @@
+"""`cnnrnn pool`: max / avg / min / sum / l2 pooling, window by window."""
+
+from __future__ import annotations
+
+import click
+
+from cnnrnn_cli.cli.main import CnnrnnCommand
+from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
+from cnnrnn_cli.cli.outsize import PADDING
+from cnnrnn_cli.cli.params import MatrixParam, SizeParam, primary_input
+from cnnrnn_cli.report import Report
+
+NOTES_FEATURE = "4 3 4; 2 4 3; 2 3 4"
+POOL_MODES = ("max", "avg", "min", "sum", "l2")
+
+
+@click.command(cls=CnnrnnCommand)
+@click.argument("input", required=False, type=MatrixParam())
+@click.option("-k", "--size", type=SizeParam(), help="Window size F or FhxFw  [default: 2]")
+@click.option("-s", "--stride", type=SizeParam(), help="Stride  [default: the size]")
+@click.option("-p", "--padding", type=PADDING, default="0", show_default=True,
+              help="A number or HxW (at most half the window).")
+@click.option("--mode", type=click.Choice(POOL_MODES), default="max", show_default=True)
+@click.option("--ceil", is_flag=True,
+              help="Ceil mode: keep a last partial window (PyTorch's rule).")
+@click.option("--count-include-pad/--no-count-include-pad", default=True, show_default=True,
+              help="avg: count the padding in the divisor.")
+@click.option("--global", "global_pool", is_flag=True,
+              help="One value per channel (the window is the whole input).")
+@click.option("--grad", type=MatrixParam(),
+              help="An upstream gradient (output-shaped) to route back (max/min).")
+@walkthrough_options
+@output_options
+def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_pool, grad, at,
+         steps, interactive, fmt, precision, no_color, svg, only, example):
+    """Pooling of an H×W or C×H×W input (read from stdin when omitted and piped in).
+
+    The stride defaults to the window size, as in the frameworks. Max and min pool
+    pad with −∞/+∞; a tie goes to the first maximum in row-major order (PyTorch),
+    which is where --grad routes the gradient.
+
+    \b
+    Example (the notes: 2×2 max pooling, stride 1):
+      cnnrnn pool "4 3 4; 2 4 3; 2 3 4" -k 2 -s 1
+    """
+    from cnnrnn_cli.core.pool import pool2d
+    from cnnrnn_cli.io.matrix import as_image, parse_text
+
+    ctx = click.get_current_context()
+    if example:
+        if input is not None:
+            raise click.UsageError("--example runs the notes' example; give no INPUT with it")
+        input = parse_text(NOTES_FEATURE, "input")
+        size = size or 2
+        stride = stride or 1
+    if global_pool and (size is not None or stride is not None or padding != 0 or ceil):
+        raise click.UsageError("--global pools the whole input; give no --size, --stride, "
+                               "--padding or --ceil with it")
+    x = as_image(primary_input(ctx, input, "input"), "input")
+    res = pool2d(x, size or 2, stride, padding, mode, ceil, count_include_pad, global_pool,
+                 grad, max_elements=ctx.meta.get("max_elements"))
+    params = {"input_shape": list(x.shape), "size": list(res.size), "stride": list(res.stride),
+              "padding": [[d.p_lo, d.p_hi] for d in res.dims], "mode": mode, "ceil": ceil,
+              "count_include_pad": count_include_pad, "global": global_pool}
+    extra = {} if res.grad_input is None else {"grad_input": res.grad_input}
+    report = Report("pool", params, res.output, extra=extra, trace=res,
+                    explainer="cnnrnn_cli.explain.pool", warnings=res.warnings)
+    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
+         steps=steps, at=at, interactive=interactive)

@@ -1,0 +1,197 @@
+"""2-D convolution as deep-learning frameworks define it (cross-correlation).
+
+    out[k, i, j] = b[k] + Σ_c Σ_u Σ_v  w[k, c, u, v] · x_pad[c, i·S + u·d, j·S + v·d]
+
+Vectorised: the only Python loops run over the Fh·Fw kernel taps and over
+memory-bounded chunks of output rows. One channel is shift-and-add; several
+channels are one GEMM per tap, (K×C) · (C×rows·W').
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnrnn_cli.core.sizes import Dim, conv_dim, pair, size_warnings
+from cnnrnn_cli.errors import InputError, ShapeError, shape_str
+
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+_NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+CHUNK_ELEMENTS = 1 << 20  # bound on one tap's gathered slab (8 MB in float64)
+
+
+@dataclass
+class ConvResult:
+    """`output`: (H', W') for one filter, (K, H', W') for K filters or depthwise.
+
+    `padded`: (C, Hp, Wp), the input after padding; `weights`: (K, C, Fh, Fw) as applied
+    (flipped when `flip`); `mode`: 'single', 'channels' (C×F×F summed over C),
+    'filters' (K filters) or 'depthwise' (F×F on each of C channels).
+    """
+
+    output: np.ndarray
+    image: np.ndarray
+    kernel: np.ndarray
+    padded: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray | None
+    mode: str
+    stride: tuple
+    dilation: tuple
+    dims: list[Dim]
+    pad_mode: str = "zeros"
+    flip: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def window(self, k: int, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """(weights (C, Fh, Fw), the padded input under them (C, Fh, Fw)) for output
+        cell (i, j) of filter k (0-based). For depthwise, k is the channel."""
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        fh, fw = self.weights.shape[-2:]
+        rows = i * sh + dh * np.arange(fh)
+        cols = j * sw + dw * np.arange(fw)
+        if self.mode == "depthwise":
+            return self.weights[0], self.padded[k:k + 1][:, rows][:, :, cols]
+        return self.weights[k], self.padded[:, rows][:, :, cols]
+
+
+def _as_weights(image: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Normalise to x (C, H, W) and w (K, C, Fh, Fw) (depthwise: w (1, 1, Fh, Fw))."""
+    x = image[None] if image.ndim == 2 else image
+    c = x.shape[0]
+    if image.ndim not in (2, 3):
+        raise ShapeError("image", f"expected H×W or C×H×W, got {shape_str(image.shape)}")
+    if kernel.ndim == 2:
+        mode = "single" if image.ndim == 2 else "depthwise"
+        return x, kernel[None, None], mode
+    if kernel.ndim == 3:
+        if image.ndim == 2:
+            return x, kernel[:, None], "filters"  # K one-channel filters
+        if kernel.shape[0] != c:
+            raise ShapeError("kernel", f"a C×F×F kernel {shape_str(kernel.shape)} has "
+                                       f"{kernel.shape[0]} channels but the image "
+                                       f"{shape_str(image.shape)} has {c}")
+        return x, kernel[None], "channels"
+    if kernel.ndim == 4:
+        if kernel.shape[1] != c:
+            raise ShapeError("kernel", f"K×C×F×F kernel {shape_str(kernel.shape)} expects "
+                                       f"{kernel.shape[1]} input channels but the image "
+                                       f"{shape_str(image.shape)} has {c}")
+        return x, kernel, "filters"
+    raise ShapeError("kernel", f"expected F×F, C×F×F or K×C×F×F, got "
+                               f"{shape_str(kernel.shape)}")
+
+
+def pad_input(x: np.ndarray, pads: list[tuple[int, int]], mode: str,
+              value: float = 0.0) -> np.ndarray:
+    """(C, H, W) padded by pads = [(top, bottom), (left, right)] with a PyTorch pad mode."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    widths = [(0, 0), *pads]
+    if mode == "zeros":
+        return np.pad(x, widths, constant_values=value)
+    for axis, (lo, hi) in enumerate(pads, start=1):
+        n = x.shape[axis]
+        limit = n - 1 if mode == "reflect" else n
+        if mode != "replicate" and max(lo, hi) > limit:
+            raise ShapeError("padding", f"{max(lo, hi)} is too large for {mode} padding of "
+                                        f"a size-{n} dimension (at most {limit})")
+    return np.pad(x, widths, mode=_NP_PAD_MODE[mode])
+
+
+def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="zeros",
+           flip=False, max_elements=None) -> ConvResult:
+    """Cross-correlate `image` (H, W) or (C, H, W) with `kernel` (F, F), (C, F, F), (K, F, F)
+    or (K, C, F, F).
+
+    stride, dilation: S or (Sh, Sw); padding: P, (Ph, Pw), 'same', 'valid' or 'full';
+    bias: a scalar or one value per filter (per channel for depthwise); flip: rotate the
+    kernel by 180° first (true convolution); max_elements: refuse a larger output.
+    """
+    image = np.asarray(image, dtype=np.result_type(np.asarray(image).dtype, np.float32))
+    kernel = np.asarray(kernel, dtype=image.dtype)
+    if pad_mode not in PAD_MODES:
+        raise InputError("pad-mode", f"expected one of {', '.join(PAD_MODES)}, got {pad_mode!r}")
+    x, w, mode = _as_weights(image, kernel)
+    if flip:
+        w = w[..., ::-1, ::-1]
+    stride, dilation = pair(stride, 2, "stride"), pair(dilation, 2, "dilation")
+    pads = pair(padding, 2, "padding")
+    dims = [conv_dim(x.shape[1 + a], w.shape[2 + a], stride[a], pads[a], dilation[a],
+                     axis=("height", "width")[a]) for a in range(2)]
+    out_h, out_w = dims[0].out, dims[1].out
+    check_result_size(w.shape[0] if mode != "depthwise" else x.shape[0], out_h, out_w,
+                      max_elements)
+    padded = pad_input(x, [(d.p_lo, d.p_hi) for d in dims], pad_mode)
+    b = _bias(bias, mode, w.shape[0] if mode != "depthwise" else x.shape[0], image.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is the caller's to report
+        if mode == "depthwise" or mode == "single":
+            out = _shift_and_add(padded, w[0, 0], (out_h, out_w), stride, dilation)
+        else:
+            out = _tap_gemm(padded, w, (out_h, out_w), stride, dilation)
+        if b is not None:
+            out += b[:, None, None]
+    output = out[0] if mode in ("single", "channels") else out
+    return ConvResult(output, image, kernel, padded, w, b, mode, stride, dilation, dims,
+                      pad_mode, flip, size_warnings(dims, 2))
+
+
+def check_result_size(*dims_and_limit) -> None:
+    *dims, limit = dims_and_limit
+    count = int(np.prod(dims))
+    if limit is not None and count > limit:
+        raise InputError("result", f"{count} elements ({shape_str(dims)}) exceed "
+                                   f"--max-elements {limit}")
+
+
+def tap_view(padded, u, v, out_hw, stride, dilation, rows=slice(None)):
+    """The padded input under kernel tap (u, v) for every output cell: (C, H', W')."""
+    (sh, sw), (dh, dw) = stride, dilation
+    r0, c0 = u * dh, v * dw
+    view = padded[:, r0:r0 + sh * (out_hw[0] - 1) + 1:sh, c0:c0 + sw * (out_hw[1] - 1) + 1:sw]
+    return view[:, rows]
+
+
+def _shift_and_add(padded, w2, out_hw, stride, dilation) -> np.ndarray:
+    """One F×F kernel over every channel: Σ_taps w[u, v] · shifted input. (C, H', W')."""
+    out = np.zeros((padded.shape[0], *out_hw), dtype=padded.dtype)
+    tmp = np.empty_like(out)
+    for u in range(w2.shape[0]):
+        for v in range(w2.shape[1]):
+            if w2[u, v] == 0:
+                continue
+            np.multiply(tap_view(padded, u, v, out_hw, stride, dilation), w2[u, v], out=tmp)
+            out += tmp
+    return out
+
+
+def _tap_gemm(padded, w, out_hw, stride, dilation) -> np.ndarray:
+    """Σ_taps W[:, :, u, v] @ X_tap: one GEMM per tap, over chunks of output rows."""
+    k, c, fh, fw = w.shape
+    out_h, out_w = out_hw
+    out = np.zeros((k, out_h * out_w), dtype=padded.dtype)
+    rows_per_chunk = max(1, CHUNK_ELEMENTS // max(1, c * out_w))
+    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (Fh, Fw, K, C)
+    for start in range(0, out_h, rows_per_chunk):
+        rows = slice(start, min(out_h, start + rows_per_chunk))
+        n = (rows.stop - rows.start) * out_w
+        block = out[:, rows.start * out_w:rows.stop * out_w]
+        for u in range(fh):
+            for v in range(fw):
+                slab = tap_view(padded, u, v, out_hw, stride, dilation, rows).reshape(c, n)
+                block += taps[u, v] @ slab
+    return out.reshape(k, out_h, out_w)
+
+
+def _bias(bias, mode: str, count: int, dtype) -> np.ndarray | None:
+    if bias is None:
+        return None
+    b = np.asarray(bias, dtype=dtype).reshape(-1)
+    if b.size == 1:
+        return np.full(count, b[0], dtype=dtype)
+    if b.size != count:
+        what = "channels" if mode == "depthwise" else "filters"
+        raise ShapeError("bias", f"{b.size} values for {count} {what} (give one per "
+                                 f"{what[:-1]} or a single value)")
+    return b

@@ -1,0 +1,148 @@
+"""The working of `conv`: kernel · image → feature map, the size formula, each window's sum."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from cnnrnn_cli.core.conv import ConvResult
+from cnnrnn_cli.explain.common import (
+    ACCENT,
+    HIGHLIGHT,
+    chosen_cells,
+    grid,
+    heading,
+    latex_grid,
+    latex_num,
+    latex_tensor,
+    num,
+    product_terms,
+    stack_grids,
+)
+from cnnrnn_cli.explain.outsize import formula, padding_rule
+
+SMALL = 12  # inputs up to this many rows/columns are drawn whole with the window lit
+
+
+def _mode_note(res: ConvResult) -> str:
+    k = res.weights.shape[0]
+    return {
+        "single": "one F×F kernel on an H×W image",
+        "channels": f"a C×F×F kernel: each output sums over the {res.padded.shape[0]} channels",
+        "filters": f"{k} filters, one output channel each",
+        "depthwise": f"an F×F kernel on a {res.padded.shape[0]}-channel image: applied to each "
+                     "channel separately (depthwise), one output channel each",
+    }[res.mode]
+
+
+def _equation(res: ConvResult, p: int):
+    table = Table.grid(padding=(0, 1))
+    kernel_shown = res.weights[0, 0] if res.mode in ("single", "depthwise") else \
+        (res.weights[0] if res.mode == "channels" else res.weights[:, 0]
+         if res.weights.shape[1] == 1 else res.weights[0])
+    title = "kernel (flipped)" if res.flip else "filter / kernel"
+    if res.mode == "filters" and res.weights.shape[1] > 1:
+        title += " 1 of " + str(res.weights.shape[0])
+    table.add_row(stack_grids(kernel_shown, p, title=title), Text("\n·", style="bold"),
+                  stack_grids(res.image, p, title="image"), Text("\n→", style="bold"),
+                  stack_grids(res.output, p, title="convolved feature"))
+    return table
+
+
+def _window_styles(res: ConvResult, i: int, j: int) -> dict:
+    (sh, sw), (dh, dw) = res.stride, res.dilation
+    fh, fw = res.weights.shape[-2:]
+    return {(i * sh + u * dh, j * sw + v * dw): HIGHLIGHT for u in range(fh) for v in range(fw)}
+
+
+def _value(res: ConvResult, k: int, i: int, j: int) -> float:
+    out = res.output
+    return out[i, j] if out.ndim == 2 else out[k, i, j]
+
+
+def cell_lines(res: ConvResult, cell, p: int) -> tuple[str, str]:
+    """('(1,1)', '4 = 1·1 + 0·1 + …') for one output cell."""
+    k, i, j = cell
+    w, x = res.window(k, i, j)
+    sum_text = product_terms(w.reshape(-1), x.reshape(-1), p)
+    if res.bias is not None:
+        sum_text += f" + {num(res.bias[k], p)}"
+    where = f"({i + 1},{j + 1})" if res.output.ndim == 2 else f"[{k + 1}]({i + 1},{j + 1})"
+    return where, f"{num(_value(res, k, i, j), p)} = {sum_text}"
+
+
+def cells(res: ConvResult, style) -> list:
+    """One renderable per written-out cell: the window lit in the padded input, the sum."""
+    chosen, _ = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
+    return [_cell(res, cell, style.precision, not style.color) for cell in chosen]
+
+
+def _cell(res: ConvResult, cell, p: int, marks: bool = False):
+    k, i, j = cell
+    where, text = cell_lines(res, cell, p)
+    line = Text.assemble((f"cell {where}: ", "bold"), (text, ACCENT))
+    channel = 0 if res.mode != "depthwise" else k
+    plane = res.padded[channel]
+    if max(plane.shape) <= SMALL:
+        return Group(grid(plane, p, styles=_window_styles(res, i, j), marks=marks), line)
+    return line
+
+
+def _shape3(res: ConvResult) -> tuple:
+    out = res.output
+    return (1, *out.shape) if out.ndim == 2 else out.shape
+
+
+def rich(res: ConvResult, style):
+    p = style.precision
+    parts = [heading("Convolution"),
+             Text("cross-correlation, as the frameworks define it: the kernel slides over "
+                  "the image unflipped" if not res.flip else
+                  "true convolution (--flip): the kernel is rotated by 180° before it slides",
+                  style="italic"),
+             Text(_mode_note(res), style="dim"),
+             _equation(res, p), heading("Output size")]
+    dims = res.dims if res.dims[0] != res.dims[1] else res.dims[:1]
+    names = ["height", "width"] if len(dims) == 2 else ["height and width"]
+    for name, dim in zip(names, dims, strict=True):
+        parts.append(Text.assemble((f"{name}: ", "bold"), formula(dim)[1]))
+        if dim.padding_word:
+            parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}",
+                              style="dim"))
+    if any(d.p_lo or d.p_hi for d in res.dims):
+        parts.append(Text(f"padded with {res.pad_mode}", style="dim"))
+    chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
+    if chosen:
+        parts.append(heading("Window by window"))
+        parts += [_cell(res, cell, p, not style.color) for cell in chosen]
+    if left:
+        parts.append(Text(f"… {left} more cells (use --steps N, or --at R,C for one cell)",
+                          style="dim"))
+    return Group(*parts)
+
+
+def latex(res: ConvResult, style) -> str:
+    p = style.precision
+    kernel = res.weights[0, 0] if res.weights.shape[1] == 1 else res.weights[0]
+    lines = [f"$${latex_tensor(kernel, p)} \\cdot {latex_tensor(res.image, p)} \\rightarrow "
+             f"{latex_tensor(res.output, p)}$$"]
+    for dim in (res.dims if res.dims[0] != res.dims[1] else res.dims[:1]):
+        lines.append(f"$$\\text{{output}} = {formula(dim, latex=True)[1]}$$")
+    chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
+    sums = []
+    for cell in chosen:
+        k, i, j = cell
+        w, x = res.window(k, i, j)
+        terms = product_terms(w.reshape(-1), x.reshape(-1), p, dot=" \\cdot ")
+        terms = terms.replace("…", "\\dots").replace("(", "(").replace("-", "-")
+        bias = "" if res.bias is None else f" + {latex_num(res.bias[k], p)}"
+        sums.append(f"{latex_num(_value(res, k, i, j), p)} &= {terms}{bias}")
+    if sums:
+        lines.append("\\begin{align*}\n" + " \\\\\n".join(sums) + "\n\\end{align*}")
+    if left:
+        lines.append(f"% {left} more cells not written out (--steps)")
+    return "\n".join(lines)
+
+
+__all__ = ["rich", "latex", "cells", "latex_grid"]
