@@ -3,8 +3,9 @@
     out[k, i, j] = b[k] + Σ_c Σ_u Σ_v  w[k, c, u, v] · x_pad[c, i·S + u·d, j·S + v·d]
 
 Vectorised: the only Python loops run over the Fh·Fw kernel taps and over
-memory-bounded chunks of output rows. One channel is shift-and-add; several
-channels are one GEMM per tap, (K×C) · (C×rows·W').
+memory-bounded chunks of output rows. One kernel is shift-and-add; several
+channels or filters are one GEMM per chunk, (K × C·Fh·Fw) · (C·Fh·Fw × rows·W'),
+over columns gathered for that chunk only (never a whole 9× im2col).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnrnn_cli.core.parallel import parallel_map
 from cnnrnn_cli.core.sizes import Dim, conv_dim, pair, size_warnings
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 _NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-CHUNK_ELEMENTS = 1 << 20  # bound on one tap's gathered slab (8 MB in float64)
+CHUNK_ELEMENTS = 1 << 20  # bound on one chunk's gathered columns (8 MB in float64)
 
 
 @dataclass
@@ -129,7 +131,8 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
         if mode == "depthwise" or mode == "single":
             out = _shift_and_add(padded, w[0, 0], (out_h, out_w), stride, dilation)
         else:
-            out = _tap_gemm(padded, w, (out_h, out_w), stride, dilation)
+            out = _implicit_gemm(padded, w, (out_h, out_w), dilation) if stride == (1, 1) \
+                else _im2col_gemm(padded, w, (out_h, out_w), stride, dilation)
         if b is not None:
             out += b[:, None, None]
     output = out[0] if mode in ("single", "channels") else out
@@ -153,35 +156,107 @@ def tap_view(padded, u, v, out_hw, stride, dilation, rows=slice(None)):
     return view[:, rows]
 
 
+CACHE_ELEMENTS = 1 << 17  # a chunk of output (1 MB in float64) that stays in L2
+GEMM_CHUNK_ELEMENTS = 1 << 18  # output chunk of the per-tap GEMMs (measured best here)
+
+
 def _shift_and_add(padded, w2, out_hw, stride, dilation) -> np.ndarray:
-    """One F×F kernel over every channel: Σ_taps w[u, v] · shifted input. (C, H', W')."""
-    out = np.zeros((padded.shape[0], *out_hw), dtype=padded.dtype)
-    tmp = np.empty_like(out)
-    for u in range(w2.shape[0]):
-        for v in range(w2.shape[1]):
-            if w2[u, v] == 0:
-                continue
-            np.multiply(tap_view(padded, u, v, out_hw, stride, dilation), w2[u, v], out=tmp)
-            out += tmp
+    """One F×F kernel over every channel: Σ_taps w[u, v] · shifted input. (C, H', W').
+
+    At stride 1 each tap is a contiguous slice of the flattened input (rows computed
+    over the padded width, the extra columns dropped); chunks of output rows sized
+    for L2 are spread over the cores (NumPy releases the GIL in its loops).
+    """
+    c = padded.shape[0]
+    out_h, out_w = out_hw
+    hp, wp = padded.shape[1:]
+    flat_ok = stride == (1, 1)
+    width = wp if flat_ok else out_w
+    out = np.empty((c, out_h, out_w), dtype=padded.dtype)
+    flat = np.ascontiguousarray(padded).reshape(c, hp * wp) if flat_ok else None
+    taps = [(u, v, w2[u, v]) for u in range(w2.shape[0]) for v in range(w2.shape[1])
+            if w2[u, v] != 0]
+    rows_per_chunk = max(1, CACHE_ELEMENTS // max(1, c * width))
+
+    def chunk(start: int) -> None:
+        n_rows = min(out_h, start + rows_per_chunk) - start
+        if flat_ok:
+            n = (n_rows - 1) * wp + out_w
+            acc = np.zeros((c, n_rows * wp), dtype=padded.dtype)
+            views = (flat[:, (start + u * dilation[0]) * wp + v * dilation[1]:][:, :n]
+                     for u, v, _ in taps)
+            target = acc[:, :n]
+        else:
+            acc = np.zeros((c, n_rows, out_w), dtype=padded.dtype)
+            rows = slice(start, start + n_rows)
+            views = (tap_view(padded, u, v, out_hw, stride, dilation, rows) for u, v, _ in taps)
+            target = acc
+        scratch = np.empty_like(target)
+        for (_, _, weight), view in zip(taps, views, strict=True):
+            if weight == 1:
+                target += view
+            else:
+                np.multiply(view, weight, out=scratch)
+                target += scratch
+        if flat_ok:
+            acc = acc.reshape(c, n_rows, wp)[:, :, :out_w]
+        out[:, start:start + n_rows] = acc
+
+    parallel_map(chunk, range(0, out_h, rows_per_chunk), work=out.size * max(1, len(taps)))
     return out
 
 
-def _tap_gemm(padded, w, out_hw, stride, dilation) -> np.ndarray:
-    """Σ_taps W[:, :, u, v] @ X_tap: one GEMM per tap, over chunks of output rows."""
+def _im2col_gemm(padded, w, out_hw, stride, dilation) -> np.ndarray:
+    """W (K, C·Fh·Fw) @ columns (C·Fh·Fw, n), the columns gathered for a chunk of output
+    rows at a time so that their size stays bounded (CHUNK_ELEMENTS)."""
     k, c, fh, fw = w.shape
     out_h, out_w = out_hw
-    out = np.zeros((k, out_h * out_w), dtype=padded.dtype)
-    rows_per_chunk = max(1, CHUNK_ELEMENTS // max(1, c * out_w))
-    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (Fh, Fw, K, C)
+    out = np.empty((k, out_h, out_w), dtype=padded.dtype)
+    weights = w.reshape(k, c * fh * fw)
+    rows_per_chunk = max(1, CHUNK_ELEMENTS // max(1, c * fh * fw * out_w))
+    columns = np.empty((c, fh, fw, min(rows_per_chunk, out_h), out_w), dtype=padded.dtype)
     for start in range(0, out_h, rows_per_chunk):
         rows = slice(start, min(out_h, start + rows_per_chunk))
-        n = (rows.stop - rows.start) * out_w
-        block = out[:, rows.start * out_w:rows.stop * out_w]
+        n_rows = rows.stop - rows.start
+        cols = columns[:, :, :, :n_rows]
         for u in range(fh):
             for v in range(fw):
-                slab = tap_view(padded, u, v, out_hw, stride, dilation, rows).reshape(c, n)
-                block += taps[u, v] @ slab
-    return out.reshape(k, out_h, out_w)
+                cols[:, u, v] = tap_view(padded, u, v, out_hw, stride, dilation, rows)
+        product = weights @ cols.reshape(c * fh * fw, n_rows * out_w)
+        out[:, rows] = product.reshape(k, n_rows, out_w)
+    return out
+
+
+def _implicit_gemm(padded, w, out_hw, dilation) -> np.ndarray:
+    """Stride 1 without gathering: Σ_taps W[:, :, u, v] @ (a flat slice of the input).
+
+    Each output row is computed over the padded width Wp; in the flattened (C, Hp·Wp)
+    input, tap (u, v) is then one contiguous slice per channel, which BLAS reads in
+    place. The Wp − W' extra columns per row are dropped at the end.
+    """
+    k, c, fh, fw = w.shape
+    out_h, out_w = out_hw
+    hp, wp = padded.shape[1:]
+    flat = np.ascontiguousarray(padded).reshape(c, hp * wp)
+    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (Fh, Fw, K, C)
+    out = np.empty((k, out_h, out_w), dtype=padded.dtype)
+    rows_per_chunk = max(1, GEMM_CHUNK_ELEMENTS // max(1, k * wp))
+    wide = np.empty((k, min(rows_per_chunk, out_h) * wp), dtype=padded.dtype)
+    tmp = np.empty_like(wide)
+    dh, dw = dilation
+    for start in range(0, out_h, rows_per_chunk):
+        n_rows = min(out_h, start + rows_per_chunk) - start
+        n = (n_rows - 1) * wp + out_w  # up to the last real output column
+        acc, scratch = wide[:, :n], tmp[:, :n]
+        for t, (u, v) in enumerate((u, v) for u in range(fh) for v in range(fw)):
+            offset = (start + u * dh) * wp + v * dw
+            if t == 0:
+                np.matmul(taps[u, v], flat[:, offset:offset + n], out=acc)
+            else:
+                np.matmul(taps[u, v], flat[:, offset:offset + n], out=scratch)
+                acc += scratch
+        out[:, start:start + n_rows] = wide[:, :n_rows * wp].reshape(k, n_rows, wp)[:, :, :out_w]
+    return out
 
 
 def _bias(bias, mode: str, count: int, dtype) -> np.ndarray | None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnrnn_cli.core.conv import check_result_size, pad_input, tap_view
+from cnnrnn_cli.core.conv import CACHE_ELEMENTS, check_result_size, pad_input, tap_view
+from cnnrnn_cli.core.parallel import parallel_map
 from cnnrnn_cli.core.sizes import Dim, conv_dim, pair, size_warnings
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 
@@ -38,13 +39,23 @@ class PoolResult:
     size: tuple
     stride: tuple
     dims: list[Dim]
-    winners: np.ndarray | None = None
     divisor: np.ndarray | None = None
     grad: np.ndarray | None = None
     grad_input: np.ndarray | None = None
     global_pool: bool = False
     count_include_pad: bool = True
     warnings: list[str] = field(default_factory=list)
+    _winners: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def winners(self) -> np.ndarray | None:
+        """(C, H', W'): flat index into the padded (Hp, Wp) plane of each window's winner,
+        the first extreme in row-major order (max/min only; computed when first asked)."""
+        if self.mode not in ("max", "min"):
+            return None
+        if self._winners is None:
+            self._winners = _first_winners(self)
+        return self._winners
 
     def window(self, c: int, i: int, j: int) -> np.ndarray:
         """The padded input under output cell (i, j) of channel c: (Fh, Fw)."""
@@ -99,40 +110,60 @@ def pool2d(x, size=2, stride=None, padding=0, mode="max", ceil=False,
 
 
 def _reduce(result: PoolResult, out_hw, count_include_pad) -> np.ndarray:
-    """(C, H', W'): the pooled windows, one pass over the taps in row-major order
-    (winners recorded for max/min, the divisor for avg)."""
-    mode, size, stride, padded = result.mode, result.size, result.stride, result.padded
-    taps = [(u, v) for u in range(size[0]) for v in range(size[1])]
+    """(C, H', W'): the pooled windows, separably: along the width, then the height
+    ((Fw − 1) + (Fh − 1) passes), chunks of channels spread over the cores."""
+    mode, (fh, fw), (sh, sw) = result.mode, result.size, result.stride
+    padded = result.padded
+    if mode == "l2":
+        padded = padded * padded
+    combine = {"max": np.maximum, "min": np.minimum}.get(mode, np.add)
+    c, hp, _ = padded.shape
+    out = np.empty((c, *out_hw), dtype=padded.dtype)
+    per_chunk = max(1, CACHE_ELEMENTS // max(1, padded[0].size))
 
-    def tap(u, v):
-        return tap_view(padded, u, v, out_hw, stride, (1, 1))
+    def chunk(start: int) -> None:
+        block = padded[start:start + per_chunk]
+        across = _fold(block, fw, sw, out_hw[1], axis=2, combine=combine)
+        out[start:start + per_chunk] = _fold(across, fh, sh, out_hw[0], axis=1,
+                                             combine=combine)
 
-    if mode in ("max", "min"):
-        better = np.greater if mode == "max" else np.less
-        best = tap(0, 0).copy()
-        arg = np.zeros(best.shape, dtype=np.intp)  # tap index of the winner
-        wins = np.empty(best.shape, dtype=bool)
-        for t, (u, v) in enumerate(taps[1:], start=1):
-            view = tap(u, v)
-            better(view, best, out=wins)  # strict: the first extreme in row-major order stays
-            np.copyto(best, view, where=wins)
-            np.copyto(arg, t, where=wins)
-        out = best
-        rows = np.arange(out_hw[0])[:, None] * stride[0] + arg // size[1]
-        cols = np.arange(out_hw[1])[None, :] * stride[1] + arg % size[1]
-        result.winners = rows * padded.shape[2] + cols
-    else:
-        square = mode == "l2"
-        out = np.zeros((padded.shape[0], *out_hw), dtype=padded.dtype)
-        for u, v in taps:
-            view = tap(u, v)
-            out += view * view if square else view
-        if mode == "l2":
-            np.sqrt(out, out=out)
-        elif mode == "avg":
-            result.divisor = _divisor(result.dims, size, stride, count_include_pad)
-            out /= result.divisor
+    parallel_map(chunk, range(0, c, per_chunk), work=padded.size * (fh + fw))
+    if mode == "l2":
+        np.sqrt(out, out=out)
+    elif mode == "avg":
+        result.divisor = _divisor(result.dims, result.size, result.stride, count_include_pad)
+        out /= result.divisor
     return out
+
+
+def _fold(block: np.ndarray, f: int, s: int, n_out: int, axis: int, combine) -> np.ndarray:
+    """Combine f taps spaced 1 apart, at n_out positions spaced s apart, along `axis`."""
+
+    def taps(u):
+        index = [slice(None)] * block.ndim
+        index[axis] = slice(u, u + s * (n_out - 1) + 1, s)
+        return block[tuple(index)]
+
+    acc = taps(0).copy()
+    for u in range(1, f):
+        combine(acc, taps(u), out=acc)
+    return acc
+
+
+def _first_winners(result: PoolResult) -> np.ndarray:
+    """Index of each window's first extreme: the taps in reverse row-major order, each
+    claiming the windows where it equals the pooled value (so the first one wins)."""
+    out = np.asarray(result.output).reshape(result.padded.shape[0], result.dims[0].out,
+                                            result.dims[1].out)
+    (fh, fw), stride = result.size, result.stride
+    arg = np.zeros(out.shape, dtype=np.intp)
+    for t in reversed(range(fh * fw)):
+        u, v = divmod(t, fw)
+        np.copyto(arg, t, where=tap_view(result.padded, u, v, out.shape[1:], stride,
+                                         (1, 1)) == out)
+    rows = np.arange(out.shape[1])[:, None] * stride[0] + arg // fw
+    cols = np.arange(out.shape[2])[None, :] * stride[1] + arg % fw
+    return rows * result.padded.shape[2] + cols
 
 
 def _divisor(dims: list[Dim], size, stride, include_pad: bool) -> np.ndarray:

@@ -18,7 +18,7 @@ def num(x, precision: int) -> str:
 
 
 def grid(matrix, precision: int, *, styles: dict | None = None, title: str | None = None,
-         max_cells: int = 12, marks: bool = False) -> Table:
+         max_cells: int = 12, marks: bool = False, width: int = 80) -> Table:
     """A 2-D array drawn as a boxed grid, as in the notes; cells in `styles` coloured
     (and, with `marks` for colourless output, bracketed: [x], the winner «x»).
 
@@ -27,10 +27,16 @@ def grid(matrix, precision: int, *, styles: dict | None = None, title: str | Non
     rows, cols = matrix.shape
     row_ids = _elide(rows, max_cells)
     col_ids = _elide(cols, max_cells)
+    # As many columns as fit in an 80-column terminal at the widest value shown.
+    widest = max(len(num(matrix[i, j], precision)) for i in row_ids if i is not None
+                 for j in col_ids if j is not None)
+    fits = max(3, (width - 1) // (widest + 3))
+    if len(col_ids) > fits:
+        col_ids = _elide(cols, fits - 1)
     table = Table(box=box.SQUARE, show_header=False, show_lines=True, padding=(0, 1),
                   title=title, title_style="italic", pad_edge=True)
     for _ in col_ids:
-        table.add_column(justify="right")
+        table.add_column(justify="right", no_wrap=True)
     styles = styles or {}
     for i in row_ids:
         cells = []
@@ -126,15 +132,19 @@ def chosen_cells(shape: tuple, at: tuple | None, steps: int | None, name: str = 
     return cells, total - limit
 
 
-def product_terms(weights, values, precision: int, limit: int = 27, dot: str = "·") -> str:
-    """'1·1 + 0·1 + 1·(−2) + …' for paired flat arrays, at most `limit` terms."""
-    terms = []
-    for w, x in zip(weights[:limit], values[:limit], strict=True):
-        xs = num(x, precision)
+def product_terms(weights, values, precision: int, limit: int = 27, dot: str = "·",
+                  minus: str = "−") -> str:
+    """'1·1 + 0·1 − 1·(−2) + …' for paired flat arrays, at most `limit` terms."""
+    text = ""
+    for n, (w, x) in enumerate(zip(weights[:limit], values[:limit], strict=True)):
+        xs = num(x, precision).replace("-", minus)
         if float(x) < 0:
             xs = f"({xs})"
-        terms.append(f"{num(w, precision)}{dot}{xs}")
-    text = " + ".join(terms)
+        ws = num(abs(w), precision)
+        if n == 0:
+            text = f"{minus if w < 0 else ''}{ws}{dot}{xs}"
+        else:
+            text += f" {minus if w < 0 else '+'} {ws}{dot}{xs}"
     if len(weights) > limit:
         text += f" + … ({len(weights) - limit} more terms)"
     return text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from rich.columns import Columns
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.conv import ConvResult
@@ -37,17 +37,16 @@ def _mode_note(res: ConvResult) -> str:
 
 
 def _equation(res: ConvResult, p: int):
-    table = Table.grid(padding=(0, 1))
     kernel_shown = res.weights[0, 0] if res.mode in ("single", "depthwise") else \
         (res.weights[0] if res.mode == "channels" else res.weights[:, 0]
          if res.weights.shape[1] == 1 else res.weights[0])
     title = "kernel (flipped)" if res.flip else "filter / kernel"
     if res.mode == "filters" and res.weights.shape[1] > 1:
         title += " 1 of " + str(res.weights.shape[0])
-    table.add_row(stack_grids(kernel_shown, p, title=title), Text("\n·", style="bold"),
-                  stack_grids(res.image, p, title="image"), Text("\n→", style="bold"),
-                  stack_grids(res.output, p, title="convolved feature"))
-    return table
+    # Columns wraps onto the next line when the three grids do not fit side by side.
+    return Columns([stack_grids(kernel_shown, p, title=title), Text("\n·", style="bold"),
+                    stack_grids(res.image, p, title="image"), Text("\n→", style="bold"),
+                    stack_grids(res.output, p, title="convolved feature")])
 
 
 def _window_styles(res: ConvResult, i: int, j: int) -> dict:
@@ -134,8 +133,8 @@ def latex(res: ConvResult, style) -> str:
     for cell in chosen:
         k, i, j = cell
         w, x = res.window(k, i, j)
-        terms = product_terms(w.reshape(-1), x.reshape(-1), p, dot=" \\cdot ")
-        terms = terms.replace("…", "\\dots").replace("(", "(").replace("-", "-")
+        terms = product_terms(w.reshape(-1), x.reshape(-1), p, dot=" \\cdot ", minus="-")
+        terms = terms.replace("…", "\\dots")
         bias = "" if res.bias is None else f" + {latex_num(res.bias[k], p)}"
         sums.append(f"{latex_num(_value(res, k, i, j), p)} &= {terms}{bias}")
     if sums:

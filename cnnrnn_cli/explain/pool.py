@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.columns import Columns
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.pool import PoolResult
@@ -92,11 +92,11 @@ def rich(res: PoolResult, style):
     label = "global " + NAMES[res.mode] if res.global_pool else \
         f"{fh}x{fw} filter, {NAMES[res.mode]}, stride {res.stride[0]}" + \
         (f"x{res.stride[1]}" if res.stride[0] != res.stride[1] else "")
-    row = Table.grid(padding=(0, 1))
     out = np.asarray(res.output)
     out_shown = out.reshape(-1, 1) if res.global_pool else out
-    row.add_row(stack_grids(res.input, p, title="input"), Text(f"\n→ {label} →", style="bold"),
-                stack_grids(out_shown, p, title="pooled"))
+    row = Columns([stack_grids(res.input, p, title="input"),
+                   Text(f"\n→ {label} →", style="bold"), stack_grids(out_shown, p,
+                                                                       title="pooled")])
     parts = [heading(NAMES[res.mode].capitalize()), row]
     if res.mode in ("max", "min"):
         parts.append(Text(f"padding holds {'−∞' if res.mode == 'max' else '+∞'}, never 0; "
@@ -120,11 +120,10 @@ def rich(res: PoolResult, style):
     if left:
         parts.append(Text(f"… {left} more windows (use --steps N, or --at R,C)", style="dim"))
     if res.grad_input is not None:
-        row = Table.grid(padding=(0, 1))
-        row.add_row(stack_grids(np.reshape(res.grad, out_shown.shape), p,
-                                title="upstream ∂L/∂out"),
-                    Text("\n→ routed to the winners →", style="bold"),
-                    stack_grids(res.grad_input, p, title="∂L/∂input"))
+        row = Columns([stack_grids(np.reshape(res.grad, out_shown.shape), p,
+                                   title="upstream ∂L/∂out"),
+                       Text("\n→ routed to the winners →", style="bold"),
+                       stack_grids(res.grad_input, p, title="∂L/∂input")])
         parts += [heading("Gradient"), row]
     return Group(*parts)
 
