@@ -163,17 +163,19 @@ GEMM_CHUNK_ELEMENTS = 1 << 18  # output chunk of the per-tap GEMMs (measured bes
 def _shift_and_add(padded, w2, out_hw, stride, dilation) -> np.ndarray:
     """One F×F kernel over every channel: Σ_taps w[u, v] · shifted input. (C, H', W').
 
-    At stride 1 each tap is a contiguous slice of the flattened input (rows computed
-    over the padded width, the extra columns dropped); chunks of output rows sized
-    for L2 are spread over the cores (NumPy releases the GIL in its loops).
+    At stride 1 each tap is a contiguous slice of the flattened input: the output is
+    computed over the padded width Wp and returned as a view without the Wp − W'
+    extra columns. Chunks of output rows sized for L2 are spread over the cores
+    (NumPy releases the GIL in its loops).
     """
     c = padded.shape[0]
     out_h, out_w = out_hw
     hp, wp = padded.shape[1:]
     flat_ok = stride == (1, 1)
     width = wp if flat_ok else out_w
-    out = np.empty((c, out_h, out_w), dtype=padded.dtype)
+    out = np.empty((c, out_h, width), dtype=padded.dtype)
     flat = np.ascontiguousarray(padded).reshape(c, hp * wp) if flat_ok else None
+    wide = out.reshape(c, out_h * wp) if flat_ok else None
     taps = [(u, v, w2[u, v]) for u in range(w2.shape[0]) for v in range(w2.shape[1])
             if w2[u, v] != 0]
     rows_per_chunk = max(1, CACHE_ELEMENTS // max(1, c * width))
@@ -181,29 +183,30 @@ def _shift_and_add(padded, w2, out_hw, stride, dilation) -> np.ndarray:
     def chunk(start: int) -> None:
         n_rows = min(out_h, start + rows_per_chunk) - start
         if flat_ok:
-            n = (n_rows - 1) * wp + out_w
-            acc = np.zeros((c, n_rows * wp), dtype=padded.dtype)
+            n = (n_rows - 1) * wp + out_w  # up to the last real output column
+            target = wide[:, start * wp:start * wp + n]
             views = (flat[:, (start + u * dilation[0]) * wp + v * dilation[1]:][:, :n]
                      for u, v, _ in taps)
-            target = acc[:, :n]
         else:
-            acc = np.zeros((c, n_rows, out_w), dtype=padded.dtype)
             rows = slice(start, start + n_rows)
+            target = out[:, rows]
             views = (tap_view(padded, u, v, out_hw, stride, dilation, rows) for u, v, _ in taps)
-            target = acc
-        scratch = np.empty_like(target)
-        for (_, _, weight), view in zip(taps, views, strict=True):
-            if weight == 1:
+        if not taps:
+            target.fill(0)
+        scratch = None
+        for t, ((_, _, weight), view) in enumerate(zip(taps, views, strict=False)):
+            if t == 0:
+                np.multiply(view, weight, out=target)
+            elif weight == 1:
                 target += view
             else:
+                if scratch is None:
+                    scratch = np.empty_like(target)
                 np.multiply(view, weight, out=scratch)
                 target += scratch
-        if flat_ok:
-            acc = acc.reshape(c, n_rows, wp)[:, :, :out_w]
-        out[:, start:start + n_rows] = acc
 
     parallel_map(chunk, range(0, out_h, rows_per_chunk), work=out.size * max(1, len(taps)))
-    return out
+    return out[:, :, :out_w]
 
 
 def _im2col_gemm(padded, w, out_hw, stride, dilation) -> np.ndarray:
