@@ -12,6 +12,7 @@ _API = {
     "output_size": "cnnrnn_cli.core.sizes",
     "conv2d": "cnnrnn_cli.core.conv",
     "pool2d": "cnnrnn_cli.core.pool",
+    "bptt": "cnnrnn_cli.core.bptt",
 }
 
 

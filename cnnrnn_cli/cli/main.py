@@ -66,6 +66,7 @@ COMMANDS = {
     "outsize": ("cnnrnn_cli.cli.outsize", "outsize"),
     "conv": ("cnnrnn_cli.cli.conv", "conv"),
     "pool": ("cnnrnn_cli.cli.pool", "pool"),
+    "bptt": ("cnnrnn_cli.cli.bptt", "bptt"),
 }
 
 

@@ -93,7 +93,7 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
         click.echo(f"Warning: {line}", err=True)
     style = Style(precision=precision, color=not (no_color or os.environ.get("NO_COLOR")),
                   steps=steps, at=at)
-    if at is not None:
+    if at is not None and hasattr(_explainer(report), "cells"):
         _explainer(report).cells(report.trace, style)  # an --at outside the output fails here
     if svg:
         _save_svg(report, style, svg)

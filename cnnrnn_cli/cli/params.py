@@ -122,3 +122,26 @@ def _param(ctx, name: str):
         if param.name == name:
             return param
     return None
+
+
+def parse_ints(text: str, name: str, count: int) -> list[int]:
+    """'50,4,8' -> [50, 4, 8], exactly `count` positive integers."""
+    parts = [p.strip() for p in text.replace("x", ",").split(",")]
+    if len(parts) != count or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise InputError(name, f"expected {count} positive integers separated by commas, "
+                               f"got {text!r}")
+    return [int(p) for p in parts]
+
+
+def merge_weights(arrays: dict, weights: dict | None, given: dict, allowed) -> dict:
+    """Arrays from --random/--example, then a --weights file, then explicit options (each
+    overriding the one before). Unknown names in the file are an error."""
+    merged = dict(arrays)
+    if weights:
+        unknown = sorted(set(weights) - set(allowed))
+        if unknown:
+            raise InputError("weights", f"unknown array name(s) {', '.join(unknown)}; "
+                                        f"expected names among {', '.join(allowed)}")
+        merged.update(weights)
+    merged.update({k: v for k, v in given.items() if v is not None})
+    return merged

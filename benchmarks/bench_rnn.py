@@ -1,0 +1,103 @@
+"""Benchmark of the RNN maths, side by side with torch autograd in one run.
+
+    python benchmarks/bench_rnn.py [--quick]
+
+BPTT: forward pass plus every gradient for T = 1000, D = 64, H = 128 in float64,
+against the same maths through torch autograd (when torch happens to be
+installed; it is never a dependency). Prints ratios: ours / torch, below 1 is faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cnnrnn_cli.core.bptt import forward_backward, make_rnn, random_case  # noqa: E402
+
+try:
+    import torch
+
+    torch.set_num_threads(2)
+except ImportError:
+    torch = None
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def side_by_side(ours, ref, repeat: int) -> tuple[float, float]:
+    ours()
+    ref()
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(best(ours, 1))
+        b.append(best(ref, 1))
+    return min(a), min(b)
+
+
+def report(name: str, ours: float, ref: float | None, target: str) -> None:
+    if ref is None:
+        print(f"  {name:<40} ours {ours * 1e3:8.2f} ms   (torch absent)")
+        return
+    print(f"  {name:<40} ours {ours * 1e3:8.2f} ms   torch {ref * 1e3:8.2f} ms   "
+          f"ratio {ours / ref:6.3f}  {target}")
+
+
+def bench_bptt(repeat: int) -> None:
+    arrays = random_case(1000, 64, 128, seed=0, scale=0.9)
+    rnn = make_rnn(arrays["xs"], arrays["wx"], arrays["wh"], arrays["b"])
+    y = arrays["y"]
+
+    def ours():
+        return forward_backward(rnn, y, "tanh")
+
+    ref = None
+    if torch is not None:
+        xs = torch.from_numpy(rnn.xs)
+        target = torch.from_numpy(y)
+        params = {k: torch.tensor(v, requires_grad=True)
+                  for k, v in dict(wx=rnn.wx, wh=rnn.wh, b=rnn.b, h0=rnn.h0).items()}
+
+        def torch_bptt():
+            for p in params.values():
+                p.grad = None
+            inputs = xs @ params["wx"].T + params["b"]  # hoisted like ours
+            h = params["h0"]
+            for t in range(inputs.shape[0]):
+                h = torch.tanh(inputs[t] + params["wh"] @ h)
+            loss = 0.5 * ((h - target) ** 2).sum()
+            loss.backward()
+            return loss
+
+        t_ours, ref = side_by_side(ours, torch_bptt, repeat)
+        torch_bptt()
+        np.testing.assert_allclose(ours()["grads"]["wh"], params["wh"].grad.numpy(),
+                                   rtol=1e-9, atol=1e-12)
+    else:
+        t_ours = best(ours, repeat)
+    report("BPTT T=1000 D=64 H=128 float64", t_ours, ref, "(target ≤ 0.25)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    repeat = 3 if args.quick else 7
+    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'absent'}")
+    bench_bptt(repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""`cnnrnn bptt`: an RNN's forward pass, backpropagation through time, and the verdict."""
+
+from __future__ import annotations
+
+import click
+
+from cnnrnn_cli.cli.main import CnnrnnCommand
+from cnnrnn_cli.cli.options import emit, output_options
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, merge_weights, parse_ints
+from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.report import Report
+
+ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
+# The notes' setting in scalars: W_h^α is then w_h^α.
+EXAMPLE = {"xs": "1 0.5 -0.5 1", "wx": "0.5", "wh": "0.8", "b": "0", "y": "0.5"}
+
+
+@click.command(cls=CnnrnnCommand)
+@click.option("--xs", type=MatrixParam(), help="The inputs, T×D (row t is x_t).")
+@click.option("--wx", type=MatrixParam(), help="W_x, H×D.")
+@click.option("--wh", type=MatrixParam(), help="W_h, H×H.")
+@click.option("--b", type=MatrixParam(), help="b, H values (default zeros).")
+@click.option("--h0", type=MatrixParam(), help="h_0, H values (default zeros).")
+@click.option("--wy", type=MatrixParam(), help="Readout W_y, O×H (without it L is on h_T).")
+@click.option("--by", type=MatrixParam(), help="Readout bias b_y, O values.")
+@click.option("--y", type=MatrixParam(), help="The target y (default 0).")
+@click.option("--targets", type=MatrixParam(),
+              help="Many-to-many targets, T×O: L = Σ_t ½‖ŷ_t − y_t‖².")
+@click.option("--activation", type=click.Choice(["tanh", "relu", "sigmoid", "identity"]),
+              default="tanh", show_default=True)
+@click.option("--tol", type=float, default=1e-9, show_default=True,
+              help="|ρ − 1| within this is 'neutral'.")
+@click.option("--lr", type=float, metavar="ALPHA", help="Show one SGD step with this rate α.")
+@click.option("--weights", type=NamedArraysParam(),
+              help="@file.npz or @file.json with arrays named xs, wx, wh, b, h0, wy, by, y, "
+                   "targets (options given explicitly win).")
+@click.option("--random", "random_shape", metavar="T,D,H",
+              help="A random case: W_h = σ·Q (Q orthogonal, so ρ = σ), W_x of variance 1/D.")
+@click.option("--seed", type=int, help="Seed for --random.")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="σ for --random.")
+@click.option("--check", is_flag=True, help="Compare every gradient with finite differences.")
+@click.option("--at", "at_step", type=click.IntRange(1), metavar="t",
+              help="Write out the chain ∂h_T/∂h_t for this t (default 1).")
+@click.option("--steps", type=click.IntRange(2), default=12, show_default=True,
+              help="Rows shown in the time tables before they are summarised.")
+@output_options
+def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, random_shape,
+         seed, scale, check, at_step, steps, fmt, precision, no_color, svg, only, example):
+    """A many-to-one RNN: forward pass, BPTT, and why gradients vanish or explode.
+
+    h_t = f(W_x x_t + W_h h_{t−1} + b), ŷ = W_y h_T + b_y (or h_T), L = ½‖ŷ − y‖².
+    Shows the forward and backward tables, each step's term of ∂L/∂W_h, the
+    Jacobians ∂h_{t+1}/∂h_t = diag(f'(·)) W_h and the norms of their products, the
+    eigenvalues of W_h = T Σ T⁻¹ and the verdict, and the bound
+    ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^(T−t) that always holds.
+
+    \b
+    Examples:
+      cnnrnn bptt --example
+      cnnrnn bptt --random 50,4,8 --seed 0 --scale 0.5     # vanishing
+      cnnrnn bptt --random 50,4,8 --seed 0 --scale 2 --activation identity
+    """
+    from cnnrnn_cli.core.bptt import bptt as run_bptt
+    from cnnrnn_cli.core.bptt import random_case
+    from cnnrnn_cli.io.matrix import parse_text
+
+    given = dict(zip(ARRAYS, (xs, wx, wh, b, h0, wy, by, y, targets), strict=True))
+    arrays = {}
+    if example:
+        if any(v is not None for v in given.values()) or weights or random_shape:
+            raise click.UsageError("--example runs its own case; give no arrays with it")
+        arrays = {k: parse_text(v, k) for k, v in EXAMPLE.items()}
+    if random_shape:
+        t, d, h = parse_ints(random_shape, "random", 3)
+        arrays.update(random_case(t, d, h, seed, scale))
+    elif seed is not None:
+        raise click.UsageError("--seed goes with --random")
+    arrays = merge_weights(arrays, weights, given, ARRAYS)
+    for needed in ("xs", "wx", "wh"):
+        if needed not in arrays:
+            raise InputError(needed, f"missing: give --{needed} (or --weights, --random, "
+                                     "--example)")
+    res = run_bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
+    if at_step is not None and at_step > res.T:
+        raise InputError("at", f"t = {at_step} is beyond T = {res.T}")
+    result = {"h": res.h, "y_hat": res.y_hat, "loss": res.loss, "grads": res.grads,
+              "jacobian_norms": res.jacobian_norms, "eigenvalues": res.eigenvalues,
+              "spectral_radius": res.spectral_radius, "singular_max": res.singular_max,
+              "diagonalizable": res.diagonalizable, "regime": res.regime,
+              "measured_regime": res.measured_regime, "bound": res.bound,
+              "wh_contributions": res.wh_contributions}
+    if res.updated is not None:
+        result["updated"] = res.updated
+    if res.check_error is not None:
+        result["check_error"] = res.check_error
+    params = {"T": res.T, "D": res.rnn.xs.shape[1], "H": res.rnn.wh.shape[0],
+              "activation": activation, "readout": res.rnn.wy is not None,
+              "many_to_many": res.many_to_many, "lr": lr, "tol": tol,
+              "random": random_shape, "seed": seed, "scale": scale if random_shape else None}
+    report = Report("bptt", params, result, trace=res, explainer="cnnrnn_cli.explain.bptt",
+                    warnings=res.warnings)
+    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
+         steps=steps, at=None if at_step is None else (at_step - 1,))

@@ -1,0 +1,288 @@
+"""The working of `bptt`, in the notes' order: forward, loss, backward, the Jacobian chain,
+the norms as bars, the eigen-decomposition and the verdict."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from cnnrnn_cli.core.bptt import BPTTResult
+from cnnrnn_cli.explain.common import ACCENT, heading, latex_num, num
+
+BAR_WIDTH = 36
+
+
+def vec(v, p: int, limit: int = 4) -> str:
+    """A scalar as itself, a short vector as [a, b, c], a long one cut with '…'."""
+    v = np.asarray(v).reshape(-1)
+    if v.size == 1:
+        return num(v[0], p)
+    shown = ", ".join(num(x, p) for x in v[:limit])
+    return f"[{shown}{', …' if v.size > limit else ''}]"
+
+
+def _time_rows(T: int, steps: int) -> list:
+    """Time indices (0-based) to show: all, or the first and last with None between."""
+    if T <= steps:
+        return list(range(T))
+    half = steps // 2
+    return list(range(half)) + [None] + list(range(T - half, T))
+
+
+def _scalar(res: BPTTResult) -> bool:
+    return res.rnn.wh.shape == (1, 1)
+
+
+def _forward(res: BPTTResult, p: int, steps: int):
+    f = res.activation
+    table = Table(title=f"Forward pass: h_t = {f}(W_x x_t + W_h h_(t−1) + b)",
+                  header_style="bold", title_justify="left")
+    for col in ("t", "x_t", "a_t = W_x x_t + W_h h_(t−1) + b", "h_t = f(a_t)"):
+        table.add_column(col, justify="right")
+    table.add_row("0", "", "", vec(res.rnn.h0, p), style="dim")
+    for t in _time_rows(res.T, steps):
+        if t is None:
+            table.add_row("⋮", "⋮", "⋮", "⋮", style="dim")
+            continue
+        table.add_row(str(t + 1), vec(res.rnn.xs[t], p), vec(res.pre[t], p), vec(res.h[t], p))
+    return table
+
+
+def _loss(res: BPTTResult, p: int):
+    lines = []
+    target = "y_t" if res.many_to_many else "y"
+    if res.rnn.wy is not None:
+        what = "ŷ_t = W_y h_t + b_y" if res.many_to_many else "ŷ = W_y h_T + b_y"
+    else:
+        what = "ŷ_t = h_t" if res.many_to_many else "ŷ = h_T (no readout: the loss is on h_T)"
+    lines.append(Text.assemble((what, "bold"), " = " + (vec(res.y_hat, p)
+                               if not res.many_to_many else f"({res.T} rows)")))
+    formula = "L = Σ_t ½‖ŷ_t − y_t‖²" if res.many_to_many else "L = ½‖ŷ − y‖²"
+    lines.append(Text.assemble((formula, "bold"), f"   with {target} = "
+                               + (vec(res.targets, p) if not res.many_to_many else "--targets"),
+                               "   ⇒  L = ", (num(res.loss, p), ACCENT)))
+    return Group(*lines)
+
+
+def _backward(res: BPTTResult, p: int, steps: int):
+    scalar = _scalar(res)
+    table = Table(title="Backward pass (BPTT): ∂L/∂a_t = ∂L/∂h_t ⊙ f'(a_t)", header_style="bold",
+                  title_justify="left")
+    term = "∂L/∂a_t · h_(t−1)" if scalar else "‖∂L/∂a_t h_(t−1)ᵀ‖"
+    for col in ("t", "∂L/∂h_t", "f'(a_t)", "∂L/∂a_t", f"step t's term {term}"):
+        table.add_column(col, justify="right")
+    prev = np.vstack([res.rnn.h0, res.h[:-1]])
+    for t in _time_rows(res.T, steps):
+        if t is None:
+            table.add_row("⋮", "⋮", "⋮", "⋮", "⋮", style="dim")
+            continue
+        contribution = res.da[t, 0] * prev[t, 0] if scalar else res.wh_contributions[t]
+        table.add_row(str(t + 1), vec(res.dh[t], p), vec(res.fprime[t], p), vec(res.da[t], p),
+                      num(contribution, p))
+    total = Text.assemble(("∂L/∂W_h = Σ_t ∂L/∂a_t h_(t−1)ᵀ", "bold"), " = ",
+                          (vec(res.grads["wh"], p, limit=6), ACCENT))
+    note = Text("the notes write dL/dW = Σ_t dL_t/dW, the many-to-many sum of losses; "
+                + ("here that is exactly what is computed (--targets)." if res.many_to_many
+                   else "for many-to-one there is one loss L = L_T, and the sum runs over the "
+                        "steps t its gradient passes through: one term per step, above."),
+                style="dim")
+    grads = Table.grid(padding=(0, 2))
+    for name, g in res.grads.items():
+        grads.add_row(Text(f"∂L/∂{name}", style="bold"), vec(g, p, limit=6))
+    return Group(table, total, note, grads)
+
+
+def _chain(res: BPTTResult, p: int, t: int):
+    """∂h_T/∂h_t as the product of its factors, written out for scalars."""
+    T = res.T
+    parts = [Text.assemble((f"∂h_T/∂h_{t + 1}", "bold"),
+                           f" = Π_(k={t + 1})^(T−1) ∂h_(k+1)/∂h_k,   ∂h_(k+1)/∂h_k = "
+                           f"diag(f'(a_(k+1))) W_h")]
+    if res.activation == "tanh":
+        parts.append(Text("(the notes write tanh(·) here; its derivative 1 − tanh²(·) is what "
+                          "belongs in the Jacobian)", style="dim"))
+    if t == T - 1:
+        parts.append(Text("t = T: the product is empty, ∂h_T/∂h_T = I (norm 1)"))
+        return Group(*parts)
+    if _scalar(res):
+        w = res.rnn.wh[0, 0]
+        factors = [res.fprime[a + 1, 0] * w for a in range(t, T - 1)]
+        shown = " · ".join(f"({num(res.fprime[a + 1, 0], p)}·{num(w, p)})"
+                           for a in range(t, min(T - 1, t + 8)))
+        if T - 1 - t > 8:
+            shown += f" · … ({T - 1 - t - 8} more)"
+        parts.append(Text.assemble("  = ", shown, " = ",
+                                   (num(float(np.prod(factors)), p), ACCENT)))
+    else:
+        norms = [np.linalg.norm(res.fprime[a + 1][:, None] * res.rnn.wh, 2)
+                 for a in range(t, min(T - 1, t + 8))]
+        parts.append(Text("  factor norms ‖diag(f')W_h‖: " + ", ".join(num(n, p) for n in norms)
+                          + (" …" if T - 1 - t > 8 else "")))
+        parts.append(Text.assemble("  ‖∂h_T/∂h_t‖₂ = ",
+                                   (num(res.jacobian_norms[t], p), ACCENT),
+                                   " ≤ product of the factor norms"))
+    return Group(*parts)
+
+
+def _bars(res: BPTTResult, p: int, steps: int):
+    norms = res.jacobian_norms
+    positive = norms[norms > 0]
+    logs = np.log10(positive) if positive.size else np.zeros(1)
+    lo, hi = float(logs.min()), float(logs.max())
+    table = Table(title="‖∂h_T/∂h_t‖ against t (log scale)", header_style="bold",
+                  title_justify="left", box=None)
+    table.add_column("t", justify="right")
+    table.add_column("‖∂h_T/∂h_t‖", justify="right")
+    table.add_column(f"log₁₀ from {lo:.3g} to {hi:.3g}", no_wrap=True)
+    table.add_column("bound (γσ_max)^(T−t)", justify="right")
+    for t in _time_rows(res.T, max(steps, 2) * 2):
+        if t is None:
+            table.add_row("⋮", "", "", "")
+            continue
+        value = norms[t]
+        if value > 0 and hi > lo:
+            length = 1 + round((math.log10(value) - lo) / (hi - lo) * (BAR_WIDTH - 1))
+        else:
+            length = BAR_WIDTH if value > 0 else 0
+        colour = "red" if value > 1 else "green" if value < 1 else "white"
+        table.add_row(str(t + 1), num(value, p), Text("█" * length, style=colour),
+                      num(res.bound[t], p))
+    notes = []
+    if not res.norms_exact:
+        notes.append(Text("(large T·H³: norms estimated by power iteration)", style="dim"))
+    return Group(table, *notes)
+
+
+def _eigen(res: BPTTResult, p: int):
+    values = [complex(re, im) for re, im in res.eigenvalues]
+    ks = sorted({1, 5, 10, max(1, res.T - 1)})
+    table = Table(title="W_h = T Σ T⁻¹, so W_h^α = T Σ^α T⁻¹: the eigenvalues decide",
+                  header_style="bold", title_justify="left")
+    table.add_column("λ", justify="right")
+    table.add_column("|λ|", justify="right")
+    for k in ks:
+        table.add_column(f"|λ|^{k}", justify="right")
+    for lam in values[:8]:
+        shown = num(lam.real, p) if abs(lam.imag) < 1e-15 else \
+            f"{num(lam.real, p)}{'+' if lam.imag >= 0 else '−'}{num(abs(lam.imag), p)}i"
+        table.add_row(shown, num(abs(lam), p), *[num(abs(lam) ** k, p) for k in ks])
+    if len(values) > 8:
+        table.add_row("…", f"({len(values) - 8} more)", *[""] * len(ks))
+    lines = [table]
+    if _scalar(res):
+        lines.append(Text(f"a scalar W_h: W_h^α is just w_h^α = {num(res.rnn.wh[0, 0], p)}^α",
+                          style="dim"))
+    if res.diagonalizable:
+        lines.append(Text(f"diagonalisable: cond(T) = {num(res.eig_cond, p)}", style="dim"))
+    else:
+        lines.append(Text(f"W_h is not diagonalisable (defective, or numerically so: cond(T) "
+                          f"= {res.eig_cond:.3g} > 1e12): T Σ T⁻¹ does not exist; powers grow "
+                          "like a Jordan block, k·ρ^(k−1), and the verdict below still follows "
+                          "ρ", style="yellow"))
+    return Group(*lines)
+
+
+def _verdict(res: BPTTResult, p: int):
+    rho, sigma, gamma = res.spectral_radius, res.singular_max, res.gamma
+    sign = {"vanishing": "<", "exploding": ">", "neutral": "≈"}[res.regime]
+    word = {"vanishing": "vanishing gradient", "exploding": "exploding gradient",
+            "neutral": "neither (on the edge)"}[res.regime]
+    lines = [Text.assemble(("Verdict (the notes): ", "bold"),
+                           f"ρ(W_h) = {num(rho, p)} {sign} 1  ⇒  ",
+                           (word, "bold red" if res.regime == "exploding" else "bold green"))]
+    product = gamma * sigma
+    bound = Text.assemble("Always: ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^(T−t), γ = max|f'| = ",
+                          num(gamma, p), f" ({res.activation}), σ_max = {num(sigma, p)}, "
+                          f"γ·σ_max = {num(product, p)}")
+    lines.append(bound)
+    if product < 1:
+        lines.append(Text("  γ·σ_max < 1: vanishing is guaranteed, whatever the eigenvalues say",
+                          style="green"))
+    if res.measured_regime and res.measured_regime != res.regime:
+        lines.append(Text(f"The measured norms say {res.measured_regime} although ρ says "
+                          f"{res.regime}: " + (
+                              "the factors diag(f'(a)) W_h also carry f', and a saturated "
+                              f"{res.activation} (f' ≈ 0) shrinks them"
+                              if res.measured_regime == "vanishing" else
+                              "the eigenvalues speak of long products; over these few steps "
+                              "the transient growth of a non-normal W_h dominates"),
+                          style="yellow"))
+    lines.append(Text("this decides ∂L/∂W_h in the update rule W_h := W_h − α ∂L/∂W_h",
+                      style="dim"))
+    return Group(*lines)
+
+
+def _update(res: BPTTResult, p: int):
+    lines = [heading(f"One SGD step, α = {num(res.lr, p)}"),
+             Text("(α is the learning rate here; the notes also use α as the exponent in "
+                  "W_h^α)", style="dim")]
+    for name, new in res.updated.items():
+        old = res.rnn.arrays()[name]
+        lines.append(Text.assemble((f"{name} := {name} − α ∂L/∂{name}", "bold"), " = ",
+                                   vec(old, p), f" − {num(res.lr, p)}·", vec(res.grads[name], p),
+                                   " = ", (vec(new, p), ACCENT)))
+    return Group(*lines)
+
+
+def _check(res: BPTTResult, p: int):
+    ok = res.check_error < 1e-5
+    sampled = " (a seeded sample of entries per array)" if res.check_sampled else ""
+    return Text.assemble(("Finite differences: ", "bold"),
+                         f"largest relative error {res.check_error:.2e} at {res.check_worst}"
+                         f"{sampled} ", ("✓" if ok else "✗", "green" if ok else "red"))
+
+
+def rich(res: BPTTResult, style):
+    p, steps = style.precision, style.steps or 12
+    t = style.at[0] if style.at else 0
+    parts = [heading("Recurrent network, many-to-many" if res.many_to_many else
+                     "Recurrent network, many-to-one"),
+             _forward(res, p, steps), _loss(res, p), _backward(res, p, steps),
+             heading("Why gradients vanish or explode"), _chain(res, p, t),
+             _bars(res, p, steps), _eigen(res, p), _verdict(res, p)]
+    if res.updated is not None:
+        parts.append(_update(res, p))
+    if res.check_error is not None:
+        parts.append(_check(res, p))
+    return Group(*parts)
+
+
+# --- LaTeX -----------------------------------------------------------------------------
+
+
+def _lvec(v, p: int) -> str:
+    v = np.asarray(v).reshape(-1)
+    if v.size == 1:
+        return latex_num(v[0], p)
+    inner = " \\\\ ".join(latex_num(x, p) for x in v[:6]) + (" \\\\ \\vdots" if v.size > 6 else "")
+    return f"\\begin{{pmatrix}} {inner} \\end{{pmatrix}}"
+
+
+def latex(res: BPTTResult, style) -> str:
+    p = style.precision
+    f = "\\tanh" if res.activation == "tanh" else f"\\text{{{res.activation}}}"
+    lines = [f"$$h_t = {f}(w_x x_t + w_h h_{{t-1}} + b)$$"]
+    for t in range(min(res.T, style.steps or 12)):
+        lines.append(f"$$h_{{{t + 1}}} = {f}({_lvec(res.pre[t], p)}) = {_lvec(res.h[t], p)}$$")
+    lines.append(f"$$L = \\tfrac12 \\lVert \\hat y - y \\rVert^2 = {latex_num(res.loss, p)}$$")
+    lines.append(f"$$\\frac{{\\partial L}}{{\\partial W_h}} = \\sum_{{t=1}}^{{{res.T}}} "
+                 f"\\frac{{\\partial L}}{{\\partial a_t}} h_{{t-1}}^\\top = "
+                 f"{_lvec(res.grads['wh'], p)}$$")
+    lines.append("$$\\frac{dh_{t+1}}{dh_t} = \\text{diag}\\left(f'(W_x x_{t+1} + W_h h_t + b)"
+                 "\\right) W_h$$")
+    norms = ", ".join(latex_num(x, p) for x in res.jacobian_norms[:8])
+    more = ", \\dots" if res.T > 8 else ""
+    lines.append(f"$$\\left\\lVert \\frac{{dh_T}}{{dh_t}} \\right\\rVert_{{t=1..{res.T}}} = "
+                 f"{norms}{more}$$")
+    eig = ", ".join(latex_num(math.hypot(re, im), p) for re, im in res.eigenvalues[:6])
+    lines.append(f"$$W_h = T \\Sigma T^{{-1}}, \\quad |\\lambda| = {eig}, \\quad "
+                 f"\\rho = {latex_num(res.spectral_radius, p)} \\Rightarrow "
+                 f"\\text{{{res.regime}}}$$")
+    if res.updated is not None:
+        lines.append(f"$$W_h := W_h - {latex_num(res.lr, p)} \\frac{{\\partial L}}"
+                     f"{{\\partial W_h}} = {_lvec(res.updated['wh'], p)}$$")
+    return "\n".join(lines)
