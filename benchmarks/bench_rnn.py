@@ -3,8 +3,10 @@
     python benchmarks/bench_rnn.py [--quick]
 
 BPTT: forward pass plus every gradient for T = 1000, D = 64, H = 128 in float64,
-against the same maths through torch autograd (when torch happens to be
-installed; it is never a dependency). Prints ratios: ours / torch, below 1 is faster.
+against the same maths through torch autograd; GRU: one step and a T = 1000
+sequence (D = 64, H = 128) against torch.nn.GRUCell in float64. torch is used when
+it happens to be installed; it is never a dependency. Prints ratios: ours / torch,
+below 1 is faster.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnnrnn_cli.core.bptt import forward_backward, make_rnn, random_case  # noqa: E402
+from cnnrnn_cli.core.gru import from_torch, gru_step  # noqa: E402
 
 try:
     import torch
@@ -90,6 +93,54 @@ def bench_bptt(repeat: int) -> None:
     report("BPTT T=1000 D=64 H=128 float64", t_ours, ref, "(target ≤ 0.25)")
 
 
+def bench_gru(repeat: int) -> None:
+    dim, hidden, steps = 64, 128, 1000
+    rng = np.random.default_rng(0)
+    x, h = rng.standard_normal(dim), rng.standard_normal(hidden)
+    xs = rng.standard_normal((steps, dim))
+    if torch is not None:
+        torch.manual_seed(0)
+        cell = torch.nn.GRUCell(dim, hidden).double()
+        arrays = {k: getattr(cell, k).detach().numpy().copy()
+                  for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    else:
+        bound = 1 / np.sqrt(hidden)
+        arrays = {"weight_ih": rng.uniform(-bound, bound, (3 * hidden, dim)),
+                  "weight_hh": rng.uniform(-bound, bound, (3 * hidden, hidden)),
+                  "bias_ih": rng.uniform(-bound, bound, 3 * hidden),
+                  "bias_hh": rng.uniform(-bound, bound, 3 * hidden)}
+    weights = from_torch(arrays)
+
+    def ours_step():
+        return gru_step(x, h, **weights)
+
+    def ours_seq():
+        return gru_step(xs=xs, h=h, **weights)
+
+    if torch is None:
+        report("GRU one step D=64 H=128", best(ours_step, repeat * 20), None, "")
+        report("GRU sequence T=1000", best(ours_seq, repeat), None, "")
+        return
+    tx, th, txs = (torch.from_numpy(a) for a in (x, h, xs))
+
+    def torch_step():
+        with torch.no_grad():
+            return cell(tx, th)
+
+    def torch_seq():
+        with torch.no_grad():
+            state = th
+            for t in range(steps):
+                state = cell(txs[t], state)
+            return state
+
+    a, b = side_by_side(ours_step, torch_step, repeat * 20)
+    report("GRU one step D=64 H=128 float64", a, b, "(target ≤ 0.5)")
+    a, b = side_by_side(ours_seq, torch_seq, repeat)
+    report("GRU sequence T=1000 D=64 H=128", a, b, "(target ≤ 0.5)")
+    np.testing.assert_allclose(ours_seq().h[-1], torch_seq().numpy(), atol=1e-12)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -97,6 +148,7 @@ def main() -> None:
     repeat = 3 if args.quick else 7
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'absent'}")
     bench_bptt(repeat)
+    bench_gru(repeat)
 
 
 if __name__ == "__main__":

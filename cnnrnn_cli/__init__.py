@@ -13,6 +13,7 @@ _API = {
     "conv2d": "cnnrnn_cli.core.conv",
     "pool2d": "cnnrnn_cli.core.pool",
     "bptt": "cnnrnn_cli.core.bptt",
+    "gru_step": "cnnrnn_cli.core.gru",
 }
 
 

@@ -67,6 +67,7 @@ COMMANDS = {
     "conv": ("cnnrnn_cli.cli.conv", "conv"),
     "pool": ("cnnrnn_cli.cli.pool", "pool"),
     "bptt": ("cnnrnn_cli.cli.bptt", "bptt"),
+    "gru-step": ("cnnrnn_cli.cli.gru", "gru_step"),
 }
 
 

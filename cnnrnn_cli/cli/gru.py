@@ -1,0 +1,119 @@
+"""`cnnrnn gru-step`: one GRU step, or a sequence, gate by gate."""
+
+from __future__ import annotations
+
+import click
+
+from cnnrnn_cli.cli.main import CnnrnnCommand
+from cnnrnn_cli.cli.options import emit, output_options
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, merge_weights, parse_ints
+from cnnrnn_cli.report import Report
+
+GATE_OPTIONS = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
+ARRAYS = ("x", "h", "xs", *GATE_OPTIONS)
+# Three units, one in each of the notes' cases: z ≈ 0, r ≈ 0, z ≈ 1.
+EXAMPLE = {"x": "1", "h": "0.5 -0.5 0.8", "wxz": "0; 0; 0", "whz": "0 0 0; 0 0 0; 0 0 0",
+           "bz": "-6 0 6", "wxr": "0; 0; 0", "whr": "0 0 0; 0 0 0; 0 0 0", "br": "0 -6 0",
+           "wxh": "1; 0.5; -1", "whh": "0.5 0 0; 0 0.5 0; 0 0 0.5"}
+
+
+def _gate_options(fn):
+    helps = {"wxz": "W_xz, H×D", "whz": "W_hz, H×H", "bz": "b_z, H", "wxr": "W_xr, H×D",
+             "whr": "W_hr, H×H", "br": "b_r, H", "wxh": "W_xh, H×D", "whh": "W_hh, H×H",
+             "bh": "b_h, H", "bhh": "b_hh, H: a bias inside the reset product (PyTorch's b_hn)"}
+    for name in reversed(GATE_OPTIONS):
+        fn = click.option(f"--{name}", type=MatrixParam(), help=helps[name])(fn)
+    return fn
+
+
+@click.command(cls=CnnrnnCommand)
+@click.option("--x", type=MatrixParam(), help="The input x_t, D values.")
+@click.option("--h", type=MatrixParam(), help="The previous state h_(t−1), H (default 0).")
+@click.option("--xs", type=MatrixParam(), help="A sequence, T×D: run T steps.")
+@_gate_options
+@click.option("--reset-after/--reset-before", default=True, show_default=True,
+              help="r ⊙ (W_hh h + b_hh) (PyTorch, Keras) or W_hh (r ⊙ h) (the paper, d2l).")
+@click.option("--z-keeps", type=click.Choice(["old", "new"]), default="old",
+              show_default=True,
+              help="old: z = 1 keeps h_(t−1) (the notes, PyTorch); new: z = 1 takes h̃.")
+@click.option("--torch-weights", type=NamedArraysParam(),
+              help="@file.npz of a PyTorch GRUCell: weight_ih, weight_hh, bias_ih, bias_hh.")
+@click.option("--weights", type=NamedArraysParam(),
+              help="@file.npz|json with arrays named after the options (x, h, xs, wxz, ...).")
+@click.option("--random", "random_shape", metavar="D,H",
+              help="Random weights (PyTorch's initialisation), x and h.")
+@click.option("--seed", type=int, help="Seed for --random.")
+@click.option("--tol", type=float, default=0.05, show_default=True,
+              help="How near 0 or 1 a gate must be to name the notes' cases.")
+@click.option("--steps", type=click.IntRange(2), default=12, show_default=True,
+              help="Rows shown in the sequence table before it is summarised.")
+@output_options
+def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_after, z_keeps,
+             torch_weights, weights, random_shape, seed, tol, steps, fmt, precision, no_color,
+             svg, only, example):
+    """One step (or --xs, a sequence) of a gated recurrent unit, gate by gate.
+
+    \b
+    z = σ(W_xz x + W_hz h + b_z)      r = σ(W_xr x + W_hr h + b_r)
+    h̃ = tanh(W_xh x + r ⊙ (W_hh h + b_hh) + b_h)
+    h_t = z ⊙ h_(t−1) + (1 − z) ⊙ h̃
+
+    Names the notes' three cases where they occur: z ≈ 0 (the candidate takes
+    over), r ≈ 0 (the candidate ignores the past), z ≈ 1 (the state is carried
+    over unchanged). With --torch-weights the result equals PyTorch's float64
+    GRUCell.
+
+    \b
+    Examples:
+      cnnrnn gru-step --example
+      cnnrnn gru-step --random 4,8 --seed 0
+      cnnrnn gru-step --torch-weights @cell.npz --x "1 2 3" --h "0 0 0 0"
+    """
+    from cnnrnn_cli.core.gru import from_torch, random_weights
+    from cnnrnn_cli.core.gru import gru_step as run_gru
+    from cnnrnn_cli.io.matrix import parse_text
+
+    given = dict(zip(ARRAYS, (x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh),
+                     strict=True))
+    arrays = {}
+    if example:
+        if any(v is not None for v in given.values()) or weights or torch_weights \
+                or random_shape:
+            raise click.UsageError("--example runs its own case; give no arrays with it")
+        arrays = {k: parse_text(v, k) for k, v in EXAMPLE.items()}
+    if random_shape:
+        dim, hidden = parse_ints(random_shape, "random", 2)
+        arrays.update(random_weights(dim, hidden, seed))
+    elif seed is not None:
+        raise click.UsageError("--seed goes with --random")
+    if torch_weights is not None:
+        clash = [f"--{k}" for k in GATE_OPTIONS if given[k] is not None]
+        if clash or weights and set(weights) & set(GATE_OPTIONS):
+            raise click.UsageError(f"--torch-weights gives every gate; "
+                                   f"{clash[0] if clash else '--weights gates'} cannot be "
+                                   "given with it")
+        if not reset_after or z_keeps != "old":
+            raise click.UsageError("--torch-weights is PyTorch's GRUCell: reset after, "
+                                   "z keeps the old state; drop --reset-before / --z-keeps new")
+        arrays.update(from_torch(torch_weights))
+    arrays = merge_weights(arrays, weights, given, ARRAYS)
+    if "x" in arrays and "xs" in arrays:
+        explicit = [k for k in ("x", "xs") if given[k] is not None]
+        if len(explicit) != 1:
+            raise click.UsageError("give --x (one step) or --xs (a sequence), not both")
+        arrays.pop("xs" if explicit == ["x"] else "x")
+    res = run_gru(reset_after=reset_after, z_keeps=z_keeps, tol=tol, **arrays)
+    result = {"z": res.z, "r": res.r, "h_tilde": res.h_tilde, "h": res.h}
+    params = {"D": res.x.shape[1], "H": res.h_prev.shape[1], "T": res.x.shape[0],
+              "sequence": res.sequence, "reset_after": reset_after, "z_keeps": z_keeps,
+              "tol": tol, "torch_weights": torch_weights is not None}
+    report = Report("gru-step", params, result, extra={"cases": _cases_json(res)}, trace=res,
+                    explainer="cnnrnn_cli.explain.gru", plain=list(result.items()))
+    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
+         steps=steps)
+
+
+def _cases_json(res) -> list | dict:
+    """The notes' cases, units 1-based: one dict, or one per step for a sequence."""
+    cases = [{k: [u + 1 for u in units] for k, units in step.items()} for step in res.cases]
+    return cases if res.sequence else cases[0]
