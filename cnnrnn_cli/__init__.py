@@ -12,6 +12,8 @@ _API = {
     "output_size": "cnnrnn_cli.core.sizes",
     "conv2d": "cnnrnn_cli.core.conv",
     "pool2d": "cnnrnn_cli.core.pool",
+    "resblock": "cnnrnn_cli.core.resblock",
+    "inception": "cnnrnn_cli.core.inception",
     "bptt": "cnnrnn_cli.core.bptt",
     "gru_step": "cnnrnn_cli.core.gru",
 }

@@ -66,6 +66,8 @@ COMMANDS = {
     "outsize": ("cnnrnn_cli.cli.outsize", "outsize"),
     "conv": ("cnnrnn_cli.cli.conv", "conv"),
     "pool": ("cnnrnn_cli.cli.pool", "pool"),
+    "resblock": ("cnnrnn_cli.cli.resblock", "resblock"),
+    "inception": ("cnnrnn_cli.cli.inception", "inception"),
     "bptt": ("cnnrnn_cli.cli.bptt", "bptt"),
     "gru-step": ("cnnrnn_cli.cli.gru", "gru_step"),
 }

@@ -59,17 +59,17 @@ def _elide(n: int, limit: int) -> list:
     return list(range(half)) + [None] + list(range(n - half, n))
 
 
-def stack_grids(tensor, precision: int, *, title: str = "", **kw):
-    """A C×H×W tensor as one grid per channel, side by side (at most 4 shown)."""
+def stack_grids(tensor, precision: int, *, title: str = "", max_channels: int = 4, **kw):
+    """A C×H×W tensor as one grid per channel, side by side (at most max_channels)."""
     from rich.columns import Columns
 
     if tensor.ndim == 2:
         return grid(tensor, precision, title=title or None, **kw)
-    shown = list(range(min(len(tensor), 4)))
+    shown = list(range(min(len(tensor), max_channels)))
     items = [grid(tensor[c], precision, title=f"{title} [{c + 1}]".strip(), **kw)
              for c in shown]
-    if len(tensor) > 4:
-        items.append(Text(f"… {len(tensor) - 4} more channels", style="dim"))
+    if len(tensor) > max_channels:
+        items.append(Text(f"… {len(tensor) - max_channels} more channels", style="dim"))
     return Columns(items)
 
 

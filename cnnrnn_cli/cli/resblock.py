@@ -1,0 +1,85 @@
+"""`cnnrnn resblock`: a ResNet block with and without its skip connection."""
+
+from __future__ import annotations
+
+import click
+
+from cnnrnn_cli.cli.main import CnnrnnCommand
+from cnnrnn_cli.cli.options import emit, output_options
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, merge_weights
+from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.report import Report
+
+ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
+# A small case in the notes' notation: one unit of a1 is cut by the ReLU.
+EXAMPLE = {"a0": "1 -1", "w1": "1 0.5; -0.5 1", "b1": "0 0.1", "w2": "0.5 -1; 1 0.5",
+           "b2": "0.1 -0.2"}
+
+
+@click.command(cls=CnnrnnCommand)
+@click.option("--a0", type=MatrixParam(), help="The block's input a0 (n values).")
+@click.option("--w1", type=MatrixParam(), help="W1, m×n.")
+@click.option("--b1", type=MatrixParam(), help="b1, m values (default zeros).")
+@click.option("--w2", type=MatrixParam(), help="W2, n×m (k×m with --shortcut).")
+@click.option("--b2", type=MatrixParam(), help="b2 (default zeros).")
+@click.option("--shortcut", type=MatrixParam(), metavar="WS",
+              help="A projection WS (k×n) on the skip when the sizes differ.")
+@click.option("--activation", type=click.Choice(["relu", "tanh", "sigmoid", "identity"]),
+              default="relu", show_default=True)
+@click.option("--weights", type=NamedArraysParam(),
+              help="@file.npz|json with arrays named a0, w1, b1, w2, b2, shortcut.")
+@click.option("--random", "random_case", is_flag=True,
+              help="Random a0 and weights (entries N(0, 1/fan-in)); with --depth, random "
+                   "blocks.")
+@click.option("--size", type=click.IntRange(1), default=4, show_default=True,
+              help="n for --random.")
+@click.option("--seed", type=int, help="Seed for --random.")
+@click.option("--depth", type=click.IntRange(1), metavar="L",
+              help="Stack L blocks and show ‖∂a_l/∂a_0‖, l = 1..L, with and without skips.")
+@output_options
+def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, size, seed,
+             depth, fmt, precision, no_color, svg, only, example):
+    """The skip connection of a ResNet block, with and without the skip, side by side.
+
+    \b
+    z1 = W1 a0 + b1,  a1 = f(z1),  z2 = W2 a1 + b2
+    with the skip: a2 = f(z2 + a0)      without: a2 = f(z2)
+
+    Shows the Jacobian ∂a2/∂a0 both ways (the skip adds the identity path), and
+    with --depth L how ‖∂a_l/∂a_0‖ behaves through a stack of blocks.
+
+    \b
+    Examples:
+      cnnrnn resblock --example
+      cnnrnn resblock --random --size 8 --depth 20 --seed 0
+    """
+    from cnnrnn_cli.core.resblock import random_case as make_random
+    from cnnrnn_cli.core.resblock import resblock as run_block
+    from cnnrnn_cli.io.matrix import parse_text
+
+    given = dict(zip(ARRAYS, (a0, w1, b1, w2, b2, shortcut), strict=True))
+    arrays = {}
+    if example:
+        if any(v is not None for v in given.values()) or weights or random_case:
+            raise click.UsageError("--example runs its own case; give no arrays with it")
+        arrays = {k: parse_text(v, k) for k, v in EXAMPLE.items()}
+    if random_case:
+        arrays.update(make_random(size, seed))
+    elif seed is not None:
+        raise click.UsageError("--seed goes with --random")
+    arrays = merge_weights(arrays, weights, given, ARRAYS)
+    for needed in ("a0", "w1"):
+        if needed not in arrays:
+            raise InputError(needed, f"missing: give --{needed} (or --weights, --random, "
+                                     "--example)")
+    res = run_block(activation=activation, depth=depth, random_depth=random_case, seed=seed,
+                    **arrays)
+    result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}
+    if res.grad_norms is not None:
+        result["grad_norms"] = res.grad_norms
+    params = {"n": res.a0.size, "m": res.weights["w1"].shape[0], "activation": activation,
+              "shortcut": res.weights["shortcut"] is not None, "depth": depth,
+              "random": random_case, "seed": seed}
+    report = Report("resblock", params, result, trace=res,
+                    explainer="cnnrnn_cli.explain.resblock")
+    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
