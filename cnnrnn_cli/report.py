@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
 class Report:
     """A command's outcome, format-independent.
 
@@ -21,14 +19,15 @@ class Report:
     warnings: `Warning:` lines for stderr.
     """
 
-    command: str
-    params: dict
-    result: Any
-    extra: dict = field(default_factory=dict)
-    plain: list[tuple[str, Any]] | None = None
-    trace: Any = None
-    explainer: str | None = None
-    warnings: list[str] = field(default_factory=list)
+
+    def __init__(self, command: str, params: dict, result: Any, *, extra: dict | None = None,
+                 plain: list[tuple[str, Any]] | None = None, trace: Any = None,
+                 explainer: str | None = None, warnings: list[str] | None = None):
+        # A plain class, not a dataclass: it is on every command's start-up path.
+        self.command, self.params, self.result = command, params, result
+        self.extra = extra or {}
+        self.plain, self.trace, self.explainer = plain, trace, explainer
+        self.warnings = list(warnings or [])
 
     def blocks(self) -> list[tuple[str, Any]]:
         if self.plain is not None:

@@ -70,6 +70,7 @@ COMMANDS = {
     "inception": ("cnnrnn_cli.cli.inception", "inception"),
     "bptt": ("cnnrnn_cli.cli.bptt", "bptt"),
     "gru-step": ("cnnrnn_cli.cli.gru", "gru_step"),
+    "tour": ("cnnrnn_cli.cli.tour", "tour"),
 }
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import io
 import os
 import sys
-from dataclasses import dataclass
 
 import click
 
@@ -16,17 +16,15 @@ from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
 FORMATS = ("rich", "plain", "json", "csv", "latex")
 
 
-@dataclass
 class Style:
     """How a person wants to see the working: for the rich and latex renderers.
 
     steps: how many cells (windows, time steps) to write out; at: one cell, 0-based.
     """
 
-    precision: int = 4
-    color: bool = True
-    steps: int | None = None
-    at: tuple | None = None
+    def __init__(self, precision: int = 4, color: bool = True, steps: int | None = None,
+                 at: tuple | None = None):
+        self.precision, self.color, self.steps, self.at = precision, color, steps, at
 
 
 def _parse_at(ctx, param, value):
@@ -78,6 +76,21 @@ def output_options(fn):
     return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
 
 
+_captured: list | None = None
+
+
+@contextlib.contextmanager
+def capture_reports():
+    """While active, `emit` hands each (report, style) to the yielded list instead of
+    printing: the tour runs the real commands and renders their reports itself."""
+    global _captured
+    saved, _captured = _captured, []
+    try:
+        yield _captured
+    finally:
+        _captured = saved
+
+
 def default_format() -> str:
     return "rich" if sys.stdout.isatty() else "plain"
 
@@ -89,6 +102,10 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
 
     fmt = fmt or default_format()
     _check_finite(report)
+    if _captured is not None:
+        _captured.append((report, Style(precision=precision, color=not no_color,
+                                        steps=steps, at=at)))
+        return
     for line in report.warnings:
         click.echo(f"Warning: {line}", err=True)
     style = Style(precision=precision, color=not (no_color or os.environ.get("NO_COLOR")),

@@ -6,11 +6,10 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import SizeParam
+from cnnrnn_cli.cli.params import PADDING, SizeParam
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 
-PADDING = SizeParam(minimum=0, words=("same", "valid", "full"))
 EXPLAINER = "cnnrnn_cli.explain.outsize"
 
 

@@ -88,6 +88,9 @@ class SizeParam(click.ParamType):
             self.fail(err.message, param, ctx)
 
 
+PADDING = SizeParam(minimum=0, words=("same", "valid", "full"))
+
+
 def stdin_has_data() -> bool:
     """True when stdin is a pipe or a regular file (never for a terminal or an idle stdin)."""
     stream = sys.stdin

@@ -6,8 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
-from cnnrnn_cli.cli.outsize import PADDING
-from cnnrnn_cli.cli.params import MatrixParam, SizeParam, primary_input
+from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
 from cnnrnn_cli.report import Report
 
 NOTES_FEATURE = "4 3 4; 2 4 3; 2 3 4"

@@ -11,33 +11,43 @@ start in the right padding. Transposed: out = (N − 1)S − 2P + d(F−1) + op 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from fractions import Fraction
-
 from cnnrnn_cli.errors import InputError, ShapeError
+
+# Plain classes rather than dataclasses: creating a dataclass costs about a millisecond
+# of start-up each, and `outsize` is pure arithmetic that must start fast.
 
 PADDING_WORDS = ("same", "valid", "full")
 AXES = ("height", "width")
 
 
-@dataclass
 class Dim:
     """The working of one spatial dimension."""
 
-    n: int
-    f: int
-    s: int
-    d: int
-    p_lo: int
-    p_hi: int
-    out: int
-    ceil: bool = False
-    transposed: bool = False
-    op: int = 0
-    remainder: int = 0          # (N + P_lo + P_hi − d(F−1) − 1) mod S
-    ceil_dropped: bool = False  # ceil mode removed a window starting in the padding
-    same_note: str = ""
-    padding_word: str = ""      # 'same', 'valid' or 'full' when the padding was a word
+    __slots__ = ("n", "f", "s", "d", "p_lo", "p_hi", "out", "ceil", "transposed", "op",
+                 "remainder", "ceil_dropped", "same_note", "padding_word")
+
+    def __init__(self, n: int, f: int, s: int, d: int, p_lo: int, p_hi: int, out: int, *,
+                 ceil: bool = False, transposed: bool = False, op: int = 0,
+                 remainder: int = 0, ceil_dropped: bool = False, same_note: str = "",
+                 padding_word: str = ""):
+        self.n, self.f, self.s, self.d = n, f, s, d
+        self.p_lo, self.p_hi, self.out = p_lo, p_hi, out
+        self.ceil, self.transposed, self.op = ceil, transposed, op
+        self.remainder = remainder          # (N + P_lo + P_hi − d(F−1) − 1) mod S
+        self.ceil_dropped = ceil_dropped    # ceil mode removed a window starting in padding
+        self.same_note = same_note
+        self.padding_word = padding_word    # 'same', 'valid' or 'full' when given as a word
+
+    def _key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Dim) and self._key() == other._key()
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return "Dim(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     @property
     def exact(self) -> bool:
@@ -132,16 +142,14 @@ def _check_positive(**named) -> None:
             raise InputError(source, f"must be 1 or more, got {value}")
 
 
-@dataclass
 class OutsizeResult:
     """`output`: int for a 1-D input, [H, W] or [C, H, W]; `dims`: each axis's working."""
 
-    input: list[int]
-    output: int | list[int]
-    exact: bool
-    dims: list[Dim]
-    channels: int | None = None
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, input: list[int], output, exact: bool, dims: list[Dim],
+                 channels: int | None = None, warnings: list[str] | None = None):
+        self.input, self.output, self.exact, self.dims = input, output, exact, dims
+        self.channels = channels
+        self.warnings = warnings or []
 
     @property
     def padding(self) -> list[list[int]]:
@@ -237,43 +245,31 @@ def size_warnings(dims: list[Dim], rank: int) -> list[str]:
 LAYER_KINDS = ("conv", "convT", "maxpool", "avgpool")
 
 
-@dataclass
 class Layer:
-    """One layer of a `--layers` spec; sizes are (h, w) pairs."""
+    """One layer of a `--layers` spec; sizes are numbers or (h, w) pairs."""
 
-    kind: str
-    k: tuple
-    s: tuple
-    p: object
-    d: tuple = (1, 1)
-    c: int | None = None
-    ceil: bool = False
-    op: tuple = (0, 0)
-    bias: bool = True
-    text: str = ""
+    def __init__(self, kind: str, k, s, p, d=1, c: int | None = None, ceil: bool = False,
+                 op=0, bias: bool = True, text: str = ""):
+        self.kind, self.k, self.s, self.p, self.d, self.c = kind, k, s, p, d, c
+        self.ceil, self.op, self.bias, self.text = ceil, op, bias, text
 
 
-@dataclass
 class LayerRow:
-    layer: Layer
-    shape: list[int]
-    params: int | None
-    macs: int | None
-    receptive_field: list
-    jump: list
-    exact: bool
-    dims: list[Dim]
+    """A layer's output shape, parameters, MACs, receptive field and jump (per axis)."""
+
+    def __init__(self, layer: Layer, shape: list[int], params: int | None, macs: int | None,
+                 receptive_field: list, jump: list, exact: bool, dims: list[Dim]):
+        self.layer, self.shape, self.params, self.macs = layer, shape, params, macs
+        self.receptive_field, self.jump, self.exact, self.dims = receptive_field, jump, exact, dims
 
     @property
     def flops(self) -> int | None:
         return None if self.macs is None else 2 * self.macs
 
 
-@dataclass
 class StackResult:
-    input: list[int]
-    rows: list[LayerRow]
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, input: list[int], rows: list[LayerRow], warnings: list[str]):
+        self.input, self.rows, self.warnings = input, rows, warnings
 
     @property
     def output(self):
@@ -291,6 +287,8 @@ def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:
     C·c·Fh·Fw·H·W MACs (each input pixel scatters a kernel); pools: none.
     Receptive field r and jump j start at 1: r ← r + d(k−1)·j, j ← j·s (convT: j ← j/s).
     """
+    from fractions import Fraction  # a transposed layer makes the jump fractional
+
     shape = list(input_shape)
     channels = shape[0] if len(shape) == 3 else None
     spatial = shape[-2:] if len(shape) >= 2 else shape
@@ -358,5 +356,5 @@ def _prod(values) -> int:
     return out
 
 
-def _num(x: Fraction):
+def _num(x):
     return int(x) if x.denominator == 1 else float(x)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.io.numbers import format_fixed
@@ -18,11 +16,13 @@ def num(x, precision: int) -> str:
 
 
 def grid(matrix, precision: int, *, styles: dict | None = None, title: str | None = None,
-         max_cells: int = 12, marks: bool = False, width: int = 80) -> Table:
+         max_cells: int = 12, marks: bool = False, width: int = 80) -> Text:
     """A 2-D array drawn as a boxed grid, as in the notes; cells in `styles` coloured
     (and, with `marks` for colourless output, bracketed: [x], the winner «x»).
 
     Large matrices are summarised: the first and last rows/columns with '⋯' between.
+    Drawn as one Text (not a Table): an explanation shows many grids, and laying out
+    Tables would cost more than the arithmetic.
     """
     rows, cols = matrix.shape
     row_ids = _elide(rows, max_cells)
@@ -33,23 +33,46 @@ def grid(matrix, precision: int, *, styles: dict | None = None, title: str | Non
     fits = max(3, (width - 1) // (widest + 3))
     if len(col_ids) > fits:
         col_ids = _elide(cols, fits - 1)
-    table = Table(box=box.SQUARE, show_header=False, show_lines=True, padding=(0, 1),
-                  title=title, title_style="italic", pad_edge=True)
-    for _ in col_ids:
-        table.add_column(justify="right", no_wrap=True)
     styles = styles or {}
+    cells = []
     for i in row_ids:
-        cells = []
+        line = []
         for j in col_ids:
             if i is None or j is None:
-                cells.append(Text("⋯" if i is not None or j is None else "⋮", style="dim"))
-            else:
-                text, style = num(matrix[i, j], precision), styles.get((i, j), "")
-                if marks and style:
-                    text = f"«{text}»" if style == WIN else f"[{text}]"
-                cells.append(Text(text, style=style))
-        table.add_row(*cells)
-    return table
+                line.append(("⋯" if i is not None or j is None else "⋮", "dim"))
+                continue
+            text, style = num(matrix[i, j], precision), styles.get((i, j), "")
+            if marks and style:
+                text = f"«{text}»" if style == WIN else f"[{text}]"
+            line.append((text, style))
+        cells.append(line)
+    widths = [max(len(row[c][0]) for row in cells) for c in range(len(col_ids))]
+
+    def rule(left: str, mid: str, right: str) -> str:
+        return left + mid.join("─" * (w + 2) for w in widths) + right
+
+    out = Text(no_wrap=True, overflow="ignore")
+    total = sum(widths) + 3 * len(widths) + 1
+    if title:
+        out.append(title.center(total).rstrip() + "\n", style="italic")
+    out.append(rule("┌", "┬", "┐") + "\n")
+    for n, line in enumerate(cells):
+        out.append("│")
+        for (text, style), w in zip(line, widths, strict=True):
+            out.append(" ")
+            out.append(text.rjust(w), style=style)
+            out.append(" │")
+        out.append("\n")
+        out.append(rule("├", "┼", "┤") if n < len(cells) - 1 else rule("└", "┴", "┘"))
+        if n < len(cells) - 1:
+            out.append("\n")
+    return out
+
+
+def operator(symbol: str, rows: int) -> Text:
+    """An operator (·, →) placed level with the middle row of a titled grid of `rows`."""
+    shown = min(rows, 13)
+    return Text("\n" * (1 + shown) + symbol, style="bold")
 
 
 def _elide(n: int, limit: int) -> list:
@@ -103,12 +126,18 @@ def latex_tensor(tensor, precision: int) -> str:
     return " \\;\\big|\\; ".join(latex_grid(ch, precision) for ch in tensor)
 
 
+_LATEX_SYMBOLS = {"·": "$\\cdot$", "→": "$\\rightarrow$", "⇒": "$\\Rightarrow$", "−": "-",
+                  "×": "$\\times$", "α": "$\\alpha$", "∂": "$\\partial$", "≈": "$\\approx$",
+                  "⊙": "$\\odot$", "Σ": "$\\Sigma$", "σ": "$\\sigma$", "²": "$^2$"}
+
+
 def latex_text(text: str) -> str:
-    """Plain words safe inside \\text{...}."""
+    """Plain words safe inside \\text{...} or a paragraph: specials escaped, the Unicode
+    symbols of our explanations turned into math."""
     for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"),
                  ("#", "\\#"), ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
         text = text.replace(a, b)
-    return text
+    return "".join(_LATEX_SYMBOLS.get(ch, ch) for ch in text)
 
 
 def chosen_cells(shape: tuple, at: tuple | None, steps: int | None, name: str = "at"):

@@ -17,6 +17,7 @@ from cnnrnn_cli.explain.common import (
     latex_num,
     latex_tensor,
     num,
+    operator,
     product_terms,
     stack_grids,
 )
@@ -44,8 +45,9 @@ def _equation(res: ConvResult, p: int):
     if res.mode == "filters" and res.weights.shape[1] > 1:
         title += " 1 of " + str(res.weights.shape[0])
     # Columns wraps onto the next line when the three grids do not fit side by side.
-    return Columns([stack_grids(kernel_shown, p, title=title), Text("\n·", style="bold"),
-                    stack_grids(res.image, p, title="image"), Text("\n→", style="bold"),
+    rows = res.image.shape[-2]
+    return Columns([stack_grids(kernel_shown, p, title=title), operator("·", rows),
+                    stack_grids(res.image, p, title="image"), operator("→", rows),
                     stack_grids(res.output, p, title="convolved feature")])
 
 

@@ -18,6 +18,7 @@ from cnnrnn_cli.explain.common import (
     latex_num,
     latex_tensor,
     num,
+    operator,
     stack_grids,
 )
 from cnnrnn_cli.explain.outsize import formula
@@ -95,8 +96,8 @@ def rich(res: PoolResult, style):
     out = np.asarray(res.output)
     out_shown = out.reshape(-1, 1) if res.global_pool else out
     row = Columns([stack_grids(res.input, p, title="input"),
-                   Text(f"\n→ {label} →", style="bold"), stack_grids(out_shown, p,
-                                                                       title="pooled")])
+                   operator(f"→ {label} →", res.input.shape[-2]),
+                   stack_grids(out_shown, p, title="pooled")])
     parts = [heading(NAMES[res.mode].capitalize()), row]
     if res.mode in ("max", "min"):
         parts.append(Text(f"padding holds {'−∞' if res.mode == 'max' else '+∞'}, never 0; "

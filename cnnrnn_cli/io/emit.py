@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from cnnrnn_cli.io.numbers import format_number
 
 
@@ -96,6 +94,8 @@ def blocks_text(blocks: list[tuple[str, object]], sep: str) -> str:
 
 
 def json_text(report) -> str:
+    import json
+
     doc = {"command": report.command, "params": to_builtin(report.params),
            "result": to_builtin(report.result)}
     doc.update(to_builtin(report.extra))

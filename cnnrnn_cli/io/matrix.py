@@ -235,6 +235,8 @@ def read_source(spec: str, name: str, *, read_stdin=None,
 def read_file(path: str, name: str, *, max_elements: int = DEFAULT_MAX_ELEMENTS):
     """An array, or a dict of named arrays for `.npz` and JSON objects."""
     ext = os.path.splitext(path)[1].lower()
+    if "\x00" in path or not path:
+        raise InputError(name, f"{path!r} is not a valid file name")
     try:
         if ext == ".npy":
             return _read_npy(path, name, max_elements)

@@ -1,0 +1,67 @@
+"""The tour: each step's heading, the notes' words, the command line, and the command's
+own explanation."""
+
+from __future__ import annotations
+
+import importlib
+
+from rich.console import Group
+from rich.rule import Rule
+from rich.text import Text
+
+from cnnrnn_cli.explain.common import latex_text
+
+
+def _step(step, first: bool):
+    report, style = step["report"], step["style"]
+    parts = []
+    if first:
+        parts.append(Rule(step["title"], style="bold cyan"))
+        parts.append(Text(f"the notes: {step['note']}", style="italic"))
+    parts.append(Text(f"$ {step['command']}", style="bold green"))
+    parts.append(importlib.import_module(report.explainer).rich(report.trace, style))
+    return Group(*parts)
+
+
+def rich(steps, style):
+    parts, seen = [], set()
+    for step in steps:
+        parts.append(_step(step, step["section"] not in seen))
+        seen.add(step["section"])
+    parts.append(Text("That is every worked example of the notes. Each command above runs "
+                      "on its own; add -f latex, -f json or --help.", style="dim"))
+    return Group(*parts)
+
+
+def latex(steps, style) -> str:
+    out, seen = [], set()
+    for step in steps:
+        if step["section"] not in seen:
+            out.append(f"\\section*{{{latex_text(step['title'])}}}")
+            out.append(f"\\emph{{{latex_text(step['note'])}}}")
+            seen.add(step["section"])
+        report = step["report"]
+        out.append(f"\\noindent\\texttt{{{latex_text(step['command'])}}}")
+        out.append(importlib.import_module(report.explainer).latex(report.trace,
+                                                                    step["style"]))
+    return "\n\n".join(out)
+
+
+def pause_between(steps, precision: int, color: bool) -> None:
+    """Print the tour section by section, waiting for a key between them (q stops)."""
+    import click
+
+    from cnnrnn_cli.cli.options import Style, make_console
+
+    console = make_console(Style(precision, color))
+    seen = set()
+    for step in steps:
+        first = step["section"] not in seen
+        if first and seen:
+            console.print("[dim]— any key for the next section, q to stop —[/]", end="")
+            key = click.getchar()
+            console.print()
+            if key in ("q", "Q"):
+                return
+        seen.add(step["section"])
+        console.print(_step(step, first))
