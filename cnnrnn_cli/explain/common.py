@@ -59,9 +59,8 @@ def grid(matrix, precision: int, *, styles: dict | None = None, title: str | Non
     for n, line in enumerate(cells):
         out.append("│")
         for (text, style), w in zip(line, widths, strict=True):
-            out.append(" ")
-            out.append(text.rjust(w), style=style)
-            out.append(" │")
+            out.append(f" {text.rjust(w)} ", style=style)  # the whole cell lit, not the digits
+            out.append("│")
         out.append("\n")
         out.append(rule("├", "┼", "┤") if n < len(cells) - 1 else rule("└", "┴", "┘"))
         if n < len(cells) - 1:
