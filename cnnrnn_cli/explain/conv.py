@@ -117,7 +117,7 @@ def rich(res: ConvResult, style):
     if chosen:
         parts.append(heading("Window by window"))
         parts += [_cell(res, cell, p, not style.color) for cell in chosen]
-    if left:
+    if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
         parts.append(Text(f"… {left} more cells (use --steps N, or --at R,C for one cell)",
                           style="dim"))
     return Group(*parts)
@@ -141,7 +141,7 @@ def latex(res: ConvResult, style) -> str:
         sums.append(f"{latex_num(_value(res, k, i, j), p)} &= {terms}{bias}")
     if sums:
         lines.append("\\begin{align*}\n" + " \\\\\n".join(sums) + "\n\\end{align*}")
-    if left:
+    if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
         lines.append(f"% {left} more cells not written out (--steps)")
     return "\n".join(lines)
 

@@ -118,7 +118,7 @@ def rich(res: PoolResult, style):
     if chosen:
         parts.append(heading("Window by window"))
         parts += [_cell(res, cell, p, not style.color) for cell in chosen]
-    if left:
+    if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
         parts.append(Text(f"… {left} more windows (use --steps N, or --at R,C)", style="dim"))
     if res.grad_input is not None:
         row = Columns([stack_grids(np.reshape(res.grad, out_shown.shape), p,
