@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -20,6 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from timing import best_time, side_by_side  # noqa: E402
 
 from cnnrnn_cli.core.conv import conv2d  # noqa: E402
 from cnnrnn_cli.core.pool import pool2d  # noqa: E402
@@ -35,27 +36,6 @@ try:
     from scipy.signal import correlate2d
 except ImportError:
     correlate2d = None
-
-
-def best_time(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def side_by_side(ours, ref, repeat: int) -> tuple[float, float]:
-    """Alternate the two so that machine noise hits both alike; best of `repeat` each."""
-    a, b = [], []
-    ours()
-    ref()
-    for _ in range(repeat):
-        a.append(best_time(ours, 1))
-        b.append(best_time(ref, 1))
-    return min(a), min(b)
 
 
 def peak_extra_memory(fn, inputs_and_output_bytes: int) -> float:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from timing import best_time, side_by_side  # noqa: E402
 
 from cnnrnn_cli.core.bptt import forward_backward, make_rnn, random_case  # noqa: E402
 from cnnrnn_cli.core.gru import from_torch, gru_step  # noqa: E402
@@ -29,25 +30,6 @@ try:
     torch.set_num_threads(2)
 except ImportError:
     torch = None
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def side_by_side(ours, ref, repeat: int) -> tuple[float, float]:
-    ours()
-    ref()
-    a, b = [], []
-    for _ in range(repeat):
-        a.append(best(ours, 1))
-        b.append(best(ref, 1))
-    return min(a), min(b)
 
 
 def report(name: str, ours: float, ref: float | None, target: str) -> None:
@@ -89,7 +71,7 @@ def bench_bptt(repeat: int) -> None:
         np.testing.assert_allclose(ours()["grads"]["wh"], params["wh"].grad.numpy(),
                                    rtol=1e-9, atol=1e-12)
     else:
-        t_ours = best(ours, repeat)
+        t_ours = best_time(ours, repeat)
     report("BPTT T=1000 D=64 H=128 float64", t_ours, ref, "(target ≤ 0.25)")
 
 
@@ -118,8 +100,8 @@ def bench_gru(repeat: int) -> None:
         return gru_step(xs=xs, h=h, **weights)
 
     if torch is None:
-        report("GRU one step D=64 H=128", best(ours_step, repeat * 20), None, "")
-        report("GRU sequence T=1000", best(ours_seq, repeat), None, "")
+        report("GRU one step D=64 H=128", best_time(ours_step, repeat * 20), None, "")
+        report("GRU sequence T=1000", best_time(ours_seq, repeat), None, "")
         return
     tx, th, txs = (torch.from_numpy(a) for a in (x, h, xs))
 

@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, merge_weights, parse_ints
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, gather_arrays, parse_ints
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 
@@ -62,24 +62,13 @@ def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, ra
     """
     from cnnrnn_cli.core.bptt import bptt as run_bptt
     from cnnrnn_cli.core.bptt import random_case
-    from cnnrnn_cli.io.matrix import parse_text
 
     given = dict(zip(ARRAYS, (xs, wx, wh, b, h0, wy, by, y, targets), strict=True))
-    arrays = {}
-    if example:
-        if any(v is not None for v in given.values()) or weights or random_shape:
-            raise click.UsageError("--example runs its own case; give no arrays with it")
-        arrays = {k: parse_text(v, k) for k, v in EXAMPLE.items()}
-    if random_shape:
-        t, d, h = parse_ints(random_shape, "random", 3)
-        arrays.update(random_case(t, d, h, seed, scale))
-    elif seed is not None:
-        raise click.UsageError("--seed goes with --random")
-    arrays = merge_weights(arrays, weights, given, ARRAYS)
-    for needed in ("xs", "wx", "wh"):
-        if needed not in arrays:
-            raise InputError(needed, f"missing: give --{needed} (or --weights, --random, "
-                                     "--example)")
+    extra = random_case(*parse_ints(random_shape, "random", 3), seed, scale) \
+        if random_shape else None
+    arrays = gather_arrays(given, ARRAYS, example=EXAMPLE if example else None, extra=extra,
+                           weights=weights, randomised=bool(random_shape), seed=seed,
+                           required=("xs", "wx", "wh"))
     res = run_bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
     if at_step is not None and at_step > res.T:
         raise InputError("at", f"t = {at_step} is beyond T = {res.T}")

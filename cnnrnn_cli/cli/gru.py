@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, merge_weights, parse_ints
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, gather_arrays, parse_ints
 from cnnrnn_cli.report import Report
 
 GATE_OPTIONS = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
@@ -71,21 +71,11 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
     """
     from cnnrnn_cli.core.gru import from_torch, random_weights
     from cnnrnn_cli.core.gru import gru_step as run_gru
-    from cnnrnn_cli.io.matrix import parse_text
 
     given = dict(zip(ARRAYS, (x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh),
                      strict=True))
-    arrays = {}
-    if example:
-        if any(v is not None for v in given.values()) or weights or torch_weights \
-                or random_shape:
-            raise click.UsageError("--example runs its own case; give no arrays with it")
-        arrays = {k: parse_text(v, k) for k, v in EXAMPLE.items()}
-    if random_shape:
-        dim, hidden = parse_ints(random_shape, "random", 2)
-        arrays.update(random_weights(dim, hidden, seed))
-    elif seed is not None:
-        raise click.UsageError("--seed goes with --random")
+    extra = random_weights(*parse_ints(random_shape, "random", 2), seed) if random_shape \
+        else {}
     if torch_weights is not None:
         clash = [f"--{k}" for k in GATE_OPTIONS if given[k] is not None]
         if clash or weights and set(weights) & set(GATE_OPTIONS):
@@ -95,8 +85,9 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
         if not reset_after or z_keeps != "old":
             raise click.UsageError("--torch-weights is PyTorch's GRUCell: reset after, "
                                    "z keeps the old state; drop --reset-before / --z-keeps new")
-        arrays.update(from_torch(torch_weights))
-    arrays = merge_weights(arrays, weights, given, ARRAYS)
+        extra.update(from_torch(torch_weights))
+    arrays = gather_arrays(given, ARRAYS, example=EXAMPLE if example else None, extra=extra,
+                           weights=weights, randomised=bool(random_shape), seed=seed)
     if "x" in arrays and "xs" in arrays:
         explicit = [k for k in ("x", "xs") if given[k] is not None]
         if len(explicit) != 1:

@@ -136,10 +136,25 @@ def parse_ints(text: str, name: str, count: int) -> list[int]:
     return [int(p) for p in parts]
 
 
-def merge_weights(arrays: dict, weights: dict | None, given: dict, allowed) -> dict:
-    """Arrays from --random/--example, then a --weights file, then explicit options (each
-    overriding the one before). Unknown names in the file are an error."""
-    merged = dict(arrays)
+def gather_arrays(given: dict, allowed, *, example: dict | None = None, extra: dict | None = None,
+                  weights: dict | None = None, randomised: bool = False, seed=None,
+                  required=()) -> dict:
+    """The named arrays a command works on, each source overriding the one before:
+    the notes' example (literal texts) or a random case (`extra`), then a --weights file,
+    then the options given explicitly. Unknown names in the file are an error.
+    """
+    from cnnrnn_cli.io.matrix import parse_text
+
+    if example is not None:
+        if any(v is not None for v in given.values()) or weights or randomised or extra:
+            raise click.UsageError("--example runs its own case; give no arrays, --weights "
+                                   "or --random with it")
+        merged = {k: parse_text(v, k) for k, v in example.items()}
+    else:
+        merged = {}
+    if not randomised and seed is not None:
+        raise click.UsageError("--seed goes with --random")
+    merged.update(extra or {})
     if weights:
         unknown = sorted(set(weights) - set(allowed))
         if unknown:
@@ -147,4 +162,8 @@ def merge_weights(arrays: dict, weights: dict | None, given: dict, allowed) -> d
                                         f"expected names among {', '.join(allowed)}")
         merged.update(weights)
     merged.update({k: v for k, v in given.items() if v is not None})
+    for name in required:
+        if name not in merged:
+            raise InputError(name, f"missing: give --{name} (or --weights, --random, "
+                                   "--example)")
     return merged

@@ -6,8 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, merge_weights
-from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, gather_arrays
 from cnnrnn_cli.report import Report
 
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
@@ -55,23 +54,12 @@ def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, siz
     """
     from cnnrnn_cli.core.resblock import random_case as make_random
     from cnnrnn_cli.core.resblock import resblock as run_block
-    from cnnrnn_cli.io.matrix import parse_text
 
     given = dict(zip(ARRAYS, (a0, w1, b1, w2, b2, shortcut), strict=True))
-    arrays = {}
-    if example:
-        if any(v is not None for v in given.values()) or weights or random_case:
-            raise click.UsageError("--example runs its own case; give no arrays with it")
-        arrays = {k: parse_text(v, k) for k, v in EXAMPLE.items()}
-    if random_case:
-        arrays.update(make_random(size, seed))
-    elif seed is not None:
-        raise click.UsageError("--seed goes with --random")
-    arrays = merge_weights(arrays, weights, given, ARRAYS)
-    for needed in ("a0", "w1"):
-        if needed not in arrays:
-            raise InputError(needed, f"missing: give --{needed} (or --weights, --random, "
-                                     "--example)")
+    arrays = gather_arrays(given, ARRAYS, example=EXAMPLE if example else None,
+                           extra=make_random(size, seed) if random_case else None,
+                           weights=weights, randomised=random_case, seed=seed,
+                           required=("a0", "w1"))
     res = run_block(activation=activation, depth=depth, random_depth=random_case, seed=seed,
                     **arrays)
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}

@@ -11,18 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.bptt import BPTTResult
-from cnnrnn_cli.explain.common import ACCENT, heading, latex_num, num
+from cnnrnn_cli.explain.common import ACCENT, heading, latex_num, latex_vector, num, vec
 
 BAR_WIDTH = 36
-
-
-def vec(v, p: int, limit: int = 4) -> str:
-    """A scalar as itself, a short vector as [a, b, c], a long one cut with '…'."""
-    v = np.asarray(v).reshape(-1)
-    if v.size == 1:
-        return num(v[0], p)
-    shown = ", ".join(num(x, p) for x in v[:limit])
-    return f"[{shown}{', …' if v.size > limit else ''}]"
 
 
 def _time_rows(T: int, steps: int) -> list:
@@ -254,12 +245,8 @@ def rich(res: BPTTResult, style):
 # --- LaTeX -----------------------------------------------------------------------------
 
 
-def _lvec(v, p: int) -> str:
-    v = np.asarray(v).reshape(-1)
-    if v.size == 1:
-        return latex_num(v[0], p)
-    inner = " \\\\ ".join(latex_num(x, p) for x in v[:6]) + (" \\\\ \\vdots" if v.size > 6 else "")
-    return f"\\begin{{pmatrix}} {inner} \\end{{pmatrix}}"
+def _lv(v, p: int) -> str:
+    return latex_vector(v, p, limit=6)
 
 
 def latex(res: BPTTResult, style) -> str:
@@ -267,11 +254,11 @@ def latex(res: BPTTResult, style) -> str:
     f = "\\tanh" if res.activation == "tanh" else f"\\text{{{res.activation}}}"
     lines = [f"$$h_t = {f}(w_x x_t + w_h h_{{t-1}} + b)$$"]
     for t in range(min(res.T, style.steps or 12)):
-        lines.append(f"$$h_{{{t + 1}}} = {f}({_lvec(res.pre[t], p)}) = {_lvec(res.h[t], p)}$$")
+        lines.append(f"$$h_{{{t + 1}}} = {f}({_lv(res.pre[t], p)}) = {_lv(res.h[t], p)}$$")
     lines.append(f"$$L = \\tfrac12 \\lVert \\hat y - y \\rVert^2 = {latex_num(res.loss, p)}$$")
     lines.append(f"$$\\frac{{\\partial L}}{{\\partial W_h}} = \\sum_{{t=1}}^{{{res.T}}} "
                  f"\\frac{{\\partial L}}{{\\partial a_t}} h_{{t-1}}^\\top = "
-                 f"{_lvec(res.grads['wh'], p)}$$")
+                 f"{_lv(res.grads['wh'], p)}$$")
     lines.append("$$\\frac{dh_{t+1}}{dh_t} = \\text{diag}\\left(f'(W_x x_{t+1} + W_h h_t + b)"
                  "\\right) W_h$$")
     norms = ", ".join(latex_num(x, p) for x in res.jacobian_norms[:8])
@@ -284,5 +271,5 @@ def latex(res: BPTTResult, style) -> str:
                  f"\\text{{{res.regime}}}$$")
     if res.updated is not None:
         lines.append(f"$$W_h := W_h - {latex_num(res.lr, p)} \\frac{{\\partial L}}"
-                     f"{{\\partial W_h}} = {_lvec(res.updated['wh'], p)}$$")
+                     f"{{\\partial W_h}} = {_lv(res.updated['wh'], p)}$$")
     return "\n".join(lines)

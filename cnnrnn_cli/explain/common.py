@@ -95,6 +95,17 @@ def stack_grids(tensor, precision: int, *, title: str = "", max_channels: int = 
     return Columns(items)
 
 
+def vec(v, precision: int, limit: int = 4) -> str:
+    """A scalar as itself, a short vector as [a, b, c], a long one cut with '…'."""
+    import numpy as np
+
+    v = np.asarray(v).reshape(-1)
+    if v.size == 1:
+        return num(v[0], precision)
+    shown = ", ".join(num(x, precision) for x in v[:limit])
+    return f"[{shown}{', …' if v.size > limit else ''}]"
+
+
 def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
@@ -104,6 +115,20 @@ def heading(text: str) -> Text:
 
 def latex_num(x, precision: int) -> str:
     return num(x, precision).replace("−", "-")
+
+
+def latex_vector(v, precision: int, limit: int | None = None) -> str:
+    """A scalar as itself, a vector as a column pmatrix (cut with \\vdots past `limit`)."""
+    import numpy as np
+
+    v = np.asarray(v).reshape(-1)
+    if v.size == 1:
+        return latex_num(v[0], precision)
+    shown = v if limit is None else v[:limit]
+    inner = " \\\\ ".join(latex_num(x, precision) for x in shown)
+    if limit is not None and v.size > limit:
+        inner += " \\\\ \\vdots"
+    return f"\\begin{{pmatrix}} {inner} \\end{{pmatrix}}"
 
 
 def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:

@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.gru import GRUResult
-from cnnrnn_cli.explain.bptt import _time_rows, vec
-from cnnrnn_cli.explain.common import ACCENT, heading, latex_num, num
+from cnnrnn_cli.explain.bptt import _time_rows
+from cnnrnn_cli.explain.common import ACCENT, heading, latex_vector, num, vec
 
 SHADES = " ░▒▓█"
 CASE_TEXT = {
@@ -132,14 +132,6 @@ def rich(res: GRUResult, style):
     return Group(*parts)
 
 
-def _lvec(v, p: int) -> str:
-    v = np.asarray(v).reshape(-1)
-    if v.size == 1:
-        return latex_num(v[0], p)
-    inner = " \\\\ ".join(latex_num(x, p) for x in v[:8]) + (" \\\\ \\vdots" if v.size > 8 else "")
-    return f"\\begin{{pmatrix}} {inner} \\end{{pmatrix}}"
-
-
 def latex(res: GRUResult, style) -> str:
     p = style.precision
     t = res.h.shape[0] - 1 if res.sequence else 0
@@ -149,8 +141,8 @@ def latex(res: GRUResult, style) -> str:
     keep = "z_t \\odot h_{t-1} + (1 - z_t) \\odot \\tilde h_t" if res.z_keeps == "old" else \
         "(1 - z_t) \\odot h_{t-1} + z_t \\odot \\tilde h_t"
     return "\n".join([
-        f"$$z_t = \\sigma(W_{{xz}} x_t + W_{{hz}} h_{{t-1}} + b_z) = {_lvec(z, p)}$$",
-        f"$$r_t = \\sigma(W_{{xr}} x_t + W_{{hr}} h_{{t-1}} + b_r) = {_lvec(r, p)}$$",
-        f"$$\\tilde h_t = \\tanh(W_{{xh}} x_t + {cand} + b_h) = {_lvec(ht, p)}$$",
-        f"$$h_t = {keep} = {_lvec(h, p)}$$",
+        f"$$z_t = \\sigma(W_{{xz}} x_t + W_{{hz}} h_{{t-1}} + b_z) = {latex_vector(z, p, 8)}$$",
+        f"$$r_t = \\sigma(W_{{xr}} x_t + W_{{hr}} h_{{t-1}} + b_r) = {latex_vector(r, p, 8)}$$",
+        f"$$\\tilde h_t = \\tanh(W_{{xh}} x_t + {cand} + b_h) = {latex_vector(ht, p, 8)}$$",
+        f"$$h_t = {keep} = {latex_vector(h, p, 8)}$$",
     ])

@@ -12,8 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.resblock import ResBlockResult
-from cnnrnn_cli.explain.bptt import vec
-from cnnrnn_cli.explain.common import ACCENT, grid, heading, latex_num, num
+from cnnrnn_cli.explain.common import ACCENT, grid, heading, latex_num, latex_vector, num, vec
 
 BAR_WIDTH = 30
 
@@ -101,14 +100,6 @@ def rich(res: ResBlockResult, style):
     return Group(*parts)
 
 
-def _lvec(v, p: int) -> str:
-    v = np.asarray(v).reshape(-1)
-    if v.size == 1:
-        return latex_num(v[0], p)
-    return "\\begin{pmatrix} " + " \\\\ ".join(latex_num(x, p) for x in v) + \
-        " \\end{pmatrix}"
-
-
 def _lmat(m, p: int) -> str:
     rows = [" & ".join(latex_num(x, p) for x in row) for row in np.atleast_2d(m)]
     return "\\begin{pmatrix} " + " \\\\ ".join(rows) + " \\end{pmatrix}"
@@ -121,12 +112,12 @@ def latex(res: ResBlockResult, style) -> str:
     plain, skip = res.plain, res.skip
     return "\n".join([
         "\\text{w/out skip}",
-        f"$$z_1 = w_1 a_0 + b_1 = {_lvec(plain.z1, p)}$$",
-        f"$$a_1 = {f}(z_1) = {_lvec(plain.a1, p)}$$",
-        f"$$z_2 = w_2 a_1 + b_2 = {_lvec(plain.z2, p)}$$",
-        f"$$a_2 = {f}(z_2) = {_lvec(plain.a2, p)}$$",
+        f"$$z_1 = w_1 a_0 + b_1 = {latex_vector(plain.z1, p)}$$",
+        f"$$a_1 = {f}(z_1) = {latex_vector(plain.a1, p)}$$",
+        f"$$z_2 = w_2 a_1 + b_2 = {latex_vector(plain.z2, p)}$$",
+        f"$$a_2 = {f}(z_2) = {latex_vector(plain.a2, p)}$$",
         "\\text{w/ skip}",
-        f"$$a_2 = {f}(z_2 + a_0) = {f}(w_2 a_1 + b_2 + a_0) = {_lvec(skip.a2, p)}$$",
+        f"$$a_2 = {f}(z_2 + a_0) = {f}(w_2 a_1 + b_2 + a_0) = {latex_vector(skip.a2, p)}$$",
         f"$$\\frac{{\\partial a_2}}{{\\partial a_0}}\\Big|_{{\\text{{w/out}}}} = "
         f"{_lmat(plain.jacobian, p)}, \\quad \\frac{{\\partial a_2}}{{\\partial a_0}}"
         f"\\Big|_{{\\text{{w/}}}} = {_lmat(skip.jacobian, p)}$$",

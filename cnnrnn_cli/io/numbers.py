@@ -3,12 +3,20 @@
 import math
 
 
-def format_number(x) -> str:
-    """4.0 -> '4', 0.1 -> '0.1', -0.0 -> '-0', True -> 'true'; ints stay exact."""
+def _exact(x) -> str | None:
+    """Booleans and Python ints as text; None for everything else."""
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, int):
         return str(x)
+    return None
+
+
+def format_number(x) -> str:
+    """4.0 -> '4', 0.1 -> '0.1', -0.0 -> '-0', True -> 'true'; ints stay exact."""
+    exact = _exact(x)
+    if exact is not None:
+        return exact
     x = float(x)
     if x.is_integer() and abs(x) < 1e16:
         if x == 0 and math.copysign(1.0, x) < 0:
@@ -19,10 +27,9 @@ def format_number(x) -> str:
 
 def format_fixed(x, precision: int) -> str:
     """A number for people: at most `precision` significant decimals, no trailing zeros."""
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, int):
-        return str(x)
+    exact = _exact(x)
+    if exact is not None:
+        return exact
     x = float(x)
     if x.is_integer() and abs(x) < 1e16:
         return str(int(x)) if x != 0 else "0"
