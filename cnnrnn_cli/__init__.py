@@ -8,22 +8,14 @@ imported until a function is used:
 
 __version__ = "0.1.0"
 
-_API = {
-    "output_size": "cnnrnn_cli.core.sizes",
-    "conv2d": "cnnrnn_cli.core.conv",
-    "pool2d": "cnnrnn_cli.core.pool",
-    "resblock": "cnnrnn_cli.core.resblock",
-    "inception": "cnnrnn_cli.core.inception",
-    "bptt": "cnnrnn_cli.core.bptt",
-    "gru_step": "cnnrnn_cli.core.gru",
-}
+_API = ("output_size", "conv2d", "pool2d", "resblock", "inception", "bptt", "gru_step")
 
 
 def __getattr__(name):
     if name in _API:
-        import importlib
+        from cnnrnn_cli import api
 
-        return getattr(importlib.import_module(_API[name]), name)
+        return getattr(api, name)
     raise AttributeError(f"module 'cnnrnn_cli' has no attribute {name!r}")
 
 

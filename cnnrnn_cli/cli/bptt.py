@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, gather_arrays, parse_ints
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, example_or_given
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 
@@ -60,16 +60,14 @@ def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, ra
       cnnrnn bptt --random 50,4,8 --seed 0 --scale 0.5     # vanishing
       cnnrnn bptt --random 50,4,8 --seed 0 --scale 2 --activation identity
     """
-    from cnnrnn_cli.core.bptt import bptt as run_bptt
-    from cnnrnn_cli.core.bptt import random_case
+    from cnnrnn_cli import api
 
-    given = dict(zip(ARRAYS, (xs, wx, wh, b, h0, wy, by, y, targets), strict=True))
-    extra = random_case(*parse_ints(random_shape, "random", 3), seed, scale) \
-        if random_shape else None
-    arrays = gather_arrays(given, ARRAYS, example=EXAMPLE if example else None, extra=extra,
-                           weights=weights, randomised=bool(random_shape), seed=seed,
-                           required=("xs", "wx", "wh"))
-    res = run_bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
+    given = example_or_given(dict(zip(ARRAYS, (xs, wx, wh, b, h0, wy, by, y, targets),
+                                      strict=True)),
+                             EXAMPLE if example else None, others=(weights, random_shape),
+                             seed=seed, randomised=bool(random_shape))
+    res = api.bptt(**given, activation=activation, tol=tol, lr=lr, weights=weights,
+                   random=random_shape, seed=seed, scale=scale, check=check)
     if at_step is not None and at_step > res.T:
         raise InputError("at", f"t = {at_step} is beyond T = {res.T}")
     result = {"h": res.h, "y_hat": res.y_hat, "loss": res.loss, "grads": res.grads,

@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, gather_arrays, parse_ints
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, example_or_given
 from cnnrnn_cli.report import Report
 
 GATE_OPTIONS = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
@@ -69,13 +69,13 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
       cnnrnn gru-step --random 4,8 --seed 0
       cnnrnn gru-step --torch-weights @cell.npz --x "1 2 3" --h "0 0 0 0"
     """
-    from cnnrnn_cli.core.gru import from_torch, random_weights
-    from cnnrnn_cli.core.gru import gru_step as run_gru
+    from cnnrnn_cli import api
 
-    given = dict(zip(ARRAYS, (x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh),
-                     strict=True))
-    extra = random_weights(*parse_ints(random_shape, "random", 2), seed) if random_shape \
-        else {}
+    given = example_or_given(
+        dict(zip(ARRAYS, (x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh),
+                 strict=True)),
+        EXAMPLE if example else None, others=(weights, torch_weights, random_shape), seed=seed,
+        randomised=bool(random_shape))
     if torch_weights is not None:
         clash = [f"--{k}" for k in GATE_OPTIONS if given[k] is not None]
         if clash or weights and set(weights) & set(GATE_OPTIONS):
@@ -85,15 +85,12 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
         if not reset_after or z_keeps != "old":
             raise click.UsageError("--torch-weights is PyTorch's GRUCell: reset after, "
                                    "z keeps the old state; drop --reset-before / --z-keeps new")
-        extra.update(from_torch(torch_weights))
-    arrays = gather_arrays(given, ARRAYS, example=EXAMPLE if example else None, extra=extra,
-                           weights=weights, randomised=bool(random_shape), seed=seed)
-    if "x" in arrays and "xs" in arrays:
-        explicit = [k for k in ("x", "xs") if given[k] is not None]
-        if len(explicit) != 1:
-            raise click.UsageError("give --x (one step) or --xs (a sequence), not both")
-        arrays.pop("xs" if explicit == ["x"] else "x")
-    res = run_gru(reset_after=reset_after, z_keeps=z_keeps, tol=tol, **arrays)
+    if given["x"] is not None and given["xs"] is not None:
+        raise click.UsageError("give --x (one step) or --xs (a sequence), not both")
+    gates = {k: given.pop(k) for k in GATE_OPTIONS}
+    res = api.gru_step(**given, **gates, reset_after=reset_after, z_keeps=z_keeps, tol=tol,
+                       torch_weights=torch_weights, weights=weights, random=random_shape,
+                       seed=seed)
     result = {"z": res.z, "r": res.r, "h_tilde": res.h_tilde, "h": res.h}
     params = {"D": res.x.shape[1], "H": res.h_prev.shape[1], "T": res.x.shape[0],
               "sequence": res.sequence, "reset_after": reset_after, "z_keeps": z_keeps,

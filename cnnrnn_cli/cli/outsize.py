@@ -88,21 +88,9 @@ def outsize(input, kernel, stride, padding, dilation, channels, ceil, transposed
     emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
 
 
-def _squash(values: list):
-    """[3, 3] -> 3: one number when every dimension agrees."""
-    return values[0] if len(set(values)) == 1 else values
-
-
 def stack_result(stack) -> dict:
-    layers = []
-    for row in stack.rows:
-        layers.append({"kind": row.layer.kind, "spec": row.layer.text, "shape": row.shape,
-                       "params": row.params, "macs": row.macs, "flops": row.flops,
-                       "receptive_field": _squash(row.receptive_field),
-                       "jump": _squash(row.jump), "exact": row.exact})
-    return {"output": stack.output, "exact": all(r.exact for r in stack.rows),
-            "layers": layers, "params": stack.total("params"), "macs": stack.total("macs"),
-            "flops": None if stack.total("macs") is None else 2 * stack.total("macs")}
+    return {"output": stack.output, "exact": stack.exact, "layers": stack.layers,
+            "params": stack.params, "macs": stack.macs, "flops": stack.flops}
 
 
 def stack_plain(stack) -> list:

@@ -136,34 +136,17 @@ def parse_ints(text: str, name: str, count: int) -> list[int]:
     return [int(p) for p in parts]
 
 
-def gather_arrays(given: dict, allowed, *, example: dict | None = None, extra: dict | None = None,
-                  weights: dict | None = None, randomised: bool = False, seed=None,
-                  required=()) -> dict:
-    """The named arrays a command works on, each source overriding the one before:
-    the notes' example (literal texts) or a random case (`extra`), then a --weights file,
-    then the options given explicitly. Unknown names in the file are an error.
-    """
-    from cnnrnn_cli.io.matrix import parse_text
-
-    if example is not None:
-        if any(v is not None for v in given.values()) or weights or randomised or extra:
-            raise click.UsageError("--example runs its own case; give no arrays, --weights "
-                                   "or --random with it")
-        merged = {k: parse_text(v, k) for k, v in example.items()}
-    else:
-        merged = {}
+def example_or_given(given: dict, example: dict | None, *, others=(), seed=None,
+                     randomised: bool = False) -> dict:
+    """The arrays given on the command line, or the notes' example (literal texts) when
+    --example is set, which then takes no arrays, --weights or --random (`others`)."""
     if not randomised and seed is not None:
         raise click.UsageError("--seed goes with --random")
-    merged.update(extra or {})
-    if weights:
-        unknown = sorted(set(weights) - set(allowed))
-        if unknown:
-            raise InputError("weights", f"unknown array name(s) {', '.join(unknown)}; "
-                                        f"expected names among {', '.join(allowed)}")
-        merged.update(weights)
-    merged.update({k: v for k, v in given.items() if v is not None})
-    for name in required:
-        if name not in merged:
-            raise InputError(name, f"missing: give --{name} (or --weights, --random, "
-                                   "--example)")
-    return merged
+    if example is None:
+        return given
+    if any(v is not None for v in given.values()) or any(others):
+        raise click.UsageError("--example runs its own case; give no arrays, --weights or "
+                               "--random with it")
+    from cnnrnn_cli.io.matrix import parse_text
+
+    return {**given, **{k: parse_text(v, k) for k, v in example.items()}}

@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, gather_arrays
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, example_or_given
 from cnnrnn_cli.report import Report
 
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
@@ -52,16 +52,13 @@ def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, siz
       cnnrnn resblock --example
       cnnrnn resblock --random --size 8 --depth 20 --seed 0
     """
-    from cnnrnn_cli.core.resblock import random_case as make_random
-    from cnnrnn_cli.core.resblock import resblock as run_block
+    from cnnrnn_cli import api
 
-    given = dict(zip(ARRAYS, (a0, w1, b1, w2, b2, shortcut), strict=True))
-    arrays = gather_arrays(given, ARRAYS, example=EXAMPLE if example else None,
-                           extra=make_random(size, seed) if random_case else None,
-                           weights=weights, randomised=random_case, seed=seed,
-                           required=("a0", "w1"))
-    res = run_block(activation=activation, depth=depth, random_depth=random_case, seed=seed,
-                    **arrays)
+    given = example_or_given(dict(zip(ARRAYS, (a0, w1, b1, w2, b2, shortcut), strict=True)),
+                             EXAMPLE if example else None, others=(weights, random_case),
+                             seed=seed, randomised=random_case)
+    res = api.resblock(**given, activation=activation, weights=weights, random=random_case,
+                       size=size, seed=seed, depth=depth)
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}
     if res.grad_norms is not None:
         result["grad_norms"] = res.grad_norms

@@ -275,9 +275,39 @@ class StackResult:
     def output(self):
         return self.rows[-1].shape if self.rows else self.input
 
+    @property
+    def exact(self) -> bool:
+        return all(row.exact for row in self.rows)
+
     def total(self, attr: str) -> int | None:
         values = [getattr(row, attr) for row in self.rows if row.layer.kind in ("conv", "convT")]
         return None if any(v is None for v in values) else sum(values)
+
+    @property
+    def params(self) -> int | None:
+        return self.total("params")
+
+    @property
+    def macs(self) -> int | None:
+        return self.total("macs")
+
+    @property
+    def flops(self) -> int | None:
+        return None if self.macs is None else 2 * self.macs
+
+    @property
+    def layers(self) -> list[dict]:
+        """JSON's `layers`: per layer kind, spec, shape, params, macs, flops, receptive
+        field and jump (one number when both axes agree), exact."""
+        return [{"kind": row.layer.kind, "spec": row.layer.text, "shape": row.shape,
+                 "params": row.params, "macs": row.macs, "flops": row.flops,
+                 "receptive_field": _squash(row.receptive_field), "jump": _squash(row.jump),
+                 "exact": row.exact} for row in self.rows]
+
+
+def _squash(values: list):
+    """[3, 3] -> 3: one number when every dimension agrees."""
+    return values[0] if len(set(values)) == 1 else values
 
 
 def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:

@@ -1,0 +1,165 @@
+"""The computations as a library: one function per command, taking the command's options
+as snake_case keywords (`global_pool` for --global, `no_bias` for --no-bias) and returning
+a result whose attributes carry the names of the command's JSON `result` fields.
+
+    import cnnrnn_cli as cr
+    cr.conv2d(image, kernel, stride=2, padding="same").output
+    cr.bptt(xs, wx=wx, wh=wh, y=y, lr=0.1).updated["wh"]
+
+Arrays given directly win over `weights` (a dict, as in --weights), which win over a
+random case (`random`, with `seed`).
+"""
+
+from __future__ import annotations
+
+from cnnrnn_cli.errors import InputError
+
+
+def merge_arrays(given: dict, allowed, *, weights: dict | None = None,
+                 base: dict | None = None) -> dict:
+    """`base` (an example or random case), then `weights`, then the arrays given (not
+    None): each overriding the one before. Unknown names in `weights` are an error."""
+    merged = dict(base or {})
+    if weights:
+        unknown = sorted(set(weights) - set(allowed))
+        if unknown:
+            raise InputError("weights", f"unknown array name(s) {', '.join(unknown)}; "
+                                        f"expected names among {', '.join(allowed)}")
+        merged.update(weights)
+    merged.update({k: v for k, v in given.items() if v is not None})
+    return merged
+
+
+def require(arrays: dict, names) -> None:
+    for name in names:
+        if name not in arrays:
+            raise InputError(name, f"missing: give --{name} (or --weights, --random, "
+                                   "--example)")
+
+
+def _shape(random, count: int, name: str = "random") -> list[int]:
+    """`random` as a tuple of `count` sizes ('50,4,8', [50, 4, 8])."""
+    if isinstance(random, str):
+        from cnnrnn_cli.cli.params import parse_ints
+
+        return parse_ints(random, name, count)
+    sizes = [int(v) for v in random]
+    if len(sizes) != count:
+        raise InputError(name, f"expected {count} sizes, got {len(sizes)}")
+    return sizes
+
+
+def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=None,
+                ceil=False, transposed=False, output_padding=0, same=False, layers=None):
+    """`outsize`: `.output`, `.exact` (and `.padding`); with `layers` (the --layers text),
+    `.layers`, `.params`, `.macs`, `.flops` too."""
+    from cnnrnn_cli.core import sizes
+
+    if layers is not None:
+        from cnnrnn_cli.io.spec import parse_dims, parse_layers
+
+        shape = parse_dims(input, "input") if isinstance(input, str) else \
+            ([input] if isinstance(input, int) else list(input))
+        return sizes.layer_stack(shape, parse_layers(layers))
+    if same:
+        if padding not in (0, "same"):
+            raise InputError("same", "solves for the padding; give no padding with it")
+        padding = "same"
+    return sizes.output_size(input, kernel, stride, padding, dilation, channels, ceil,
+                             transposed, output_padding)
+
+
+def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="zeros",
+           flip=False):
+    """`conv`: `.output`, (H', W') or (K, H', W')."""
+    from cnnrnn_cli.core.conv import conv2d as run
+
+    return run(image, kernel, stride, padding, dilation, bias, pad_mode, flip)
+
+
+def pool2d(input, size=2, stride=None, padding=0, mode="max", ceil=False,
+           count_include_pad=True, global_pool=False, grad=None):
+    """`pool`: `.output`, and `.grad_input` when `grad` is given."""
+    from cnnrnn_cli.core.pool import pool2d as run
+
+    return run(input, size, stride, padding, mode, ceil, count_include_pad, global_pool,
+               grad)
+
+
+def resblock(a0=None, w1=None, b1=None, w2=None, b2=None, shortcut=None, activation="relu",
+             weights=None, random=False, size=4, seed=None, depth=None):
+    """`resblock`: `.skip` and `.plain` (each `.z1 .a1 .z2 .a2 .jacobian`), and
+    `.grad_norms` with `depth`."""
+    from cnnrnn_cli.core import resblock as core
+
+    given = dict(a0=a0, w1=w1, b1=b1, w2=w2, b2=b2, shortcut=shortcut)
+    arrays = merge_arrays(given, given, weights=weights,
+                          base=core.random_case(size, seed) if random else None)
+    require(arrays, ("a0", "w1"))
+    return core.resblock(activation=activation, depth=depth, random_depth=bool(random),
+                         seed=seed, **arrays)
+
+
+def inception(shape=None, n1x1=None, n3x3red=None, n3x3=None, n5x5red=None, n5x5=None,
+              pool_proj=None, preset=None, no_bias=False, compute=False, tensor=None,
+              weights=None, seed=None):
+    """`inception`: `.output_shape`, `.params`, `.macs`, `.branches`, `.naive`, and
+    `.output` with `compute` (on `tensor`, or a random one from `seed`)."""
+    from cnnrnn_cli.core import inception as core
+
+    if isinstance(shape, str):
+        from cnnrnn_cli.io.spec import parse_dims
+
+        shape = parse_dims(shape, "shape")
+    result = core.inception(shape, preset=preset, bias=not no_bias, n1x1=n1x1,
+                            n3x3red=n3x3red, n3x3=n3x3, n5x5red=n5x5red, n5x5=n5x5,
+                            pool_proj=pool_proj)
+    if compute:
+        import numpy as np
+
+        if tensor is None:
+            tensor = np.random.default_rng(seed).standard_normal(result.input_shape)
+        result.tensor = tensor
+        result.output, result.branch_outputs, _ = core.compute(result, tensor, weights, seed)
+    return result
+
+
+BPTT_ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
+
+
+def bptt(xs=None, wx=None, wh=None, b=None, h0=None, wy=None, by=None, y=None, targets=None,
+         activation="tanh", tol=1e-9, lr=None, weights=None, random=None, seed=None,
+         scale=1.0, check=False):
+    """`bptt`: `.h`, `.y_hat`, `.loss`, `.grads`, `.jacobian_norms`, `.eigenvalues`,
+    `.spectral_radius`, `.singular_max`, `.diagonalizable`, `.regime` (and `.updated`
+    with `lr`, `.check_error` with `check`). `random`: (T, D, H) or 'T,D,H'."""
+    from cnnrnn_cli.core import bptt as core
+
+    base = core.random_case(*_shape(random, 3), seed, scale) if random is not None else None
+    given = dict(xs=xs, wx=wx, wh=wh, b=b, h0=h0, wy=wy, by=by, y=y, targets=targets)
+    arrays = merge_arrays(given, BPTT_ARRAYS, weights=weights, base=base)
+    require(arrays, ("xs", "wx", "wh"))
+    return core.bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
+
+
+GRU_ARRAYS = ("x", "h", "xs", "wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh",
+              "bhh")
+
+
+def gru_step(x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.05,
+             torch_weights=None, weights=None, random=None, seed=None, **gates):
+    """`gru-step`: `.z`, `.r`, `.h_tilde`, `.h` (vectors, or T×H with `xs`).
+
+    gates: wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh. torch_weights: a dict of a
+    PyTorch GRUCell's weight_ih, weight_hh, bias_ih, bias_hh. random: (D, H) or 'D,H'.
+    """
+    from cnnrnn_cli.core import gru as core
+
+    base = core.random_weights(*_shape(random, 2), seed) if random is not None else {}
+    if torch_weights is not None:
+        base.update(core.from_torch(torch_weights))
+    given = dict(x=x, h=h, xs=xs, **gates)
+    arrays = merge_arrays(given, GRU_ARRAYS + tuple(gates), weights=weights, base=base)
+    if "x" in arrays and "xs" in arrays:
+        arrays.pop("xs" if x is not None else "x")
+    return core.gru_step(reset_after=reset_after, z_keeps=z_keeps, tol=tol, **arrays)
