@@ -66,7 +66,14 @@ def cell_lines(res: ConvResult, cell, p: int) -> tuple[str, str]:
     """('(1,1)', '4 = 1·1 + 0·1 + …') for one output cell."""
     k, i, j = cell
     w, x = res.window(k, i, j)
-    sum_text = product_terms(w.reshape(-1), x.reshape(-1), p)
+    if w.shape[0] == 1:
+        sum_text = product_terms(w.reshape(-1), x.reshape(-1), p)
+    else:  # one bracket per input channel: Σ_c (…)
+        limit = max(2, 27 // w.shape[0])
+        sum_text = " + ".join(f"({product_terms(wc.reshape(-1), xc.reshape(-1), p, limit)})"
+                              for wc, xc in zip(w[:6], x[:6], strict=True))
+        if w.shape[0] > 6:
+            sum_text += f" + … ({w.shape[0] - 6} more channels)"
     if res.bias is not None:
         sum_text += f" + {num(res.bias[k], p)}"
     where = f"({i + 1},{j + 1})" if res.output.ndim == 2 else f"[{k + 1}]({i + 1},{j + 1})"
