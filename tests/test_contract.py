@@ -25,6 +25,11 @@ def test_help_and_version(run):
         assert sub.exit_code == 0 and "--format" in sub.stdout and "--example" in sub.stdout
 
 
+def test_bare_command_prints_the_help(run):
+    result = run(fmt=None)
+    assert result.exit_code == 0 and "Commands:" in result.stdout and result.stderr == ""
+
+
 def test_unknown_command(run):
     assert_error(run("convolve", fmt=None), "No such command 'convolve'")
 

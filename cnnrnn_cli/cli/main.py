@@ -100,6 +100,9 @@ def run_guarded(invoke) -> int:
     try:
         rv = invoke()
         return rv if isinstance(rv, int) else 0
+    except click.exceptions.NoArgsIsHelpError as err:  # bare `cnnrnn`: the help, not an error
+        click.echo(err.ctx.get_help())
+        return 0
     except click.BadParameter as err:
         name = err.param.name if err.param is not None else (err.param_hint or "input")
         return _fail(f"{name}: {err.message}")
