@@ -164,6 +164,8 @@ def _eigen(res: BPTTResult, p: int):
     if len(values) > 8:
         table.add_row("…", f"({len(values) - 8} more)", *[""] * len(ks))
     lines = [table]
+    lines.append(Text("α here is the exponent, the number of factors W_h in ∂h_T/∂h_t (the "
+                      "notes use α for the learning rate too)", style="dim"))
     if _scalar(res):
         lines.append(Text(f"a scalar W_h: W_h^α is just w_h^α = {num(res.rnn.wh[0, 0], p)}^α",
                           style="dim"))
