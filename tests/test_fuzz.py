@@ -111,6 +111,13 @@ def test_named_regressions(run, args, fragments):
     assert_error(run(*args), *fragments)
 
 
+def test_overflow_inside_bptt_is_one_clean_error(run):
+    result = run("bptt", "--xs", "1; 1", "--wx", "1e200", "--wh", "1e200", "--activation",
+                 "identity", "--y", "0")
+    assert_error(result, "overflows float64")
+    assert "RuntimeWarning" not in result.stderr
+
+
 def test_binary_file_input(run, tmp_path):
     path = tmp_path / "image.bin"
     path.write_bytes(bytes(range(256)))

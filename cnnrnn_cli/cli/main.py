@@ -96,9 +96,17 @@ class CnnrnnGroup(click.Group):
 
 
 def run_guarded(invoke) -> int:
-    """Call `invoke()` and turn every kind of failure into the contract's exit status."""
+    """Call `invoke()` and turn every kind of failure into the contract's exit status.
+
+    NumPy's floating-point RuntimeWarnings are silenced here: an overflow is reported
+    once, as an `Error:` line, when the result is checked before it is printed.
+    """
+    import warnings
+
     try:
-        rv = invoke()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rv = invoke()
         return rv if isinstance(rv, int) else 0
     except click.exceptions.NoArgsIsHelpError as err:  # bare `cnnrnn`: the help, not an error
         click.echo(err.ctx.get_help())

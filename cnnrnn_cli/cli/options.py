@@ -210,16 +210,27 @@ def _save_svg(report, style: Style, path: str) -> None:
 
 
 def _check_finite(report) -> None:
-    """A result that overflowed float64 is an error, not a row of 'inf'."""
+    """A result that overflowed float64 is an error, not a row of 'inf' (or invalid JSON)."""
     from cnnrnn_cli.errors import InputError
     from cnnrnn_cli.report import flatten
 
     leaves = list(flatten(report.result)) if isinstance(report.result, dict) \
         else [("result", report.result)]
     for name, value in leaves + list(flatten(report.extra)):
-        if hasattr(value, "dtype"):
-            import numpy as np
+        if not _finite(value):
+            raise InputError(name, "the result overflows float64 (infinite values); "
+                                   "scale the inputs down")
 
-            if value.dtype.kind == "f" and not np.isfinite(value).all():
-                raise InputError(name, "the result overflows float64 (infinite values); "
-                                       "scale the inputs down")
+
+def _finite(value) -> bool:
+    if hasattr(value, "dtype"):
+        import numpy as np
+
+        return value.dtype.kind != "f" or bool(np.isfinite(value).all())
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return True
