@@ -73,8 +73,15 @@ def command_args():
                           opt("--n1x1", SIZE), opt("--n3x3", SIZE),
                           opt("--preset", st.sampled_from(["3a", "5b", "9z"])),
                           st.sampled_from([[], ["--compute"], ["--no-bias"], ["--example"]]))
-    return st.one_of(conv, pool, outsize, bptt, gru, resblock, inception).map(
-        lambda parts: [a for part in parts for a in part])
+    tour = st.tuples(st.just(["tour"]), opt("--section", st.sampled_from(
+        ["conv", "rnn", "gru", "nope"])))
+    common = st.tuples(opt("--only", st.sampled_from(["result", "grads.wh", "h", "x", "z",
+                                                      "output", "layers", "skip.a2"])),
+                       opt("--precision", st.sampled_from(["0", "3", "17", "-1", "x"])),
+                       st.sampled_from([[], ["--no-color"], ["--example"]]))
+    command = st.one_of(conv, pool, outsize, bptt, gru, resblock, inception, tour)
+    return st.tuples(command, common).map(
+        lambda pair: [a for group in pair for part in group for a in part])
 
 
 @settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "400")), deadline=None,
@@ -116,6 +123,14 @@ def test_overflow_inside_bptt_is_one_clean_error(run):
                  "identity", "--y", "0")
     assert_error(result, "overflows float64")
     assert "RuntimeWarning" not in result.stderr
+
+
+def test_only_a_group_of_fields_or_records(run):
+    assert run("inception", "--preset", "3a", "--only", "result").stdout.startswith(
+        "# result.output_shape\n256 28 28\n")
+    records = run("inception", "--preset", "3a", "--only", "branches").stdout.splitlines()
+    assert len(records) == 4 and records[0].startswith('{"name": "1x1"')
+    assert "# grads.wh\n" in run("bptt", "--example", "--only", "grads").stdout
 
 
 def test_binary_file_input(run, tmp_path):

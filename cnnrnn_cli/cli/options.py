@@ -165,7 +165,12 @@ def _write_only(name: str, value, fmt: str) -> None:
 
         _write(json.dumps(text.to_builtin(value), allow_nan=False) + "\n")
     else:
-        _write_lines(text.iter_blocks([(name, value)], "," if fmt == "csv" else " "))
+        from cnnrnn_cli.report import flatten
+
+        # A group of fields (--only grads) prints as blocks, one per leaf.
+        blocks = list(flatten(value, name + ".")) if isinstance(value, dict) \
+            else [(name, value)]
+        _write_lines(text.iter_blocks(blocks, "," if fmt == "csv" else " "))
 
 
 def _write_lines(lines) -> None:

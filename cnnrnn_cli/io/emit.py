@@ -42,6 +42,10 @@ def value_lines(value, sep: str):
                 yield from value_lines(channel, sep)
         return
     value = to_builtin(value)
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        for record in value:  # records (--only layers): one JSON object a line
+            yield _cell(record)
+        return
     d = depth(value)
     if d == 0:
         yield _cell(value)
@@ -73,6 +77,10 @@ def _cell(x) -> str:
         return "null"
     if isinstance(x, str):
         return x
+    if isinstance(x, (dict, list)):  # a record in a list (--only layers): one JSON line
+        import json
+
+        return json.dumps(to_builtin(x), allow_nan=False)
     return format_number(x)
 
 
