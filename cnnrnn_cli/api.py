@@ -40,7 +40,7 @@ def require(arrays: dict, names) -> None:
 def _shape(random, count: int, name: str = "random") -> list[int]:
     """`random` as a tuple of `count` sizes ('50,4,8', [50, 4, 8])."""
     if isinstance(random, str):
-        from cnnrnn_cli.cli.params import parse_ints
+        from cnnrnn_cli.io.spec import parse_ints
 
         return parse_ints(random, name, count)
     sizes = [int(v) for v in random]

@@ -127,15 +127,6 @@ def _param(ctx, name: str):
     return None
 
 
-def parse_ints(text: str, name: str, count: int) -> list[int]:
-    """'50,4,8' -> [50, 4, 8], exactly `count` positive integers."""
-    parts = [p.strip() for p in text.replace("x", ",").split(",")]
-    if len(parts) != count or not all(p.isdigit() and int(p) >= 1 for p in parts):
-        raise InputError(name, f"expected {count} positive integers separated by commas, "
-                               f"got {text!r}")
-    return [int(p) for p in parts]
-
-
 def example_or_given(given: dict, example: dict | None, *, others=(), seed=None,
                      randomised: bool = False) -> dict:
     """The arrays given on the command line, or the notes' example (literal texts) when

@@ -11,17 +11,17 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.bptt import BPTTResult
-from cnnrnn_cli.explain.common import ACCENT, heading, latex_num, latex_vector, num, vec
+from cnnrnn_cli.explain.common import (
+    ACCENT,
+    heading,
+    latex_num,
+    latex_vector,
+    num,
+    time_rows,
+    vec,
+)
 
 BAR_WIDTH = 36
-
-
-def _time_rows(T: int, steps: int) -> list:
-    """Time indices (0-based) to show: all, or the first and last with None between."""
-    if T <= steps:
-        return list(range(T))
-    half = steps // 2
-    return list(range(half)) + [None] + list(range(T - half, T))
 
 
 def _scalar(res: BPTTResult) -> bool:
@@ -35,7 +35,7 @@ def _forward(res: BPTTResult, p: int, steps: int):
     for col in ("t", "x_t", "a_t = W_x x_t + W_h h_(t−1) + b", "h_t = f(a_t)"):
         table.add_column(col, justify="right")
     table.add_row("0", "", "", vec(res.rnn.h0, p), style="dim")
-    for t in _time_rows(res.T, steps):
+    for t in time_rows(res.T, steps):
         if t is None:
             table.add_row("⋮", "⋮", "⋮", "⋮", style="dim")
             continue
@@ -67,7 +67,7 @@ def _backward(res: BPTTResult, p: int, steps: int):
     for col in ("t", "∂L/∂h_t", "f'(a_t)", "∂L/∂a_t", f"step t's term {term}"):
         table.add_column(col, justify="right")
     prev = np.vstack([res.rnn.h0, res.h[:-1]])
-    for t in _time_rows(res.T, steps):
+    for t in time_rows(res.T, steps):
         if t is None:
             table.add_row("⋮", "⋮", "⋮", "⋮", "⋮", style="dim")
             continue
@@ -130,7 +130,7 @@ def _bars(res: BPTTResult, p: int, steps: int):
     table.add_column("‖∂h_T/∂h_t‖", justify="right")
     table.add_column(f"log₁₀ from {lo:.3g} to {hi:.3g}", no_wrap=True)
     table.add_column("bound (γσ_max)^(T−t)", justify="right")
-    for t in _time_rows(res.T, max(steps, 2) * 2):
+    for t in time_rows(res.T, max(steps, 2) * 2):
         if t is None:
             table.add_row("⋮", "", "", "")
             continue

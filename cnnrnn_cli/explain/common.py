@@ -106,6 +106,14 @@ def vec(v, precision: int, limit: int = 4) -> str:
     return f"[{shown}{', …' if v.size > limit else ''}]"
 
 
+def time_rows(T: int, steps: int) -> list:
+    """Time indices (0-based) to show: all, or the first and last with None between."""
+    if T <= steps:
+        return list(range(T))
+    half = steps // 2
+    return list(range(half)) + [None] + list(range(T - half, T))
+
+
 def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 

@@ -10,8 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.gru import GRUResult
-from cnnrnn_cli.explain.bptt import _time_rows
-from cnnrnn_cli.explain.common import ACCENT, heading, latex_vector, num, vec
+from cnnrnn_cli.explain.common import ACCENT, heading, latex_vector, num, time_rows, vec
 
 SHADES = " ░▒▓█"
 CASE_TEXT = {
@@ -95,7 +94,7 @@ def _sequence(res: GRUResult, p: int, steps: int):
     table = Table(title="Step by step", header_style="bold", title_justify="left")
     for col in ("t", "x_t", "z", "r", "h_t"):
         table.add_column(col, justify="right")
-    for t in _time_rows(res.h.shape[0], steps):
+    for t in time_rows(res.h.shape[0], steps):
         if t is None:
             table.add_row(*["⋮"] * 5)
             continue

@@ -61,6 +61,15 @@ def parse_padding(text, name: str = "padding"):
             from None
 
 
+def parse_ints(text: str, name: str, count: int) -> list[int]:
+    """'50,4,8' -> [50, 4, 8], exactly `count` positive integers."""
+    parts = [p.strip() for p in str(text).replace("x", ",").split(",")]
+    if len(parts) != count or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise InputError(name, f"expected {count} positive integers separated by commas, "
+                               f"got {text!r}")
+    return [int(p) for p in parts]
+
+
 _LAYER_KEYS = {"k", "s", "p", "d", "c", "ceil", "op", "bias"}
 
 
