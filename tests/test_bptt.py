@@ -273,3 +273,15 @@ def test_library_api():
 
     res = cr.bptt(np.ones((3, 1)), wx=[[1.0]], wh=[[0.5]], y=[0.0])
     assert res.grads["wh"].shape == (1, 1) and res.regime == "vanishing"
+
+
+def test_chain_and_step_terms_agree_with_the_results():
+    res = bptt(**case(9, T=6))
+    for t in range(6):
+        assert np.linalg.norm(res.chain(t), 2) == pytest.approx(res.jacobian_norms[t],
+                                                                rel=1e-10)
+    np.testing.assert_allclose(sum(res.step_term(t) for t in range(6)), res.grads["wh"],
+                               rtol=1e-12)
+    scalar = bptt(xs=[1, 0.5, -0.5, 1], wx=0.5, wh=0.8, y=0.5)
+    expected = np.prod([scalar.fprime[k + 1, 0] * 0.8 for k in range(3)])
+    assert scalar.chain(0)[0, 0] == pytest.approx(expected, rel=1e-14)

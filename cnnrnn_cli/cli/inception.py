@@ -51,9 +51,7 @@ def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_b
       cnnrnn inception --preset 3a --no-bias        # the paper's 159K, 128M
       cnnrnn inception --example --compute
     """
-    from cnnrnn_cli.core.inception import compute as run_module
-    from cnnrnn_cli.core.inception import inception as count
-    from cnnrnn_cli.io.spec import parse_dims
+    from cnnrnn_cli import api
 
     filters = dict(n1x1=n1x1, n3x3red=n3x3red, n3x3=n3x3, n5x5red=n5x5red, n5x5=n5x5,
                    pool_proj=pool_proj)
@@ -61,25 +59,20 @@ def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_b
         if shape is not None or preset or any(v is not None for v in filters.values()):
             raise click.UsageError("--example runs its own module; give no SHAPE, --preset "
                                    "or filter counts with it")
-        dims, filters = EXAMPLE
-    else:
-        dims = None if shape is None else parse_dims(shape, "shape")
+        shape, filters = EXAMPLE
     if (tensor is not None or weights) and not compute:
         raise click.UsageError("--tensor and --weights go with --compute")
-    res = count(dims, preset=preset, bias=not no_bias, **filters)
-    if compute:
-        import numpy as np
-
-        if tensor is None:
-            tensor = np.random.default_rng(seed).standard_normal(res.input_shape)
-        elif tensor.ndim == 2 and res.input_shape[0] == 1:
-            tensor = tensor[None]
-        elements = int(np.prod(res.output_shape)) * 3
-        if elements > click.get_current_context().meta.get("max_elements", 10**8):
+    if compute:  # the module's tensors must fit --max-elements before anything runs
+        sized = api.inception(shape, preset=preset, **filters)
+        elements = 3 * sized.output_shape[0] * sized.output_shape[1] * sized.output_shape[2]
+        limit = click.get_current_context().meta.get("max_elements", 10**8)
+        if elements > limit:
             raise InputError("compute", f"the module's tensors ({elements} elements) exceed "
-                                        "--max-elements")
-        res.tensor = tensor
-        res.output, res.branch_outputs, _ = run_module(res, tensor, weights, seed)
+                                        f"--max-elements {limit}")
+        if tensor is not None and tensor.ndim == 2 and sized.input_shape[0] == 1:
+            tensor = tensor[None]
+    res = api.inception(shape, preset=preset, no_bias=no_bias, compute=compute, tensor=tensor,
+                        weights=weights, seed=seed, **filters)
     result = {"output_shape": res.output_shape, "params": res.params, "macs": res.macs,
               "branches": [{"name": b.name, "output_shape": b.output_shape,
                             "params": b.params, "macs": b.macs} for b in res.branches],

@@ -92,6 +92,29 @@ class BPTTResult:
     def T(self) -> int:
         return self.h.shape[0]
 
+    def step_term(self, t: int) -> np.ndarray:
+        """(H, H): step t's term ∂L/∂a_t h_{t−1}ᵀ of ∂L/∂W_h (t 0-based)."""
+        prev = self.rnn.h0 if t == 0 else self.h[t - 1]
+        return np.outer(self.da[t], prev)
+
+    def jacobian_factors(self, t: int, limit: int | None = None) -> np.ndarray:
+        """(n, H, H): ∂h_{k+1}/∂h_k = diag(f'(a_{k+1})) W_h for k = t..T−2 (0-based), the
+        factors of ∂h_T/∂h_t; at most `limit` of them."""
+        stop = self.T - 1 if limit is None else min(self.T - 1, t + limit)
+        return np.array([self.fprime[k + 1][:, None] * self.rnn.wh for k in range(t, stop)])
+
+    def factor_norms(self, t: int, limit: int | None = None) -> np.ndarray:
+        """‖∂h_{k+1}/∂h_k‖₂ of those factors."""
+        factors = self.jacobian_factors(t, limit)
+        return np.linalg.norm(factors, 2, axis=(1, 2)) if len(factors) else np.zeros(0)
+
+    def chain(self, t: int) -> np.ndarray:
+        """(H, H): ∂h_T/∂h_t, the factors multiplied out (t 0-based)."""
+        product = np.eye(self.rnn.wh.shape[0])
+        for factor in self.jacobian_factors(t):
+            product = factor @ product
+        return product
+
 
 def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:
     """Check and normalise shapes: xs (T, D) (a plain list is T scalars), wx (H, D), ..."""

@@ -66,12 +66,11 @@ def _backward(res: BPTTResult, p: int, steps: int):
     term = "∂L/∂a_t · h_(t−1)" if scalar else "‖∂L/∂a_t h_(t−1)ᵀ‖"
     for col in ("t", "∂L/∂h_t", "f'(a_t)", "∂L/∂a_t", f"step t's term {term}"):
         table.add_column(col, justify="right")
-    prev = np.vstack([res.rnn.h0, res.h[:-1]])
     for t in time_rows(res.T, steps):
         if t is None:
             table.add_row("⋮", "⋮", "⋮", "⋮", "⋮", style="dim")
             continue
-        contribution = res.da[t, 0] * prev[t, 0] if scalar else res.wh_contributions[t]
+        contribution = res.step_term(t)[0, 0] if scalar else res.wh_contributions[t]
         table.add_row(str(t + 1), vec(res.dh[t], p), vec(res.fprime[t], p), vec(res.da[t], p),
                       num(contribution, p))
     total = Text.assemble(("∂L/∂W_h = Σ_t ∂L/∂a_t h_(t−1)ᵀ", "bold"), " = ",
@@ -101,16 +100,13 @@ def _chain(res: BPTTResult, p: int, t: int):
         return Group(*parts)
     if _scalar(res):
         w = res.rnn.wh[0, 0]
-        factors = [res.fprime[a + 1, 0] * w for a in range(t, T - 1)]
-        shown = " · ".join(f"({num(res.fprime[a + 1, 0], p)}·{num(w, p)})"
-                           for a in range(t, min(T - 1, t + 8)))
+        shown = " · ".join(f"({num(res.fprime[k + 1, 0], p)}·{num(w, p)})"
+                           for k in range(t, min(T - 1, t + 8)))
         if T - 1 - t > 8:
             shown += f" · … ({T - 1 - t - 8} more)"
-        parts.append(Text.assemble("  = ", shown, " = ",
-                                   (num(float(np.prod(factors)), p), ACCENT)))
+        parts.append(Text.assemble("  = ", shown, " = ", (num(res.chain(t)[0, 0], p), ACCENT)))
     else:
-        norms = [np.linalg.norm(res.fprime[a + 1][:, None] * res.rnn.wh, 2)
-                 for a in range(t, min(T - 1, t + 8))]
+        norms = res.factor_norms(t, limit=8)
         parts.append(Text("  factor norms ‖diag(f')W_h‖: " + ", ".join(num(n, p) for n in norms)
                           + (" …" if T - 1 - t > 8 else "")))
         parts.append(Text.assemble("  ‖∂h_T/∂h_t‖₂ = ",
