@@ -168,6 +168,7 @@ def test_cli_layers_json_and_plain(run, run_json):
                                                           [192, 56, 56]]
     assert res["params"] == 9472 + 192 * 64 * 9 + 192
     assert res["flops"] == 2 * res["macs"]
+    assert res["totals"] == {"params": res["params"], "macs": res["macs"], "flops": res["flops"]}
     assert res["layers"][2]["receptive_field"] == 19 and res["layers"][2]["jump"] == 4
     plain = run("outsize", "3x224x224", "--layers", "conv k=7 s=2 p=3 c=64").stdout
     assert plain.splitlines()[-2].startswith("# layers: C H W params macs flops")

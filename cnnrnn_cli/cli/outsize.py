@@ -89,8 +89,9 @@ def outsize(input, kernel, stride, padding, dilation, channels, ceil, transposed
 
 
 def stack_result(stack) -> dict:
-    return {"output": stack.output, "exact": stack.exact, "layers": stack.layers,
-            "params": stack.params, "macs": stack.macs, "flops": stack.flops}
+    totals = {"params": stack.params, "macs": stack.macs, "flops": stack.flops}
+    return {"output": stack.output, "exact": stack.exact, "layers": stack.layers, **totals,
+            "totals": totals}
 
 
 def stack_plain(stack) -> list:
