@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -143,7 +144,18 @@ def test_ctrl_c_exits_130_without_a_traceback():
     # `conv -` waits on a pipe that never closes: a long-running command to interrupt.
     proc = subprocess.Popen(["cnnrnn", "conv", "-", "-k", "1"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.0)
+    # Interrupt it once it is blocked reading the pipe (past start-up), however slow the
+    # machine; /proc tells where it waits.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
+        except OSError:
+            break
+        if "pipe" in wchan or "read" in wchan:
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     proc.stdin.close()
