@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +23,16 @@ from cnnrnn_cli.explain.common import (
 )
 
 BAR_WIDTH = 36
+TABLE_VALUES = 2  # values of a vector shown in a time table; JSON and plain have them all
+
+
+def time_table(title: str, columns) -> tuple[Text, Table]:
+    """(its heading, a compact table with one row a time step); vectors are cut to
+    TABLE_VALUES values. The heading goes above the table, at full width."""
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, collapse_padding=True)
+    for col in columns:
+        table.add_column(col, justify="right")
+    return Text(title, style="bold"), table
 
 
 def _scalar(res: BPTTResult) -> bool:
@@ -30,17 +41,16 @@ def _scalar(res: BPTTResult) -> bool:
 
 def _forward(res: BPTTResult, p: int, steps: int):
     f = res.activation
-    table = Table(title=f"Forward pass: h_t = {f}(W_x x_t + W_h h_(t−1) + b)",
-                  header_style="bold", title_justify="left")
-    for col in ("t", "x_t", "a_t = W_x x_t + W_h h_(t−1) + b", "h_t = f(a_t)"):
-        table.add_column(col, justify="right")
-    table.add_row("0", "", "", vec(res.rnn.h0, p), style="dim")
+    title, table = time_table(f"Forward pass: h_t = {f}(a_t), a_t = W_x x_t + W_h h_(t−1) + b",
+                       ("t", "x_t", "a_t", "h_t = f(a_t)"))
+    table.add_row("0", "", "", vec(res.rnn.h0, p, TABLE_VALUES), style="dim")
     for t in time_rows(res.T, steps):
         if t is None:
             table.add_row("⋮", "⋮", "⋮", "⋮", style="dim")
             continue
-        table.add_row(str(t + 1), vec(res.rnn.xs[t], p), vec(res.pre[t], p), vec(res.h[t], p))
-    return table
+        table.add_row(str(t + 1), *(vec(v, p, TABLE_VALUES)
+                                    for v in (res.rnn.xs[t], res.pre[t], res.h[t])))
+    return Group(title, table)
 
 
 def _loss(res: BPTTResult, p: int):
@@ -61,17 +71,17 @@ def _loss(res: BPTTResult, p: int):
 
 def _backward(res: BPTTResult, p: int, steps: int):
     scalar = _scalar(res)
-    table = Table(title="Backward pass (BPTT): ∂L/∂a_t = ∂L/∂h_t ⊙ f'(a_t)", header_style="bold",
-                  title_justify="left")
-    term = "∂L/∂a_t · h_(t−1)" if scalar else "‖∂L/∂a_t h_(t−1)ᵀ‖"
-    for col in ("t", "∂L/∂h_t", "f'(a_t)", "∂L/∂a_t", f"step t's term {term}"):
-        table.add_column(col, justify="right")
+    term = "∂L/∂a_t·h_(t−1)" if scalar else "‖∂L/∂a_t h_(t−1)ᵀ‖"
+    title, table = time_table(f"Backward pass (BPTT): ∂L/∂a_t = ∂L/∂h_t ⊙ f'(a_t); "
+                              f"term_t = {term}, step t's term of ∂L/∂W_h",
+                       ("t", "∂L/∂h_t", "f'(a_t)", "∂L/∂a_t", "term_t"))
     for t in time_rows(res.T, steps):
         if t is None:
             table.add_row("⋮", "⋮", "⋮", "⋮", "⋮", style="dim")
             continue
         contribution = res.step_term(t)[0, 0] if scalar else res.wh_contributions[t]
-        table.add_row(str(t + 1), vec(res.dh[t], p), vec(res.fprime[t], p), vec(res.da[t], p),
+        table.add_row(str(t + 1), *(vec(v, p, TABLE_VALUES)
+                                    for v in (res.dh[t], res.fprime[t], res.da[t])),
                       num(contribution, p))
     total = Text.assemble(("∂L/∂W_h = Σ_t ∂L/∂a_t h_(t−1)ᵀ", "bold"), " = ",
                           (vec(res.grads["wh"], p, limit=6), ACCENT))
@@ -83,7 +93,7 @@ def _backward(res: BPTTResult, p: int, steps: int):
     grads = Table.grid(padding=(0, 2))
     for name, g in res.grads.items():
         grads.add_row(Text(f"∂L/∂{name}", style="bold"), vec(g, p, limit=6))
-    return Group(table, total, note, grads)
+    return Group(title, table, total, note, grads)
 
 
 def _chain(res: BPTTResult, p: int, t: int):

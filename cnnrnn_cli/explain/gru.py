@@ -10,9 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.gru import GRUResult
+from cnnrnn_cli.explain.bptt import TABLE_VALUES, time_table
 from cnnrnn_cli.explain.common import ACCENT, heading, latex_vector, num, time_rows, vec
 
-SHADES = " ░▒▓█"
+SHADES = "·░▒▓█"
 CASE_TEXT = {
     "takes_over": ("z ≈ 0", "the candidate takes over: h_t ≈ h̃ (the notes' case 1, "
                             "'only short-term memory')"),
@@ -48,8 +49,8 @@ def _units(res: GRUResult, t: int, p: int) -> Table:
     table = Table(title=f"Step {t + 1}, unit by unit" if res.sequence else "Unit by unit",
                   header_style="bold", title_justify="left", box=box.SIMPLE_HEAD,
                   collapse_padding=True)
-    table.caption = "a_z, a_r, a_h̃: the pre-activations inside σ(·), σ(·) and tanh(·)"
-    for col in ("unit", "h_(t−1)", "a_z", "z", "a_r", "r", "a_h̃", "h̃", "h_t", "case"):
+    table.caption = "a_z, a_r: the gates' pre-activations, inside σ(·)"
+    for col in ("unit", "h_(t−1)", "a_z", "z", "a_r", "r", "h̃", "h_t", "case"):
         table.add_column(col, justify="right" if col != "case" else "left",
                          no_wrap=col != "case", min_width=7 if col == "case" else None)
     hidden = res.h_prev.shape[1]
@@ -62,12 +63,11 @@ def _units(res: GRUResult, t: int, p: int) -> Table:
         list(range(hidden - 8, hidden))
     for u in shown:
         if u is None:
-            table.add_row(*["⋮"] * 9, "")
+            table.add_row(*["⋮"] * 8, "")
             continue
-        table.add_row(str(u + 1), num(res.h_prev[t, u], p), num(res.a_z[t, u], p),
-                      num(z[u], p), num(res.a_r[t, u], p), num(r[u], p), num(res.a_h[t, u], p),
-                      num(ht[u], p), Text(num(h[u], p), style=ACCENT),
-                      ", ".join(unit_case.get(u, [])))
+        values = (res.h_prev[t, u], res.a_z[t, u], z[u], res.a_r[t, u], r[u], ht[u])
+        table.add_row(str(u + 1), *(num(v, p) for v in values),
+                      Text(num(h[u], p), style=ACCENT), ", ".join(unit_case.get(u, [])))
     return table
 
 
@@ -91,17 +91,15 @@ def _heat(values: np.ndarray) -> str:
 
 
 def _sequence(res: GRUResult, p: int, steps: int):
-    table = Table(title="Step by step", header_style="bold", title_justify="left")
-    for col in ("t", "x_t", "z", "r", "h_t"):
-        table.add_column(col, justify="right")
+    title, table = time_table("Step by step", ("t", "x_t", "z", "r", "h_t"))
     for t in time_rows(res.h.shape[0], steps):
         if t is None:
             table.add_row(*["⋮"] * 5)
             continue
-        table.add_row(str(t + 1), vec(res.x[t], p), vec(res.z[t], p), vec(res.r[t], p),
-                      vec(res.h[t], p))
-    heat = Table(title="Gates over time (░ near 0 … █ near 1), one row a unit",
-                 title_justify="left", box=None, header_style="bold")
+        table.add_row(str(t + 1), vec(res.x[t], p, TABLE_VALUES), vec(res.z[t], p, TABLE_VALUES),
+                      vec(res.r[t], p, TABLE_VALUES), vec(res.h[t], p, TABLE_VALUES))
+    heat_title = Text("Gates over time (· near 0 … █ near 1), one row a unit, one column a step", style="bold")
+    heat = Table(box=None, header_style="bold")
     heat.add_column("unit", justify="right")
     heat.add_column("z", no_wrap=True)
     heat.add_column("r", no_wrap=True)
@@ -111,7 +109,7 @@ def _sequence(res: GRUResult, p: int, steps: int):
         heat.add_row(str(u + 1), _heat(res.z[cols, u]), _heat(res.r[cols, u]))
     notes = [Text(f"(first {min(T, 60)} of {T} steps, first {min(hidden, 16)} of {hidden} "
                   "units)", style="dim")] if T > 60 or hidden > 16 else []
-    return Group(table, heat, *notes)
+    return Group(title, table, heat_title, heat, *notes)
 
 
 def rich(res: GRUResult, style):
