@@ -98,7 +98,8 @@ def _sequence(res: GRUResult, p: int, steps: int):
             continue
         table.add_row(str(t + 1), vec(res.x[t], p, TABLE_VALUES), vec(res.z[t], p, TABLE_VALUES),
                       vec(res.r[t], p, TABLE_VALUES), vec(res.h[t], p, TABLE_VALUES))
-    heat_title = Text("Gates over time (· near 0 … █ near 1), one row a unit, one column a step", style="bold")
+    heat_title = Text("Gates over time (· near 0 … █ near 1), one row a unit, one column a "
+                      "step", style="bold")
     heat = Table(box=None, header_style="bold")
     heat.add_column("unit", justify="right")
     heat.add_column("z", no_wrap=True)
