@@ -81,18 +81,23 @@ def _elide(n: int, limit: int) -> list:
     return list(range(half)) + [None] + list(range(n - half, n))
 
 
-def stack_grids(tensor, precision: int, *, title: str = "", max_channels: int = 4, **kw):
-    """A C×H×W tensor as one grid per channel, side by side (at most max_channels)."""
-    from rich.columns import Columns
-
+def grids(tensor, precision: int, *, title: str = "", max_channels: int = 4, **kw) -> list:
+    """A 2-D array as one grid, a C×H×W tensor as one grid per channel (at most
+    max_channels, then a '… more' note): renderables to lay side by side."""
     if tensor.ndim == 2:
-        return grid(tensor, precision, title=title or None, **kw)
-    shown = list(range(min(len(tensor), max_channels)))
+        return [grid(tensor, precision, title=title or None, **kw)]
     items = [grid(tensor[c], precision, title=f"{title} [{c + 1}]".strip(), **kw)
-             for c in shown]
+             for c in range(min(len(tensor), max_channels))]
     if len(tensor) > max_channels:
         items.append(Text(f"… {len(tensor) - max_channels} more channels", style="dim"))
-    return Columns(items)
+    return items
+
+
+def stack_grids(tensor, precision: int, **kw):
+    """`grids` laid side by side (wrapping onto more lines when they do not fit)."""
+    from rich.columns import Columns
+
+    return Columns(grids(tensor, precision, **kw))
 
 
 def vec(v, precision: int, limit: int = 4) -> str:

@@ -12,6 +12,7 @@ from cnnrnn_cli.explain.common import (
     HIGHLIGHT,
     chosen_cells,
     grid,
+    grids,
     heading,
     latex_grid,
     latex_num,
@@ -19,7 +20,6 @@ from cnnrnn_cli.explain.common import (
     num,
     operator,
     product_terms,
-    stack_grids,
 )
 from cnnrnn_cli.explain.outsize import formula, padding_rule
 
@@ -46,9 +46,9 @@ def _equation(res: ConvResult, p: int):
         title += " 1 of " + str(res.weights.shape[0])
     # Columns wraps onto the next line when the three grids do not fit side by side.
     rows = res.image.shape[-2]
-    return Columns([stack_grids(kernel_shown, p, title=title), operator("·", rows),
-                    stack_grids(res.image, p, title="image"), operator("→", rows),
-                    stack_grids(res.output, p, title="convolved feature")])
+    return Columns([*grids(kernel_shown, p, title=title), operator("·", rows),
+                    *grids(res.image, p, title="image"), operator("→", rows),
+                    *grids(res.output, p, title="convolved feature")])
 
 
 def _window_styles(res: ConvResult, i: int, j: int) -> dict:

@@ -14,12 +14,12 @@ from cnnrnn_cli.explain.common import (
     WIN,
     chosen_cells,
     grid,
+    grids,
     heading,
     latex_num,
     latex_tensor,
     num,
     operator,
-    stack_grids,
 )
 from cnnrnn_cli.explain.outsize import formula
 
@@ -95,9 +95,9 @@ def rich(res: PoolResult, style):
         (f"x{res.stride[1]}" if res.stride[0] != res.stride[1] else "")
     out = np.asarray(res.output)
     out_shown = out.reshape(-1, 1) if res.global_pool else out
-    row = Columns([stack_grids(res.input, p, title="input"),
+    row = Columns([*grids(res.input, p, title="input"),
                    operator(f"→ {label} →", res.input.shape[-2]),
-                   stack_grids(out_shown, p, title="pooled")])
+                   *grids(out_shown, p, title="pooled")])
     parts = [heading(NAMES[res.mode].capitalize()), row]
     if res.mode in ("max", "min"):
         parts.append(Text(f"padding holds {'−∞' if res.mode == 'max' else '+∞'}, never 0; "
@@ -121,10 +121,10 @@ def rich(res: PoolResult, style):
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
         parts.append(Text(f"… {left} more windows (use --steps N, or --at R,C)", style="dim"))
     if res.grad_input is not None:
-        row = Columns([stack_grids(np.reshape(res.grad, out_shown.shape), p,
-                                   title="upstream ∂L/∂out"),
-                       Text("\n→ routed to the winners →", style="bold"),
-                       stack_grids(res.grad_input, p, title="∂L/∂input")])
+        row = Columns([*grids(np.reshape(res.grad, out_shown.shape), p,
+                              title="upstream ∂L/∂out"),
+                       operator("→ routed to the winners →", out_shown.shape[-2]),
+                       *grids(res.grad_input, p, title="∂L/∂input")])
         parts += [heading("Gradient"), row]
     return Group(*parts)
 
