@@ -81,8 +81,7 @@ def tour(section, interactive, fmt, precision, no_color, svg, only, example):
             result[key] = entry
     report = Report("tour", {"section": section}, result, trace=steps,
                     explainer="cnnrnn_cli.explain.tour",
-                    plain=[(f"{s['section']}: {s['command']}", _bare(s["report"]))
-                           for s in steps])
+                    plain=[block for s in steps for block in _blocks(s)])
     if interactive and fmt == "rich" and sys.stdin.isatty() and sys.stdout.isatty():
         from cnnrnn_cli.explain.tour import pause_between
 
@@ -91,7 +90,10 @@ def tour(section, interactive, fmt, precision, no_color, svg, only, example):
     emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
 
 
-def _bare(report):
-    """What a step's plain output would be: its result, or its first field."""
-    blocks = report.blocks()
-    return blocks[0][1]
+def _blocks(step) -> list:
+    """A step's plain blocks, each headed by the section and the command that made it."""
+    head = f"{step['section']}: {step['command']}"
+    blocks = step["report"].blocks()
+    if len(blocks) == 1:
+        return [(head, blocks[0][1])]
+    return [(f"{head} | {name}", value) for name, value in blocks]
