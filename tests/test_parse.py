@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.errors import InputError, ShapeError
 from cnnrnn_cli.io.emit import value_lines
 from cnnrnn_cli.io.matrix import (
     as_image,
@@ -172,9 +172,9 @@ def test_shape_normalisation():
     assert as_vector(np.ones((1, 3)), "b").shape == (3,)
     assert as_vector(np.ones((3, 1)), "b").shape == (3,)
     assert as_vector(np.array(2.0), "b").shape == (1,)
-    with pytest.raises(InputError, match="expected a vector .* got 2×3"):
+    with pytest.raises(ShapeError, match="expected a vector .* got 2×3"):
         as_vector(np.ones((2, 3)), "b")
     assert as_matrix(np.ones(3), "w").shape == (1, 3)
     assert as_image(np.ones((2, 3, 4)), "image").shape == (2, 3, 4)
-    with pytest.raises(InputError, match="expected H×W or C×H×W, got 1×2×3×4"):
+    with pytest.raises(ShapeError, match="expected H×W or C×H×W, got 1×2×3×4"):
         as_image(np.ones((1, 2, 3, 4)), "image")

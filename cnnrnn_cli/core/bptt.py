@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnrnn_cli.core.activations import activation as get_activation
+from cnnrnn_cli.core.shapes import as_matrix, sized_vector
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 
 DEFECTIVE_COND = 1e12  # eigenvector matrices worse conditioned than this: not diagonalisable
@@ -118,11 +119,11 @@ class BPTTResult:
 
 def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:
     """Check and normalise shapes: xs (T, D) (a plain list is T scalars), wx (H, D), ..."""
-    wh = _matrix(wh, "wh")
+    wh = as_matrix(wh, "wh")
     hidden = wh.shape[0]
     if wh.shape != (hidden, hidden):
         raise ShapeError("wh", f"W_h must be square (H×H), got {shape_str(wh.shape)}")
-    wx = _matrix(wx, "wx")
+    wx = as_matrix(wx, "wx")
     xs = np.asarray(xs, dtype=np.float64)
     if xs.ndim <= 1 or (xs.ndim == 2 and xs.shape[0] == 1 and wx.shape[1] != xs.shape[1]):
         xs = xs.reshape(-1, 1)  # a plain list: T scalar inputs
@@ -134,20 +135,20 @@ def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:
         raise ShapeError("wx", f"W_x is {shape_str(wx.shape)} but must be H×D = "
                                f"{hidden}×{xs.shape[1]} for W_h {shape_str(wh.shape)} and "
                                f"xs {shape_str(xs.shape)}")
-    b = _vector(b, "b", hidden, f"W_h {shape_str(wh.shape)}")
-    h0 = _vector(h0, "h0", hidden, f"W_h {shape_str(wh.shape)}")
+    b = sized_vector(b, "b", hidden, f"W_h {shape_str(wh.shape)}")
+    h0 = sized_vector(h0, "h0", hidden, f"W_h {shape_str(wh.shape)}")
     if wy is None:
         if by is not None:
             raise InputError("by", "a readout bias needs --wy")
         return _contiguous(RNN(xs, wx, wh, b, h0))
-    wy = _matrix(wy, "wy")
+    wy = as_matrix(wy, "wy")
     if wy.shape[1] != hidden:
         if wy.shape == (hidden, 1):
             wy = wy.T
         else:
             raise ShapeError("wy", f"W_y is {shape_str(wy.shape)} but must be O×H with H = "
                                    f"{hidden} (W_h {shape_str(wh.shape)})")
-    by = _vector(by, "by", wy.shape[0], f"W_y {shape_str(wy.shape)}")
+    by = sized_vector(by, "by", wy.shape[0], f"W_y {shape_str(wy.shape)}")
     return _contiguous(RNN(xs, wx, wh, b, h0, wy, by))
 
 
@@ -158,22 +159,6 @@ def _contiguous(rnn: RNN) -> RNN:
         if value is not None:
             setattr(rnn, name, np.array(value, dtype=np.float64, order="C"))
     return rnn
-
-
-def _matrix(a, name: str) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim > 2:
-        raise ShapeError(name, f"expected a matrix, got {shape_str(a.shape)}")
-    return a.reshape((1,) * (2 - a.ndim) + a.shape)
-
-
-def _vector(v, name: str, size: int, against: str) -> np.ndarray:
-    if v is None:
-        return np.zeros(size)
-    v = np.asarray(v, dtype=np.float64).reshape(-1)
-    if v.size != size:
-        raise ShapeError(name, f"has {v.size} values but must have {size} to fit {against}")
-    return v
 
 
 def forward(rnn: RNN, f) -> tuple[np.ndarray, np.ndarray]:

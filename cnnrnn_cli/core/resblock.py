@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnrnn_cli.core.activations import activation as get_activation
+from cnnrnn_cli.core.shapes import as_matrix, as_vector, sized_vector
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 
 
@@ -49,49 +50,31 @@ class ResBlockResult:
     depth_random: bool = False
 
 
-def _vector(v, name: str) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float64)
-    if v.ndim > 1 and sum(d > 1 for d in v.shape) > 1:
-        raise ShapeError(name, f"expected a vector, got {shape_str(v.shape)}")
-    return v.reshape(-1)
-
-
-def _matrix(w, name: str) -> np.ndarray:
-    w = np.asarray(w, dtype=np.float64)
-    if w.ndim > 2:
-        raise ShapeError(name, f"expected a matrix, got {shape_str(w.shape)}")
-    return w.reshape((1,) * (2 - w.ndim) + w.shape)
-
-
 def check_block(a0, w1, b1=None, w2=None, b2=None, shortcut=None) -> dict:
     """Shapes: a0 (n,), W1 (m, n), b1 (m,), W2 (k, m), b2 (k,), WS (k, n); k == n without WS."""
-    a0 = _vector(a0, "a0")
+    a0 = as_vector(a0, "a0")
     n = a0.size
-    w1 = _matrix(w1, "w1")
+    w1 = as_matrix(w1, "w1")
     if w1.shape[1] != n:
         raise ShapeError("w1", f"W1 is {shape_str(w1.shape)} but a0 has {n} values: W1 must "
                                f"be m×{n}")
     m = w1.shape[0]
-    b1 = np.zeros(m) if b1 is None else _vector(b1, "b1")
-    if b1.size != m:
-        raise ShapeError("b1", f"has {b1.size} values but W1 {shape_str(w1.shape)} gives {m}")
+    b1 = sized_vector(b1, "b1", m, f"W1 {shape_str(w1.shape)}")
     if w2 is None:
         raise InputError("w2", "missing: give --w2 (or --weights, --random, --example)")
-    w2 = _matrix(w2, "w2")
+    w2 = as_matrix(w2, "w2")
     if w2.shape[1] != m:
         raise ShapeError("w2", f"W2 is {shape_str(w2.shape)} but W1 {shape_str(w1.shape)} "
                                f"gives a1 of {m} values: W2 must be k×{m}")
     k = w2.shape[0]
-    b2 = np.zeros(k) if b2 is None else _vector(b2, "b2")
-    if b2.size != k:
-        raise ShapeError("b2", f"has {b2.size} values but W2 {shape_str(w2.shape)} gives {k}")
+    b2 = sized_vector(b2, "b2", k, f"W2 {shape_str(w2.shape)}")
     if shortcut is None:
         if k != n:
             raise ShapeError("w2", f"W2 {shape_str(w2.shape)} gives {k} outputs but a0 has {n}:"
                                    f" the skip a2 = f(z2 + a0) needs a projection --shortcut "
                                    f"WS ({k}×{n})")
     else:
-        shortcut = _matrix(shortcut, "shortcut")
+        shortcut = as_matrix(shortcut, "shortcut")
         if shortcut.shape != (k, n):
             raise ShapeError("shortcut", f"WS is {shape_str(shortcut.shape)} but must be "
                                          f"{k}×{n} (W2 {shape_str(w2.shape)}, a0 of {n})")

@@ -317,31 +317,5 @@ def read_named_arrays(spec: str, name: str, *,
     return arrays
 
 
-# --- shape normalisation, shared by every command -------------------------------------
-
-
-def as_vector(arr: np.ndarray, name: str) -> np.ndarray:
-    """A row, a column, a flat list or a scalar as a 1-D array of length n."""
-    if arr.ndim == 0 or sum(d > 1 for d in arr.shape) <= 1:
-        return arr.reshape(-1)
-    raise InputError(name, f"expected a vector (one row or one column), got "
-                           f"{shape_str(arr.shape)}")
-
-
-def as_matrix(arr: np.ndarray, name: str) -> np.ndarray:
-    """A 2-D array; a scalar is 1×1 and a flat list is one row."""
-    if arr.ndim <= 2:
-        return arr.reshape((1,) * (2 - arr.ndim) + arr.shape)
-    squeezed = arr.reshape([d for d in arr.shape if d != 1] or [1])
-    if squeezed.ndim <= 2:
-        return as_matrix(squeezed, name)
-    raise InputError(name, f"expected a matrix, got {shape_str(arr.shape)}")
-
-
-def as_image(arr: np.ndarray, name: str) -> np.ndarray:
-    """An (H, W) or (C, H, W) array; a scalar or a flat list is one row."""
-    if arr.ndim <= 2:
-        return as_matrix(arr, name)
-    if arr.ndim == 3:
-        return arr
-    raise InputError(name, f"expected H×W or C×H×W, got {shape_str(arr.shape)}")
+# Shape normalisation lives with the maths; re-exported for the commands.
+from cnnrnn_cli.core.shapes import as_image, as_matrix, as_vector  # noqa: E402, F401
