@@ -38,6 +38,10 @@ def test_literal_spellings_of_the_notes_kernel(text):
     assert np.array_equal(parse_text(text, "kernel"), NOTES_KERNEL)
 
 
+def test_windows_files_with_bom_crlf_and_tabs():
+    assert parse_text("\ufeff1\t2\r\n3\t4\r\n", "x").tolist() == [[1, 2], [3, 4]]
+
+
 def test_unicode_minus_and_scientific_notation():
     a = parse_text("−1.5 2e-3; −3E+2 4", "x")
     assert a.tolist() == [[-1.5, 0.002], [-300.0, 4.0]]

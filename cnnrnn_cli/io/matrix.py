@@ -27,8 +27,9 @@ _NONFINITE_WORDS = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+
 
 
 def normalize_text(text: str) -> str:
-    """Unicode minus signs -> '-', every horizontal space -> ' ', CRLF -> LF."""
-    text = text.translate(_MINUS_LIKE).replace("\r\n", "\n").replace("\r", "\n")
+    """Unicode minus signs -> '-', every horizontal space -> ' ', CRLF -> LF, no BOM."""
+    text = text.lstrip("\ufeff").translate(_MINUS_LIKE).replace("\r\n", "\n")
+    text = text.replace("\r", "\n")
     return _HSPACE.sub(" ", text)
 
 
