@@ -64,9 +64,10 @@ def _shape(values) -> str:
 def rich(trace, style):
     if isinstance(trace, StackResult):
         return _rich_stack(trace)
-    parts = [heading("Output size"),
-             Text("for any convolution / pooling, output = (N + 2P − F)/stride + 1",
-                  style="italic")]
+    rule = "for a transposed convolution, output = (N − 1)S − 2P + d(F−1) + op + 1" \
+        if trace.dims[0].transposed else \
+        "for any convolution / pooling, output = (N + 2P − F)/stride + 1"
+    parts = [heading("Output size"), Text(rule, style="italic")]
     for name, dim in zip(_axis_names(trace.dims), _dims_shown(trace.dims), strict=True):
         sym, sub = formula(dim)
         parts.append(Text.assemble(
@@ -80,6 +81,9 @@ def rich(trace, style):
         if dim.padding_word:
             parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}",
                               style="dim"))
+        if dim.d > 1:
+            parts.append(Text(f"  dilation {dim.d}: the kernel's taps span d(F−1) + 1 = "
+                              f"{dim.span} pixels", style="dim"))
         if dim.same_note:
             parts.append(Text(f"  {dim.same_note}", style="yellow"))
         if not dim.exact and not dim.ceil:
