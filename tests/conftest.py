@@ -1,9 +1,15 @@
 import json
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cnnrnn_cli.cli.main import cli
+
+# Subprocess tests run `cnnrnn` from the environment running the tests, activated or not.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 @pytest.fixture
