@@ -52,6 +52,16 @@ def test_svg_is_written_and_stdout_keeps_its_format(run, tmp_path):
     assert text.startswith("<svg") and "output" in text
 
 
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_has_an_example_in_every_format(run, name, tmp_path):
+    svg = tmp_path / f"{name}.svg"
+    for fmt in ("plain", "json", "csv", "latex"):
+        result = run(name, "--example", "-f", fmt, fmt=None)
+        assert result.exit_code == 0 and result.stdout.strip(), (name, fmt, result.stderr)
+    rich = run(name, "--example", "--svg", str(svg), fmt="rich")
+    assert rich.exit_code == 0 and svg.read_text().startswith("<svg")
+
+
 def test_svg_to_an_unwritable_place(run):
     assert_error(run("outsize", "3", "-k", "2", "--svg", "/no/such/dir/x.svg"), "svg")
 
