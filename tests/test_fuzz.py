@@ -134,6 +134,20 @@ def test_only_a_group_of_fields_or_records(run):
     assert "# grads.wh\n" in run("bptt", "--example", "--only", "grads").stdout
 
 
+@pytest.mark.parametrize("args, fragments", [
+    (["bptt", "--random", "100000,1000,1000"], ["random", "exceed --max-elements"]),
+    (["resblock", "--random", "--size", "100000"], ["size", "exceed --max-elements"]),
+    (["gru-step", "--random", "100000,100000"], ["random", "exceed --max-elements"]),
+    (["bptt", "--random", "5,1,1", "--scale", "nan"], ["scale", "finite"]),
+    (["bptt", "--example", "--lr", "inf"], ["lr", "finite"]),
+    (["bptt", "--example", "--tol", "nan"], ["tol", "finite"]),
+    (["bptt", "--xs", "1;1;1", "--wx", "1", "--wh", "1e300", "--activation", "identity"],
+     ["overflows float64"]),
+])
+def test_sizes_and_values_that_would_blow_up(run, args, fragments):
+    assert_error(run(*args), *fragments)
+
+
 def test_binary_file_input(run, tmp_path):
     path = tmp_path / "image.bin"
     path.write_bytes(bytes(range(256)))

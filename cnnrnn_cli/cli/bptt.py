@@ -6,8 +6,14 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, example_or_given
+from cnnrnn_cli.cli.params import (
+    MatrixParam,
+    NamedArraysParam,
+    check_elements,
+    example_or_given,
+)
 from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.io.spec import parse_ints
 from cnnrnn_cli.report import Report
 
 ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
@@ -66,6 +72,9 @@ def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, ra
                                       strict=True)),
                              EXAMPLE if example else None, others=(weights, random_shape),
                              seed=seed, randomised=bool(random_shape))
+    if random_shape:  # the arrays --random would make, and the traces kept per step
+        t, d, h = parse_ints(random_shape, "random", 3)
+        check_elements(t * (d + 5 * h) + h * (d + h), "random")
     res = api.bptt(**given, activation=activation, tol=tol, lr=lr, weights=weights,
                    random=random_shape, seed=seed, scale=scale, check=check)
     if at_step is not None and at_step > res.T:

@@ -127,6 +127,13 @@ def _param(ctx, name: str):
     return None
 
 
+def check_elements(count: int, name: str) -> None:
+    """Refuse work whose arrays would hold more than --max-elements values, before it runs."""
+    from cnnrnn_cli.io.matrix import check_size
+
+    check_size(count, name, _max_elements(click.get_current_context(silent=True)))
+
+
 def example_or_given(given: dict, example: dict | None, *, others=(), seed=None,
                      randomised: bool = False) -> dict:
     """The arrays given on the command line, or the notes' example (literal texts) when

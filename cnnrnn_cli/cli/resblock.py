@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, example_or_given
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, check_elements, example_or_given
 from cnnrnn_cli.report import Report
 
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
@@ -57,6 +57,8 @@ def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, siz
     given = example_or_given(dict(zip(ARRAYS, (a0, w1, b1, w2, b2, shortcut), strict=True)),
                              EXAMPLE if example else None, others=(weights, random_case),
                              seed=seed, randomised=random_case)
+    if random_case:
+        check_elements(2 * size * size * (depth or 1), "size")
     res = api.resblock(**given, activation=activation, weights=weights, random=random_case,
                        size=size, seed=seed, depth=depth)
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}

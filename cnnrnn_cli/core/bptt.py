@@ -247,6 +247,8 @@ def jacobian_norms(fprime: np.ndarray, wh: np.ndarray) -> tuple[np.ndarray, bool
         if peak == 0:
             norms[: t + 1] = 0.0
             break
+        if not np.isfinite(peak):  # one step alone overflowed: nothing left to rescale
+            raise InputError("wh", "the Jacobian products overflow float64; scale W_h down")
         if not 1e-150 < peak < 1e150:
             product /= peak
             log_scale += math.log(peak)
@@ -320,8 +322,10 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
     """
     rnn = make_rnn(xs, wx, wh, b, h0, wy, by)
     f, _, gamma = get_activation(activation)
-    if tol < 0:
-        raise InputError("tol", f"must be 0 or more, got {tol}")
+    if not (math.isfinite(tol) and tol >= 0):
+        raise InputError("tol", f"must be a finite number, 0 or more, got {tol}")
+    if lr is not None and not math.isfinite(lr):
+        raise InputError("lr", f"must be a finite number, got {lr}")
     out_size = rnn.wy.shape[0] if rnn.wy is not None else rnn.wh.shape[0]
     warnings = []
     many = targets is not None
@@ -348,8 +352,12 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
                                   f"{what}")
     with np.errstate(over="ignore", invalid="ignore"):
         fb = forward_backward(rnn, tgt, activation, many)
-        norms, exact = jacobian_norms(fb["fprime"], rnn.wh)
-    eig = eigen(rnn.wh)
+        try:
+            norms, exact = jacobian_norms(fb["fprime"], rnn.wh)
+            eig = eigen(rnn.wh)
+        except np.linalg.LinAlgError as err:
+            raise InputError("wh", f"the linear algebra did not converge ({err}); are the "
+                                   "values too large?") from None
     T = rnn.xs.shape[0]
     steps = np.arange(T - 1, -1, -1)
     bound = np.array([_scaled(1.0, k * math.log(gamma * eig["singular_max"]))
@@ -412,6 +420,8 @@ def random_case(t: int, d: int, hidden: int, seed: int | None, scale: float) -> 
     for name, value in (("T", t), ("D", d), ("H", hidden)):
         if value < 1:
             raise InputError("random", f"{name} must be 1 or more, got {value}")
+    if not math.isfinite(scale):
+        raise InputError("scale", f"must be a finite number, got {scale}")
     rng = np.random.default_rng(seed)
     q, r = np.linalg.qr(rng.standard_normal((hidden, hidden)))
     q *= np.sign(np.diag(r))  # Haar-distributed

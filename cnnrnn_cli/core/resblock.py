@@ -133,6 +133,9 @@ def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
             step = block(a, w["w1"], w["b1"], w["w2"], w["b2"], None, f, fprime, skip)
             jac = step.jacobian @ jac
             a = step.a2
+            if not np.isfinite(jac).all():
+                raise InputError("depth", f"the Jacobian of {len(out) + 1} blocks overflows "
+                                          "float64; use fewer blocks or smaller weights")
             out.append(float(np.linalg.norm(jac, 2)))
         norms[name] = out
     return norms
