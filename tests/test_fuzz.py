@@ -4,9 +4,11 @@
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +16,15 @@ from hypothesis import strategies as st
 
 from cnnrnn_cli.cli.main import cli
 from conftest import assert_error
+
+# Files for the fuzzer to point at: binary noise, a pickled .npy, a broken .npz.
+_FILES = Path(tempfile.mkdtemp(prefix="cnnrnn-fuzz-"))
+(_FILES / "noise.bin").write_bytes(bytes(range(256)) * 4)
+(_FILES / "noise.npz").write_bytes(b"PK\x03\x04 not really a zip")
+np.save(_FILES / "pickled.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+np.save(_FILES / "ok.npy", np.arange(6.0).reshape(2, 3))
+FILE_PATHS = [f"@{_FILES / name}" for name in ("noise.bin", "noise.npz", "pickled.npy",
+                                                "ok.npy")]
 
 NUMBERS = st.one_of(st.integers(-5, 5).map(str), st.sampled_from(
     ["0.5", "-1e3", "1e308", "1e-320", "−2", "+3", "nan", "inf", "1e999", "0x1", "١", "1_0"]))
@@ -25,7 +36,7 @@ MATRIX = st.one_of(
     st.sampled_from(["", "[", "[[1, 2], [3]]", "[1, 2, 3]", "1 2 | 3 4", "1 2 || 3", "@",
                      "@/no/such/file.npy", "@/dev/null", "@/etc/passwd", "-", "[[[[1]]]]",
                      "[[1, 2], [3, \"a\"]]", "1,,2", "# only a comment", "\x00\x01", "[]",
-                     "9" * 400, "1e308 1e308; 1e308 1e308"]),
+                     "9" * 400, "1e308 1e308; 1e308 1e308", *FILE_PATHS]),
 )
 SIZE = st.one_of(st.integers(-2, 6).map(str),
                  st.sampled_from(["2x3", "0x1", "same", "valid", "full", "x", "", "1.5", "3x"]))
