@@ -16,7 +16,7 @@ PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 @click.command(cls=CnnrnnCommand)
-@click.argument("image", required=False, type=MatrixParam())
+@click.argument("image", required=False, type=MatrixParam(), metavar="[IMAGE]")
 @click.option("-k", "--kernel", type=MatrixParam(),
               help="F×F, C×F×F, or K×C×F×F (JSON or a file) weights.")
 @click.option("-s", "--stride", type=SizeParam(), default="1", show_default=True,

@@ -32,6 +32,9 @@ class MatrixParam(click.ParamType):
 
     name = "matrix"
 
+    def get_metavar(self, param, ctx=None) -> str:
+        return "MATRIX|-|@FILE"
+
     def convert(self, value, param, ctx):
         if not isinstance(value, str):
             return value
@@ -71,6 +74,9 @@ class SizeParam(click.ParamType):
         self.words = words
         if words:
             self.name = "size|" + "|".join(words)
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "N|HxW" + "".join(f"|{w}" for w in self.words)
 
     def convert(self, value, param, ctx):
         if not isinstance(value, str):

@@ -14,7 +14,7 @@ POOL_MODES = ("max", "avg", "min", "sum", "l2")
 
 
 @click.command(cls=CnnrnnCommand)
-@click.argument("input", required=False, type=MatrixParam())
+@click.argument("input", required=False, type=MatrixParam(), metavar="[INPUT]")
 @click.option("-k", "--size", type=SizeParam(), help="Window size F or FhxFw  [default: 2]")
 @click.option("-s", "--stride", type=SizeParam(), help="Stride  [default: the size]")
 @click.option("-p", "--padding", type=PADDING, default="0", show_default=True,
