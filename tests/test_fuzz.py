@@ -159,6 +159,14 @@ def test_sizes_and_values_that_would_blow_up(run, args, fragments):
     assert_error(run(*args), *fragments)
 
 
+def test_binary_stdin_in_a_utf8_locale():
+    env = {**__import__("os").environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run(["cnnrnn", "pool", "-k", "2"], input=bytes(range(256)),
+                         capture_output=True, env=env, timeout=60)
+    assert out.returncode == 2 and out.stderr.startswith(b"Error: input: standard input")
+    assert b"Traceback" not in out.stderr
+
+
 def test_binary_file_input(run, tmp_path):
     path = tmp_path / "image.bin"
     path.write_bytes(bytes(range(256)))

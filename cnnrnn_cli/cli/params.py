@@ -24,7 +24,23 @@ def claim_stdin(ctx, name: str):
         raise InputError(name, f"standard input is already read for {owner}; "
                                "only one input can come from '-'")
     meta["stdin_owner"] = name
-    return lambda: sys.stdin.read()
+    return lambda: read_stdin_text(name)
+
+
+def read_stdin_text(name: str) -> str:
+    """All of stdin as UTF-8 text (whatever the locale), or an InputError for binary data."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:
+        return sys.stdin.read()
+    data = raw.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(name, f"standard input is not UTF-8 text (byte {err.start + 1}); "
+                               "binary data?") from None
+    if "\x00" in text:
+        raise InputError(name, "standard input holds binary data, not text")
+    return text
 
 
 class MatrixParam(click.ParamType):
