@@ -141,6 +141,12 @@ def cli():
 
 
 def main(argv=None) -> None:
+    # A terminal or pipe that cannot encode ─, · or ∂ (PYTHONIOENCODING=ascii) gets '?'
+    # for them instead of a UnicodeEncodeError; numbers are ASCII either way.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in (
+                "utf-8", "utf8"):
+            stream.reconfigure(errors="replace")
     try:
         cli.main(args=argv, prog_name="cnnrnn")
     except KeyboardInterrupt:
