@@ -28,5 +28,11 @@ def parallel_map(fn, items, *, work: int) -> None:
         for item in items:
             fn(item)
         return
-    for future in [_executor().submit(fn, item) for item in items]:
-        future.result()  # re-raises a worker's exception here
+    futures = [_executor().submit(fn, item) for item in items]
+    try:
+        for future in futures:
+            future.result()  # re-raises a worker's exception here
+    except BaseException:  # Ctrl-C or an error: drop the chunks not started yet
+        for future in futures:
+            future.cancel()
+        raise
