@@ -157,19 +157,19 @@ def _geom(values) -> str:
 
 
 def latex(trace, style) -> str:
+    """The notes' line: ⇒ output = \\frac{N + 2(P) − F}{S} + 1 = 4 ⇒ 4 × 4 output."""
     if isinstance(trace, StackResult):
         return _latex_stack(trace)
-    lines = []
-    for dim in _dims_shown(trace.dims):
-        sym, sub = formula(dim, latex=True)
-        note = "" if dim.exact else " \\quad \\text{(not exact)}"
-        lines.append(f"$$\\text{{output}} = {sub}{note}$$")
     out = trace.output
-    if isinstance(out, list):
-        shape = " \\times ".join(map(str, out))
-    else:
-        shape = f"{out} \\times {out}"
-    lines.append(f"$$\\Rightarrow {shape} \\text{{ output}}$$")
+    shape = " \\times ".join(map(str, out)) if isinstance(out, list) else \
+        f"{out} \\times {out}"
+    lines = []
+    dims = _dims_shown(trace.dims)
+    for i, dim in enumerate(dims):
+        sub = formula(dim, latex=True)[1]
+        note = "" if dim.exact else " \\quad \\text{(not exact)}"
+        tail = f" \\Rightarrow {shape} \\text{{ output}}" if i == len(dims) - 1 else ""
+        lines.append(f"$$\\Rightarrow \\text{{output}} = {sub}{note}{tail}$$")
     return "\n".join(lines)
 
 
