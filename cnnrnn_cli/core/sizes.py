@@ -105,7 +105,7 @@ def conv_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, *, ceil: bool = 
     if span > n + lo + hi:
         what = f"dilated size d(F−1)+1 = {span}" if d > 1 else f"size {f}"
         raise ShapeError("kernel", f"{what} exceeds the padded input N + P = {n} + "
-                                   f"{lo + hi} = {n + lo + hi} ({axis})")
+                                   f"{lo + hi} = {n + lo + hi}{_paren(axis)}")
     numerator = n + lo + hi - span
     out = numerator // s + 1
     remainder = numerator % s
@@ -132,8 +132,16 @@ def transposed_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, op: int = 
     out = (n - 1) * s - lo - hi + d * (f - 1) + op + 1
     if out <= 0:
         raise ShapeError("padding", f"{lo} on each side leaves no output for input {n}, "
-                                    f"kernel {f}, stride {s} ({axis})")
+                                    f"kernel {f}, stride {s}{_paren(axis)}")
     return Dim(n, f, s, d, lo, hi, out, transposed=True, op=op)
+
+
+def _paren(axis: str) -> str:
+    return f" ({axis})" if axis else ""
+
+
+def _label(axis: str) -> str:
+    return f"{axis}: " if axis else ""
 
 
 def _check_positive(**named) -> None:
@@ -192,7 +200,7 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
         raise InputError("channels", f"must be 1 or more, got {channels}")
     dims = []
     for i, n in enumerate(spatial):
-        axis = AXES[i] if rank == 2 else "size"
+        axis = AXES[i] if rank == 2 else ""
         if transposed:
             dims.append(transposed_dim(n, ks[i], ss[i], ps[i], ds[i], ops[i], axis=axis))
         else:
@@ -215,28 +223,28 @@ def size_warnings(dims: list[Dim], rank: int) -> list[str]:
     """Why a size is surprising: an inexact division, a ceil-mode window, 'same' asymmetry."""
     notes = []
     for i, dim in enumerate(dims):
-        axis = AXES[i] if rank == 2 else "size"
+        axis = AXES[i] if rank == 2 else ""
         unit = ("rows", "row") if axis == "height" else ("columns", "column")
         if rank == 1:
             unit = ("rows/columns", "row/column")
         if dim.same_note:
-            notes.append(f"{axis}: {dim.same_note}")
+            notes.append(f"{_label(axis)}{dim.same_note}")
         if dim.exact:
             continue
         what = f"({dim.n} + {dim.p_lo + dim.p_hi} − {dim.span}) = {dim.numerator} is not " \
                f"divisible by stride {dim.s}"
         if dim.ceil and not dim.ceil_dropped:
-            notes.append(f"{axis}: {what}; ceil mode keeps a last window that hangs "
+            notes.append(f"{_label(axis)}{what}; ceil mode keeps a last window that hangs "
                          f"{dim.s - dim.remainder} past the padded edge")
         elif dim.ceil:
-            notes.append(f"{axis}: {what}; ceil mode would add a window starting in the "
+            notes.append(f"{_label(axis)}{what}; ceil mode would add a window starting in the "
                          "padding, which PyTorch drops")
         elif dim.dropped_image:
             # Only padding lost (the common 224 -k 7 -s 2 -p 3) is not worth a warning.
             image = dim.dropped_image
             lost = f"the last {image} {unit[0]} of the image are" if image > 1 else \
                 f"the last {unit[1]} of the image is"
-            notes.append(f"{axis}: {what}: {lost} dropped (PyTorch floors)")
+            notes.append(f"{_label(axis)}{what}: {lost} dropped (PyTorch floors)")
     return notes
 
 
@@ -339,7 +347,7 @@ def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:
                 if layer.kind.endswith("pool"):
                     _check_pool_padding(k, p, d, layer.kind)
                 dims = [conv_dim(n, k[i], s[i], p[i], d[i], ceil=layer.ceil,
-                                 axis=AXES[i] if rank == 2 else "size")
+                                 axis=AXES[i] if rank == 2 else "")
                         for i, n in enumerate(spatial)]
         except (InputError, ShapeError) as err:
             raise type(err)(f"{where}: {err.source}", err.message) from None
