@@ -97,10 +97,6 @@ def iter_blocks(blocks: list[tuple[str, object]], sep: str):
         yield from value_lines(value, sep)
 
 
-def blocks_text(blocks: list[tuple[str, object]], sep: str) -> str:
-    return "\n".join(iter_blocks(blocks, sep)) + "\n"
-
-
 def json_text(report) -> str:
     import json
 
