@@ -14,7 +14,6 @@ from cnnrnn_cli.explain.common import (
     grid,
     grids,
     heading,
-    latex_grid,
     latex_num,
     latex_tensor,
     num,
@@ -152,5 +151,3 @@ def latex(res: ConvResult, style) -> str:
         lines.append(f"% {left} more cells not written out (--steps)")
     return "\n".join(lines)
 
-
-__all__ = ["rich", "latex", "cells", "latex_grid"]
