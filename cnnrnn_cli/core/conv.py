@@ -3,9 +3,12 @@
     out[k, i, j] = b[k] + Σ_c Σ_u Σ_v  w[k, c, u, v] · x_pad[c, i·S + u·d, j·S + v·d]
 
 Vectorised: the only Python loops run over the Fh·Fw kernel taps and over
-memory-bounded chunks of output rows. One kernel is shift-and-add; several
-channels or filters are one GEMM per chunk, (K × C·Fh·Fw) · (C·Fh·Fw × rows·W'),
-over columns gathered for that chunk only (never a whole 9× im2col).
+memory-bounded chunks of output rows.
+- one kernel (a single channel, or depthwise): shift-and-add, Σ_taps w[u, v] · shifted x;
+- several channels or filters at stride 1: an "implicit GEMM", one (K × C) · (C × n)
+  product per tap reading a flat slice of the padded input in place (no gather);
+- otherwise: im2col per chunk of output rows, (K × C·Fh·Fw) · (C·Fh·Fw × rows·W'),
+  never a whole 9× copy of the input.
 """
 
 from __future__ import annotations
