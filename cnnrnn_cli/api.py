@@ -115,12 +115,21 @@ def inception(shape=None, n1x1=None, n3x3red=None, n3x3=None, n5x5red=None, n5x5
                             n3x3red=n3x3red, n3x3=n3x3, n5x5red=n5x5red, n5x5=n5x5,
                             pool_proj=pool_proj)
     if compute:
-        import numpy as np
+        run_module(result, tensor, weights, seed)
+    return result
 
-        if tensor is None:
-            tensor = np.random.default_rng(seed).standard_normal(result.input_shape)
-        result.tensor = tensor
-        result.output, result.branch_outputs, _ = core.compute(result, tensor, weights, seed)
+
+def run_module(result, tensor=None, weights=None, seed=None):
+    """Run a counted module (`inception(...)`) on `tensor` (C, H, W), or a random one from
+    `seed`; fills `.tensor`, `.output` and `.branch_outputs`."""
+    import numpy as np
+
+    from cnnrnn_cli.core import inception as core
+
+    if tensor is None:
+        tensor = np.random.default_rng(seed).standard_normal(result.input_shape)
+    result.tensor = tensor
+    result.output, result.branch_outputs, _ = core.compute(result, tensor, weights, seed)
     return result
 
 

@@ -6,8 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam
-from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, check_elements
 from cnnrnn_cli.report import Report
 
 PRESET_NAMES = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
@@ -62,17 +61,13 @@ def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_b
         shape, filters = EXAMPLE
     if (tensor is not None or weights) and not compute:
         raise click.UsageError("--tensor and --weights go with --compute")
+    res = api.inception(shape, preset=preset, no_bias=no_bias, **filters)
     if compute:  # the module's tensors must fit --max-elements before anything runs
-        sized = api.inception(shape, preset=preset, **filters)
-        elements = 3 * sized.output_shape[0] * sized.output_shape[1] * sized.output_shape[2]
-        limit = click.get_current_context().meta.get("max_elements", 10**8)
-        if elements > limit:
-            raise InputError("compute", f"the module's tensors ({elements} elements) exceed "
-                                        f"--max-elements {limit}")
-        if tensor is not None and tensor.ndim == 2 and sized.input_shape[0] == 1:
+        c, h, w = res.output_shape
+        check_elements(3 * c * h * w, "compute")
+        if tensor is not None and tensor.ndim == 2 and res.input_shape[0] == 1:
             tensor = tensor[None]
-    res = api.inception(shape, preset=preset, no_bias=no_bias, compute=compute, tensor=tensor,
-                        weights=weights, seed=seed, **filters)
+        api.run_module(res, tensor, weights, seed)
     result = {"output_shape": res.output_shape, "params": res.params, "macs": res.macs,
               "branches": [{"name": b.name, "output_shape": b.output_shape,
                             "params": b.params, "macs": b.macs} for b in res.branches],
