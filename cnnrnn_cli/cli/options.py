@@ -50,7 +50,12 @@ def walkthrough_options(fn):
 
 
 def _store_max_elements(ctx, param, value):
+    """--max-elements sets the one budget (cnnrnn_cli.budget) for this command's run."""
+    from cnnrnn_cli import budget
+
     ctx.meta["max_elements"] = value
+    token = budget.set_limit(value)
+    ctx.call_on_close(lambda: budget.reset(token))
     return value
 
 

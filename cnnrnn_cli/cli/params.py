@@ -149,11 +149,11 @@ def _param(ctx, name: str):
     return None
 
 
-def check_elements(count: int, name: str) -> None:
+def check_elements(count: int, name: str, what: str = "the arrays it makes") -> None:
     """Refuse work whose arrays would hold more than --max-elements values, before it runs."""
-    from cnnrnn_cli.io.matrix import check_size
+    from cnnrnn_cli import budget
 
-    check_size(count, name, _max_elements(click.get_current_context(silent=True)))
+    budget.check(count, name, what)
 
 
 def example_or_given(given: dict, example: dict | None, *, others=(), seed=None,
