@@ -296,7 +296,7 @@ def test_cli_csv(run):
     (["pool", "1 2; 3 4", "--global", "-k", "2"], ["--global"]),
     (["pool", "1 2; 3 4", "-k", "1", "--grad", "1 2 3"], ["grad", "does not match"]),
     (["pool", "1 2; 3 nan"], ["not a finite number"]),
-    (["pool", "1 2; 3 4", "--max-elements", "3"], ["exceed --max-elements 3"]),
+    (["pool", "1 2; 3 4", "--max-elements", "3"], ["over --max-elements 3"]),
     (["conv", "1e308 1e308", "-k", "1 1"], []),
 ])
 def test_cli_errors(run, args, fragments):
@@ -309,7 +309,7 @@ def test_cli_errors(run, args, fragments):
 
 def test_cli_max_elements_on_the_result(run):
     assert_error(run("conv", "1", "-k", "1", "-p", "10", "--max-elements", "100"),
-                 "result", "exceed --max-elements 100")
+                 "result", "over --max-elements 100")
 
 
 def test_missing_primary_input_without_a_pipe():

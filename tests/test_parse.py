@@ -91,7 +91,7 @@ def test_errors_name_the_input_and_the_position(text, fragments):
 
 
 def test_max_elements_guard():
-    with pytest.raises(InputError, match="exceed --max-elements 3"):
+    with pytest.raises(InputError, match="over --max-elements 3"):
         parse_text("1 2; 3 4", "image", max_elements=3)
 
 

@@ -101,12 +101,14 @@ def run_guarded(invoke) -> int:
     NumPy's floating-point RuntimeWarnings are silenced here: an overflow is reported
     once, as an `Error:` line, when the result is checked before it is printed.
     """
+    import contextvars
     import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            rv = invoke()
+            # A copy of the context variables: the budget set by --max-elements ends here.
+            rv = contextvars.copy_context().run(invoke)
         return rv if isinstance(rv, int) else 0
     except click.exceptions.NoArgsIsHelpError as err:  # bare `cnnrnn`: the help, not an error
         click.echo(err.ctx.get_help())

@@ -54,8 +54,7 @@ def _store_max_elements(ctx, param, value):
     from cnnrnn_cli import budget
 
     ctx.meta["max_elements"] = value
-    token = budget.set_limit(value)
-    ctx.call_on_close(lambda: budget.reset(token))
+    budget.set_limit(value)  # main.run_guarded runs each command in a context of its own
     return value
 
 

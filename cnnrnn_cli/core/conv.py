@@ -144,11 +144,11 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
 
 
 def check_result_size(*dims_and_limit) -> None:
+    from cnnrnn_cli import budget
+
     *dims, limit = dims_and_limit
-    count = int(np.prod(dims))
-    if limit is not None and count > limit:
-        raise InputError("result", f"{count} elements ({shape_str(dims)}) exceed "
-                                   f"--max-elements {limit}")
+    with budget.limited(limit):
+        budget.check_shape(dims, "result", "the result")
 
 
 def tap_view(padded, u, v, out_hw, stride, dilation, rows=slice(None)):

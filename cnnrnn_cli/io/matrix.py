@@ -189,8 +189,10 @@ def _first_non_number(data, path: str = ""):
 
 
 def check_size(count: int, name: str, max_elements: int) -> None:
-    if count > max_elements:
-        raise InputError(name, f"{count} elements exceed --max-elements {max_elements}")
+    from cnnrnn_cli import budget
+
+    with budget.limited(max_elements):
+        budget.check(count, name, "the input")
 
 
 def checked_array(arr: np.ndarray, name: str,
