@@ -163,7 +163,7 @@ def test_cli_sequence_and_plain(run, tmp_path):
       f"@{FIXTURES / 'gru_torch_cell.npz'}"], ["--torch-weights"]),
     (["gru-step", "--random", "2,3", "--seed", "1", "--xs", "1 2", "--x", "1 2"],
      ["not both"]),
-    (["gru-step", "--random", "2"], ["random", "2 positive integers"]),
+    (["gru-step", "--random", "2"], ["random", "2 whole numbers"]),
 ])
 def test_cli_errors(run, args, fragments):
     assert_error(run(*args), *fragments)

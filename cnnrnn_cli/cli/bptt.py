@@ -7,6 +7,8 @@ import click
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
 from cnnrnn_cli.cli.params import (
+    SEED,
+    IntParam,
     MatrixParam,
     NamedArraysParam,
     check_elements,
@@ -42,12 +44,12 @@ EXAMPLE = {"xs": "1 0.5 -0.5 1", "wx": "0.5", "wh": "0.8", "b": "0", "y": "0.5"}
                    "targets (options given explicitly win).")
 @click.option("--random", "random_shape", metavar="T,D,H",
               help="A random case: W_h = σ·Q (Q orthogonal, so ρ = σ), W_x of variance 1/D.")
-@click.option("--seed", type=int, help="Seed for --random.")
+@click.option("--seed", type=SEED, help="Seed for --random.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="σ for --random.")
 @click.option("--check", is_flag=True, help="Compare every gradient with finite differences.")
-@click.option("--at", "at_step", type=click.IntRange(1), metavar="t",
+@click.option("--at", "at_step", type=IntParam(), metavar="t",
               help="Write out the chain ∂h_T/∂h_t for this t (default 1).")
-@click.option("--steps", type=click.IntRange(2), default=12, show_default=True,
+@click.option("--steps", type=IntParam(minimum=2), default=12, show_default=True,
               help="Rows shown in the time tables before they are summarised.")
 @output_options
 def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, random_shape,

@@ -6,7 +6,14 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, check_elements, example_or_given
+from cnnrnn_cli.cli.params import (
+    SEED,
+    IntParam,
+    MatrixParam,
+    NamedArraysParam,
+    check_elements,
+    example_or_given,
+)
 from cnnrnn_cli.io.spec import parse_ints
 from cnnrnn_cli.report import Report
 
@@ -43,10 +50,10 @@ def _gate_options(fn):
               help="@file.npz|json with arrays named after the options (x, h, xs, wxz, ...).")
 @click.option("--random", "random_shape", metavar="D,H",
               help="Random weights (PyTorch's initialisation), x and h.")
-@click.option("--seed", type=int, help="Seed for --random.")
+@click.option("--seed", type=SEED, help="Seed for --random.")
 @click.option("--tol", type=float, default=0.05, show_default=True,
               help="How near 0 or 1 a gate must be to name the notes' cases.")
-@click.option("--steps", type=click.IntRange(2), default=12, show_default=True,
+@click.option("--steps", type=IntParam(minimum=2), default=12, show_default=True,
               help="Rows shown in the sequence table before it is summarised.")
 @output_options
 def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_after, z_keeps,

@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, check_elements
+from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, check_elements
 from cnnrnn_cli.report import Report
 
 PRESET_NAMES = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
@@ -16,12 +16,12 @@ EXAMPLE = ([3, 5, 5], dict(n1x1=2, n3x3red=2, n3x3=2, n5x5red=1, n5x5=1, pool_pr
 
 @click.command(cls=CnnrnnCommand)
 @click.argument("shape", required=False)
-@click.option("--n1x1", type=click.IntRange(1), help="1×1 branch filters.")
-@click.option("--n3x3red", type=click.IntRange(1), help="1×1 reductions before the 3×3.")
-@click.option("--n3x3", type=click.IntRange(1), help="3×3 filters.")
-@click.option("--n5x5red", type=click.IntRange(1), help="1×1 reductions before the 5×5.")
-@click.option("--n5x5", type=click.IntRange(1), help="5×5 filters.")
-@click.option("--pool-proj", type=click.IntRange(1), help="1×1 projections after the pool.")
+@click.option("--n1x1", type=IntParam(), help="1×1 branch filters.")
+@click.option("--n3x3red", type=IntParam(), help="1×1 reductions before the 3×3.")
+@click.option("--n3x3", type=IntParam(), help="3×3 filters.")
+@click.option("--n5x5red", type=IntParam(), help="1×1 reductions before the 5×5.")
+@click.option("--n5x5", type=IntParam(), help="5×5 filters.")
+@click.option("--pool-proj", type=IntParam(), help="1×1 projections after the pool.")
 @click.option("--preset", type=click.Choice(PRESET_NAMES),
               help="A GoogLeNet module: fills the columns and the input shape.")
 @click.option("--no-bias", is_flag=True, help="Count weights only, as the paper's table.")
@@ -31,7 +31,7 @@ EXAMPLE = ([3, 5, 5], dict(n1x1=2, n3x3red=2, n3x3=2, n5x5red=1, n5x5=1, pool_pr
 @click.option("--weights", type=NamedArraysParam(),
               help="@file.npz|json: b1_w, b1_b, b2_reduce_w, b2_w, b3_reduce_w, b3_w, b4_w "
                    "(K×C×F×F) and their _b; missing ones are random.")
-@click.option("--seed", type=int, help="Seed for a random tensor and weights.")
+@click.option("--seed", type=SEED, help="Seed for a random tensor and weights.")
 @output_options
 def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_bias, compute,
               tensor, weights, seed, fmt, precision, no_color, svg, only, example):

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from cnnrnn_cli.cli.params import ElementCount, IntParam
 from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
 
 FORMATS = ("rich", "plain", "json", "csv", "latex")
@@ -28,12 +29,17 @@ class Style:
 
 
 def _parse_at(ctx, param, value):
+    """--at R,C (or K,R,C): 1-based on the command line, 0-based inside."""
     if value is None:
         return None
-    parts = value.replace(" ", "").split(",")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) >= 1 for p in parts):
-        raise click.BadParameter(f"expected R,C (1-based; K,R,C for a filter), got {value!r}")
-    return tuple(int(p) - 1 for p in parts)
+    from cnnrnn_cli.errors import CnnrnnError
+    from cnnrnn_cli.io.spec import parse_ints
+
+    form = "R,C (1-based; K,R,C for a filter or channel)"
+    try:
+        return tuple(n - 1 for n in parse_ints(value, "at", (2, 3), form=form))
+    except CnnrnnError as err:
+        raise click.BadParameter(err.message) from None
 
 
 def walkthrough_options(fn):
@@ -41,7 +47,7 @@ def walkthrough_options(fn):
     decorators = [
         click.option("--at", callback=_parse_at, metavar="R,C",
                      help="Explain one output cell (1-based; K,R,C picks the filter)."),
-        click.option("--steps", type=click.IntRange(0), default=9, show_default=True,
+        click.option("--steps", type=IntParam(minimum=0), default=9, show_default=True,
                      help="How many cells to write out in full."),
         click.option("--interactive", is_flag=True,
                      help="On a terminal, walk through the cells one key press at a time."),
@@ -63,17 +69,19 @@ def output_options(fn):
     decorators = [
         click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
                      help="Output format. Default: rich on a terminal, plain otherwise."),
-        click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
+        click.option("--precision", type=IntParam(minimum=0, maximum=17), default=4,
+                     show_default=True,
                      help="Digits shown in rich/latex (plain, json and csv keep full precision)."),
         click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is honoured too)."),
         click.option("--svg", type=click.Path(dir_okay=False, writable=True),
                      help="Also save the rich rendering as an SVG picture to FILE."),
         click.option("--only", metavar="NAME",
                      help="Print one result field alone (a dotted name such as grads.wh)."),
-        click.option("--max-elements", type=click.IntRange(1), default=DEFAULT_MAX_ELEMENTS,
-                     show_default=True, is_eager=True, expose_value=False,
-                     callback=_store_max_elements,
-                     help="Refuse inputs or results with more elements than this."),
+        click.option("--max-elements", type=ElementCount(),
+                     default=DEFAULT_MAX_ELEMENTS, show_default=True, is_eager=True,
+                     expose_value=False, callback=_store_max_elements,
+                     help="Refuse any array (input, padded input, weights, result) with more "
+                          "elements than this (1e8 style accepted)."),
         click.option("--example", is_flag=True,
                      help="Run the lecture notes' own example for this command."),
     ]

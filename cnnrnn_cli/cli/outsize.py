@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import PADDING, SizeParam
+from cnnrnn_cli.cli.params import PADDING, IntParam, SizeParam
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 
@@ -22,7 +22,7 @@ EXPLAINER = "cnnrnn_cli.explain.outsize"
               help="Padding: a number, HxW, same, valid or full.")
 @click.option("-d", "--dilation", type=SizeParam(), default="1", show_default=True,
               help="Dilation d or DhxDw.")
-@click.option("-c", "--channels", type=click.IntRange(1),
+@click.option("-c", "--channels", type=IntParam(),
               help="Output channels K (unchanged if absent).")
 @click.option("--ceil", is_flag=True, help="Ceil mode (PyTorch's rule for pooling).")
 @click.option("--transposed", is_flag=True, help="A transposed convolution.")

@@ -113,6 +113,93 @@ class SizeParam(click.ParamType):
 PADDING = SizeParam(minimum=0, words=("same", "valid", "full"))
 
 
+class IntParam(click.ParamType):
+    """The one integer grammar (io/spec.parse_int): ASCII digits, in [minimum, maximum].
+
+    Sizes, counts and seeds all take it, so `٣`, `²`, `-1` for a seed or a 5000-digit
+    number is one clear error, never a traceback or a silent reading.
+    """
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 1, maximum: int | None = None, metavar: str = "N"):
+        from cnnrnn_cli.io.spec import SIZE_MAX
+
+        self.minimum, self.maximum = minimum, SIZE_MAX if maximum is None else maximum
+        self.metavar = metavar
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return self.metavar
+
+    def convert(self, value, param, ctx):
+        from cnnrnn_cli.io.spec import parse_int
+
+        try:
+            return parse_int(value, param.name if param else "value", minimum=self.minimum,
+                             maximum=self.maximum)
+        except CnnrnnError as err:
+            self.fail(err.message, param, ctx)
+
+
+class IntsParam(click.ParamType):
+    """Several integers of the grammar separated by commas: `--random T,D,H`, `--at R,C`."""
+
+    name = "integers"
+
+    def __init__(self, count, metavar: str, minimum: int = 1):
+        self.count, self.metavar, self.minimum = count, metavar, minimum
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return self.metavar
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        from cnnrnn_cli.io.spec import parse_ints
+
+        try:
+            return tuple(parse_ints(value, param.name if param else "value", self.count,
+                                    minimum=self.minimum))
+        except CnnrnnError as err:
+            self.fail(f"{err.message}; expected {self.metavar}", param, ctx)
+
+
+def _seed_type() -> IntParam:
+    from cnnrnn_cli.io.spec import SEED_MAX
+
+    return IntParam(minimum=0, maximum=SEED_MAX, metavar="SEED")
+
+
+SEED = _seed_type()
+
+
+class ElementCount(click.ParamType):
+    """--max-elements: a whole number, also written `1e8` (an integral power form)."""
+
+    name = "count"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "N"
+
+    def convert(self, value, param, ctx):
+        import re
+
+        from cnnrnn_cli.io.spec import parse_int
+
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        match = re.fullmatch(r"([0-9]{1,15})[eE]\+?([0-9]{1,2})", text)
+        try:
+            if match:
+                mantissa, exponent = int(match[1]), int(match[2])
+                value = str(mantissa * 10**exponent)
+            return parse_int(value if match else text, "max-elements", minimum=1,
+                             maximum=10**15)
+        except CnnrnnError as err:
+            self.fail(f"{err.message} (a whole number such as 100000000 or 1e8)", param, ctx)
+
+
 def stdin_has_data() -> bool:
     """True when stdin is a pipe or a regular file (never for a terminal or an idle stdin)."""
     stream = sys.stdin

@@ -6,7 +6,14 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import MatrixParam, NamedArraysParam, check_elements, example_or_given
+from cnnrnn_cli.cli.params import (
+    SEED,
+    IntParam,
+    MatrixParam,
+    NamedArraysParam,
+    check_elements,
+    example_or_given,
+)
 from cnnrnn_cli.report import Report
 
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
@@ -30,10 +37,10 @@ EXAMPLE = {"a0": "1 -1", "w1": "1 0.5; -0.5 1", "b1": "0 0.1", "w2": "0.5 -1; 1 
 @click.option("--random", "random_case", is_flag=True,
               help="Random a0 and weights (entries N(0, 1/fan-in)); with --depth, random "
                    "blocks.")
-@click.option("--size", type=click.IntRange(1), default=4, show_default=True,
+@click.option("--size", type=IntParam(), default=4, show_default=True,
               help="n for --random.")
-@click.option("--seed", type=int, help="Seed for --random.")
-@click.option("--depth", type=click.IntRange(1), metavar="L",
+@click.option("--seed", type=SEED, help="Seed for --random.")
+@click.option("--depth", type=IntParam(), metavar="L",
               help="Stack L blocks and show ‖∂a_l/∂a_0‖, l = 1..L, with and without skips.")
 @output_options
 def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, size, seed,

@@ -12,11 +12,54 @@ from cnnrnn_cli.errors import InputError
 _SEP = re.compile(r"\s*[x×X*,]\s*")
 
 
-def _int(token: str, name: str, what: str = "a whole number") -> int:
-    token = token.strip().replace("\u2212", "-")
-    if not re.fullmatch(r"[+-]?[0-9]+", token):
-        raise InputError(name, f"{token!r} is not {what}")
-    return int(token)
+# The ranges of the one integer grammar (sizes, counts, seeds, --at, --random): plain
+# ASCII decimal digits, checked before int() so that no digit string is too long for it.
+SIZE_MAX = 2**31 - 1        # a size, stride, padding, channel count or position
+SEED_MAX = 2**63 - 1        # a seed
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+
+
+def shown(token: str, limit: int = 40) -> str:
+    """A token as quoted in a message, cut to about `limit` characters."""
+    token = str(token)
+    if len(token) <= limit:
+        return repr(token)
+    return repr(token[:limit]) + f"… ({len(token)} characters)"
+
+
+def parse_int(token, name: str, *, minimum: int = 1, maximum: int = SIZE_MAX,
+              what: str = "") -> int:
+    """One integer of the grammar: ASCII digits with an optional sign, in [minimum, maximum].
+
+    The sign is read only to say "must be 0 or more" rather than "not a whole number";
+    a digit string longer than the maximum's is refused before it is converted.
+    """
+    if isinstance(token, bool):
+        raise InputError(name, f"expected a whole number, got {token}")
+    if isinstance(token, int) or (hasattr(token, "dtype") and token.dtype.kind in "iu"):
+        value = int(token)
+    else:
+        text = str(token).strip().replace("\u2212", "-")
+        if not _DIGITS.fullmatch(text):
+            hint = " written with the digits 0-9" if any(ch.isdigit() for ch in text) else ""
+            raise InputError(name, f"{shown(text)} is not {what or 'a whole number'}{hint}")
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) > len(str(max(abs(minimum), maximum))):
+            sign = "-" if text.startswith("-") else ""
+            bound = f"less than {minimum}" if sign else f"more than {maximum}"
+            raise InputError(name, f"{shown(text)} is out of range ({len(digits)} digits, "
+                                   f"{bound})")
+        value = int(text)
+    if value < minimum:
+        word = "positive" if minimum == 1 else f"{minimum} or more"
+        raise InputError(name, f"must be {word}, got {value}")
+    if value > maximum:
+        raise InputError(name, f"must be at most {maximum}, got {value}")
+    return value
+
+
+def _int(token: str, name: str, what: str = "a whole number", minimum: int = 1) -> int:
+    return parse_int(token, name, minimum=minimum, what=what)
 
 
 def parse_dims(text: str, name: str) -> list[int]:
@@ -24,26 +67,27 @@ def parse_dims(text: str, name: str) -> list[int]:
     parts = _SEP.split(str(text).strip())
     if not 1 <= len(parts) <= 3 or not all(parts):
         raise InputError(name, f"expected N, HxW or CxHxW, got {text!r}")
-    dims = [_int(p, name) for p in parts]
-    for value in dims:
-        if value < 1:
-            raise InputError(name, f"sizes must be 1 or more, got {text!r}")
-    return dims
+    try:
+        return [parse_int(p, name) for p in parts]
+    except InputError as err:
+        if len(parts) == 1:
+            raise
+        raise InputError(name, f"{err.message} (in {shown(text)})") from None
 
 
 def parse_pair(text, name: str, *, minimum: int = 1):
     """'3' -> 3; '3x5' -> (3, 5). Each value must be >= minimum."""
-    if isinstance(text, int):
-        values = [text]
+    if isinstance(text, (tuple, list)):
+        parts = list(text)
+    elif isinstance(text, int) or hasattr(text, "dtype"):
+        parts = [text]
     else:
         parts = _SEP.split(str(text).strip())
         if len(parts) > 2 or not all(parts):
-            raise InputError(name, f"expected a number or HxW, got {text!r}")
-        values = [_int(p, name) for p in parts]
-    for value in values:
-        if value < minimum:
-            word = "positive" if minimum == 1 else f"{minimum} or more"
-            raise InputError(name, f"must be {word}, got {value}")
+            raise InputError(name, f"expected a number or HxW, got {shown(text)}")
+    if not 1 <= len(parts) <= 2:
+        raise InputError(name, f"expected a number or HxW, got {len(parts)} values")
+    values = [parse_int(p, name, minimum=minimum) for p in parts]
     return values[0] if len(values) == 1 else tuple(values)
 
 
@@ -61,13 +105,18 @@ def parse_padding(text, name: str = "padding"):
             from None
 
 
-def parse_ints(text: str, name: str, count: int) -> list[int]:
-    """'50,4,8' -> [50, 4, 8], exactly `count` positive integers."""
-    parts = [p.strip() for p in str(text).replace("x", ",").split(",")]
-    if len(parts) != count or not all(p.isdigit() and int(p) >= 1 for p in parts):
-        raise InputError(name, f"expected {count} positive integers separated by commas, "
-                               f"got {text!r}")
-    return [int(p) for p in parts]
+def parse_ints(text, name: str, count: int | tuple[int, int], *,
+               minimum: int = 1, maximum: int = SIZE_MAX, form: str = "") -> list[int]:
+    """'50,4,8' -> [50, 4, 8]: `count` integers (or a (least, most) range of counts),
+    separated by commas (or x), each in [minimum, maximum]. form: 'R,C', for messages."""
+    least, most = count if isinstance(count, tuple) else (count, count)
+    parts = [p.strip() for p in str(text).replace("x", ",").split(",")] \
+        if isinstance(text, str) else list(text)
+    if not least <= len(parts) <= most:
+        want = f"{least}" if least == most else f"{least} to {most}"
+        want = form or f"{want} whole numbers separated by commas"
+        raise InputError(name, f"expected {want}, got {shown(text)}")
+    return [parse_int(p, name, minimum=minimum, maximum=maximum) for p in parts]
 
 
 _LAYER_KEYS = {"k", "s", "p", "d", "c", "ceil", "op", "bias"}
