@@ -126,6 +126,7 @@ def run_module(result, tensor=None, weights=None, seed=None):
 
     from cnnrnn_cli.core import inception as core
 
+    core.check_compute_budget(result)
     if tensor is None:
         tensor = np.random.default_rng(seed).standard_normal(result.input_shape)
     result.tensor = tensor

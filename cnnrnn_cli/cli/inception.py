@@ -6,7 +6,7 @@ import click
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, check_elements
+from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam
 from cnnrnn_cli.report import Report
 
 PRESET_NAMES = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
@@ -59,12 +59,10 @@ def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_b
             raise click.UsageError("--example runs its own module; give no SHAPE, --preset "
                                    "or filter counts with it")
         shape, filters = EXAMPLE
-    if (tensor is not None or weights) and not compute:
-        raise click.UsageError("--tensor and --weights go with --compute")
+    if (tensor is not None or weights or seed is not None) and not compute:
+        raise click.UsageError("--tensor, --weights and --seed go with --compute")
     res = api.inception(shape, preset=preset, no_bias=no_bias, **filters)
-    if compute:  # the module's tensors must fit --max-elements before anything runs
-        c, h, w = res.output_shape
-        check_elements(3 * c * h * w, "compute")
+    if compute:
         if tensor is not None and tensor.ndim == 2 and res.input_shape[0] == 1:
             tensor = tensor[None]
         api.run_module(res, tensor, weights, seed)

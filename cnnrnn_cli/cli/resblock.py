@@ -16,6 +16,7 @@ from cnnrnn_cli.cli.params import (
 )
 from cnnrnn_cli.report import Report
 
+MAX_DEPTH = 100_000  # ResNet-1001 a hundred times over; the norms are computed block by block
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
 # A small case in the notes' notation: one unit of a1 is cut by the ReLU.
 EXAMPLE = {"a0": "1 -1", "w1": "1 0.5; -0.5 1", "b1": "0 0.1", "w2": "0.5 -1; 1 0.5",
@@ -40,8 +41,9 @@ EXAMPLE = {"a0": "1 -1", "w1": "1 0.5; -0.5 1", "b1": "0 0.1", "w2": "0.5 -1; 1 
 @click.option("--size", type=IntParam(), default=4, show_default=True,
               help="n for --random.")
 @click.option("--seed", type=SEED, help="Seed for --random.")
-@click.option("--depth", type=IntParam(), metavar="L",
-              help="Stack L blocks and show ‖∂a_l/∂a_0‖, l = 1..L, with and without skips.")
+@click.option("--depth", type=IntParam(maximum=MAX_DEPTH), metavar="L",
+              help="Stack L blocks (1 to 100000) and show ‖∂a_l/∂a_0‖, l = 1..L, with and "
+                   "without skips.")
 @output_options
 def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, size, seed,
              depth, fmt, precision, no_color, svg, only, example):
@@ -65,7 +67,7 @@ def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, siz
                              EXAMPLE if example else None, others=(weights, random_case),
                              seed=seed, randomised=random_case)
     if random_case:
-        check_elements(2 * size * size * (depth or 1), "size")
+        check_elements(2 * size * size, "size", "the random block's weights")
     res = api.resblock(**given, activation=activation, weights=weights, random=random_case,
                        size=size, seed=seed, depth=depth)
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}

@@ -128,7 +128,9 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
     out_h, out_w = dims[0].out, dims[1].out
     check_result_size(w.shape[0] if mode != "depthwise" else x.shape[0], out_h, out_w,
                       max_elements)
-    padded = pad_input(x, [(d.p_lo, d.p_hi) for d in dims], pad_mode)
+    pads = [(d.p_lo, d.p_hi) for d in dims]
+    check_padded_size(x.shape, pads, max_elements)
+    padded = pad_input(x, pads, pad_mode)
     b = _bias(bias, mode, w.shape[0] if mode != "depthwise" else x.shape[0], image.dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is the caller's to report
         if mode == "depthwise" or mode == "single":
@@ -149,6 +151,17 @@ def check_result_size(*dims_and_limit) -> None:
     *dims, limit = dims_and_limit
     with budget.limited(limit):
         budget.check_shape(dims, "result", "the result")
+
+
+def check_padded_size(shape, pads, max_elements=None) -> None:
+    """Refuse a padded input (C, H + pads, W + pads) over the budget, before padding."""
+    from cnnrnn_cli import budget
+
+    c, h, w = shape
+    (top, bottom), (left, right) = pads
+    padded = (h + top + bottom, w + left + right)
+    with budget.limited(max_elements):
+        budget.check_shape((c, *padded) if c > 1 else padded, "padding", "the padded input")
 
 
 def tap_view(padded, u, v, out_hw, stride, dilation, rows=slice(None)):

@@ -149,6 +149,23 @@ def inception(shape=None, *, preset=None, bias=True, **filters) -> InceptionResu
     return InceptionResult(shape, n, branches, naive, bias, preset=preset)
 
 
+def check_compute_budget(result: InceptionResult) -> None:
+    """Refuse, before anything is allocated, a module whose input, weights, branch
+    outputs or concatenated output would not fit the budget (--max-elements)."""
+    from cnnrnn_cli import budget
+
+    c, h, w = result.input_shape
+    budget.check_shape((c, h, w), "compute", "the input tensor")
+    for branch in result.branches:
+        for layer in branch.layers:
+            if layer.kind != "maxpool":
+                budget.check_shape((layer.c_out, layer.c_in, layer.size, layer.size),
+                                   "compute", f"the weights of {branch.name}: {layer.name}")
+            budget.check_shape((layer.c_out, h, w), "compute",
+                               f"the output of {branch.name}: {layer.name}")
+    budget.check_shape(result.output_shape, "compute", "the module's output")
+
+
 def compute(result: InceptionResult, tensor, weights: dict | None = None,
             seed: int | None = None):
     """Run the module on `tensor` (C, H, W) with the given or random (He) weights.
@@ -161,6 +178,7 @@ def compute(result: InceptionResult, tensor, weights: dict | None = None,
     from cnnrnn_cli.core.conv import conv2d
     from cnnrnn_cli.core.pool import pool2d
 
+    check_compute_budget(result)
     tensor = np.asarray(tensor, dtype=np.float64)
     if list(tensor.shape) != result.input_shape:
         raise ShapeError("tensor", f"is {'×'.join(map(str, tensor.shape))} but the module "

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnrnn_cli.core.conv import CACHE_ELEMENTS, check_result_size, pad_input, tap_view
+from cnnrnn_cli.core.conv import (
+    CACHE_ELEMENTS,
+    check_padded_size,
+    check_result_size,
+    pad_input,
+    tap_view,
+)
 from cnnrnn_cli.core.parallel import parallel_map
 from cnnrnn_cli.core.sizes import Dim, conv_dim, pair, size_warnings
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
@@ -96,6 +102,7 @@ def pool2d(x, size=2, stride=None, padding=0, mode="max", ceil=False,
                                                                 + dims[a].p_hi))
              for a in range(2)]
     pads2 = [(dims[a].p_lo, dims[a].p_hi + extra[a]) for a in range(2)]
+    check_padded_size(x3.shape, pads2, max_elements)
     padded = pad_input(x3, pads2, "zeros", _neutral(mode))
     result = PoolResult(np.empty(0), x, padded, mode, size, stride, dims,
                         global_pool=global_pool, count_include_pad=count_include_pad,

@@ -123,13 +123,22 @@ def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
     if not random_blocks and weights["w2"].shape[0] != n:
         raise InputError("depth", "repeating the block needs it to keep the size (no "
                                   "projection shortcut); use --random for random blocks")
-    rng = np.random.default_rng(seed)
-    blocks = [weights] * depth if not random_blocks else \
-        [random_block(n, rng) for _ in range(depth)]
+    from cnnrnn_cli import budget
+
+    budget.check(2 * depth, "depth", "the two lists of norms")
+    budget.check_shape((n, n), "depth", "each block's Jacobian")
+    # The same random blocks for both passes, made one at a time (never a list of L).
+    sequence = np.random.SeedSequence(seed)
+
+    def blocks():
+        rng = np.random.default_rng(sequence)
+        for _ in range(depth):
+            yield random_block(n, rng) if random_blocks else weights
+
     norms = {}
     for name, skip in (("skip", True), ("plain", False)):
         a, jac, out = weights["a0"], np.eye(n), []
-        for w in blocks:
+        for w in blocks():
             step = block(a, w["w1"], w["b1"], w["w2"], w["b2"], None, f, fprime, skip)
             jac = step.jacobian @ jac
             a = step.a2

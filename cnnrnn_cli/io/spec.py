@@ -44,7 +44,7 @@ def parse_int(token, name: str, *, minimum: int = 1, maximum: int = SIZE_MAX,
             hint = " written with the digits 0-9" if any(ch.isdigit() for ch in text) else ""
             raise InputError(name, f"{shown(text)} is not {what or 'a whole number'}{hint}")
         digits = text.lstrip("+-").lstrip("0")
-        if len(digits) > len(str(max(abs(minimum), maximum))):
+        if len(digits) > max(len(str(max(abs(minimum), maximum))), 30):
             sign = "-" if text.startswith("-") else ""
             bound = f"less than {minimum}" if sign else f"more than {maximum}"
             raise InputError(name, f"{shown(text)} is out of range ({len(digits)} digits, "
