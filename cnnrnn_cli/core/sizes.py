@@ -67,7 +67,7 @@ class Dim:
         """Rows (or columns) of the image itself that no window covers (floor mode)."""
         if self.ceil or self.transposed:
             return 0
-        return max(0, self.remainder - self.p_hi)
+        return min(self.n, max(0, self.remainder - self.p_hi))
 
 
 def resolve_padding(n: int, f: int, s: int, d: int, padding, *, name: str = "padding",
@@ -104,8 +104,10 @@ def conv_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, *, ceil: bool = 
     span = d * (f - 1) + 1
     if span > n + lo + hi:
         what = f"dilated size d(F−1)+1 = {span}" if d > 1 else f"size {f}"
-        raise ShapeError("kernel", f"{what} exceeds the padded input N + P = {n} + "
-                                   f"{lo + hi} = {n + lo + hi}{_paren(axis)}")
+        padded = f"N + 2P = {n} + 2·{lo}" if lo == hi else \
+            f"N + P_lo + P_hi = {n} + {lo} + {hi}"
+        raise ShapeError("kernel", f"{what} exceeds the padded input {padded} = "
+                                   f"{n + lo + hi}{_paren(axis)}")
     numerator = n + lo + hi - span
     out = numerator // s + 1
     remainder = numerator % s
@@ -244,6 +246,9 @@ def size_warnings(dims: list[Dim], rank: int) -> list[str]:
             image = dim.dropped_image
             lost = f"the last {image} {unit[0]} of the image are" if image > 1 else \
                 f"the last {unit[1]} of the image is"
+            if image == dim.n:
+                lost = f"no window reaches the image: all its {unit[0]} are" if image > 1 \
+                    else f"no window reaches the image: its only {unit[1]} is"
             notes.append(f"{_label(axis)}{what}: {lost} dropped (PyTorch floors)")
     return notes
 
@@ -338,7 +343,8 @@ def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:
     for index, layer in enumerate(layers, start=1):
         where = f"layer {index} ({layer.text or layer.kind})"
         try:
-            k, s, d = (pair(v, rank, "kernel") for v in (layer.k, layer.s, layer.d))
+            k, s, d = (pair(v, rank, name) for v, name in
+                       ((layer.k, "kernel"), (layer.s, "stride"), (layer.d, "dilation")))
             p = pair(layer.p, rank, "padding")
             if layer.kind == "convT":
                 dims = [transposed_dim(n, k[i], s[i], p[i], d[i], pair(layer.op, rank, "op")[i])
@@ -370,11 +376,28 @@ def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:
             jump[i] = jump[i] / s[i] if layer.kind == "convT" else jump[i] * s[i]
         spatial = out_spatial
         channels = out_channels
+        _check_bounded(where, spatial, rf, jump)
         shape = ([channels] if channels is not None else []) + spatial
         warnings += [f"{where}: {note}" for note in size_warnings(dims, rank)]
         rows.append(LayerRow(layer, shape, params, macs, [_num(x) for x in rf],
                              [_num(x) for x in jump], all(dim.exact for dim in dims), dims))
     return StackResult(list(input_shape), rows, warnings)
+
+
+# No framework indexes past int64; past it a size is a typo, and printing it could cost
+# more digits than Python converts (4300).
+VALUE_MAX = 2**63 - 1
+
+
+def _check_bounded(where: str, spatial, rf, jump) -> None:
+    """Refuse a stack whose sizes, receptive field or jump leave the int64 range."""
+    for what, values in (("output size", spatial), ("receptive field", rf),
+                         ("jump", jump)):
+        for x in values:
+            if x > VALUE_MAX or (hasattr(x, "denominator") and x.denominator > VALUE_MAX):
+                raise InputError(where, f"the {what} leaves the int64 range (more than "
+                                        "2⁶³−1, or finer than 1/2⁶³); no framework could "
+                                        "build this stack")
 
 
 def _check_pool_padding(k, p, d, kind: str) -> None:
