@@ -11,10 +11,8 @@ from cnnrnn_cli.cli.params import (
     IntParam,
     MatrixParam,
     NamedArraysParam,
-    check_elements,
     example_or_given,
 )
-from cnnrnn_cli.io.spec import parse_ints
 from cnnrnn_cli.report import Report
 
 GATE_OPTIONS = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
@@ -95,9 +93,6 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
                                    "z keeps the old state; drop --reset-before / --z-keeps new")
     if given["x"] is not None and given["xs"] is not None:
         raise click.UsageError("give --x (one step) or --xs (a sequence), not both")
-    if random_shape:
-        d, h = parse_ints(random_shape, "random", 2)
-        check_elements(3 * h * (d + h), "random")
     gates = {k: given.pop(k) for k in GATE_OPTIONS}
     res = api.gru_step(**given, **gates, reset_after=reset_after, z_keeps=z_keeps, tol=tol,
                        torch_weights=torch_weights, weights=weights, random=random_shape,

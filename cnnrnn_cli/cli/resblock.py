@@ -11,7 +11,6 @@ from cnnrnn_cli.cli.params import (
     IntParam,
     MatrixParam,
     NamedArraysParam,
-    check_elements,
     example_or_given,
 )
 from cnnrnn_cli.report import Report
@@ -66,8 +65,6 @@ def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, siz
     given = example_or_given(dict(zip(ARRAYS, (a0, w1, b1, w2, b2, shortcut), strict=True)),
                              EXAMPLE if example else None, others=(weights, random_case),
                              seed=seed, randomised=random_case)
-    if random_case:
-        check_elements(2 * size * size, "size", "the random block's weights")
     res = api.resblock(**given, activation=activation, weights=weights, random=random_case,
                        size=size, seed=seed, depth=depth)
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}

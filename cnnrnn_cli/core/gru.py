@@ -255,6 +255,10 @@ def random_weights(dim: int, hidden: int, seed: int | None) -> dict:
     for name, value in (("D", dim), ("H", hidden)):
         if value < 1:
             raise InputError("random", f"{name} must be 1 or more, got {value}")
+    from cnnrnn_cli import budget
+
+    budget.check_shape((hidden, hidden), "random", "each W_h gate matrix")
+    budget.check(3 * hidden * (dim + hidden), "random", "the random weights")
     rng = np.random.default_rng(seed)
     bound = 1 / np.sqrt(hidden)
     arrays = {}

@@ -159,7 +159,10 @@ def random_block(n: int, rng, width: int | None = None) -> dict:
 
 def random_case(n: int, seed: int | None) -> dict:
     """a0 ~ N(0, 1) (n) and one random block of width n."""
+    from cnnrnn_cli import budget
+
     if n < 1:
         raise InputError("size", f"must be 1 or more, got {n}")
+    budget.check(2 * n * n, "size", "the random block's weights")
     rng = np.random.default_rng(seed)
     return dict(a0=rng.standard_normal(n), **random_block(n, rng))
