@@ -14,6 +14,7 @@ from cnnrnn_cli.cli.params import (
     check_elements,
     example_or_given,
 )
+from cnnrnn_cli.core.vocabulary import ACTIVATION_NAMES
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.io.spec import parse_ints
 from cnnrnn_cli.report import Report
@@ -34,7 +35,7 @@ EXAMPLE = {"xs": "1 0.5 -0.5 1", "wx": "0.5", "wh": "0.8", "b": "0", "y": "0.5"}
 @click.option("--y", type=MatrixParam(), help="The target y (default 0).")
 @click.option("--targets", type=MatrixParam(),
               help="Many-to-many targets, T×O: L = Σ_t ½‖ŷ_t − y_t‖².")
-@click.option("--activation", type=click.Choice(["tanh", "relu", "sigmoid", "identity"]),
+@click.option("--activation", type=click.Choice(ACTIVATION_NAMES),
               default="tanh", show_default=True)
 @click.option("--tol", type=float, default=1e-9, show_default=True,
               help="|ρ − 1| within this is 'neutral'.")

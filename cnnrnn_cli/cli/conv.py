@@ -7,12 +7,12 @@ import click
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
 from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
+from cnnrnn_cli.core.vocabulary import PAD_MODES
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 
 NOTES_IMAGE = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
 NOTES_KERNEL = "1 0 1; 0 1 0; 1 0 1"
-PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 @click.command(cls=CnnrnnCommand)

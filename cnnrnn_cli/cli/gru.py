@@ -13,9 +13,10 @@ from cnnrnn_cli.cli.params import (
     NamedArraysParam,
     example_or_given,
 )
+from cnnrnn_cli.core.vocabulary import GRU_GATES
 from cnnrnn_cli.report import Report
 
-GATE_OPTIONS = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
+GATE_OPTIONS = GRU_GATES
 ARRAYS = ("x", "h", "xs", *GATE_OPTIONS)
 # Three units, one in each of the notes' cases: z ≈ 0, r ≈ 0, z ≈ 1.
 EXAMPLE = {"x": "1", "h": "0.5 -0.5 0.8", "wxz": "0; 0; 0", "whz": "0 0 0; 0 0 0; 0 0 0",

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from cnnrnn_cli.core.vocabulary import PADDING_WORDS
 from cnnrnn_cli.errors import CnnrnnError, InputError
 from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
 
@@ -110,7 +111,7 @@ class SizeParam(click.ParamType):
             self.fail(err.message, param, ctx)
 
 
-PADDING = SizeParam(minimum=0, words=("same", "valid", "full"))
+PADDING = SizeParam(minimum=0, words=PADDING_WORDS)
 
 
 class IntParam(click.ParamType):

@@ -7,10 +7,10 @@ import click
 from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
 from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
+from cnnrnn_cli.core.vocabulary import POOL_MODES
 from cnnrnn_cli.report import Report
 
 NOTES_FEATURE = "4 3 4; 2 4 3; 2 3 4"
-POOL_MODES = ("max", "avg", "min", "sum", "l2")
 
 
 @click.command(cls=CnnrnnCommand)

@@ -13,6 +13,7 @@ from cnnrnn_cli.cli.params import (
     NamedArraysParam,
     example_or_given,
 )
+from cnnrnn_cli.core.vocabulary import ACTIVATION_NAMES
 from cnnrnn_cli.report import Report
 
 MAX_DEPTH = 100_000  # ResNet-1001 a hundred times over; the norms are computed block by block
@@ -30,7 +31,7 @@ EXAMPLE = {"a0": "1 -1", "w1": "1 0.5; -0.5 1", "b1": "0 0.1", "w2": "0.5 -1; 1 
 @click.option("--b2", type=MatrixParam(), help="b2 (default zeros).")
 @click.option("--shortcut", type=MatrixParam(), metavar="WS",
               help="A projection WS (k×n) on the skip when the sizes differ.")
-@click.option("--activation", type=click.Choice(["relu", "tanh", "sigmoid", "identity"]),
+@click.option("--activation", type=click.Choice(ACTIVATION_NAMES),
               default="relu", show_default=True)
 @click.option("--weights", type=NamedArraysParam(),
               help="@file.npz|json with arrays named a0, w1, b1, w2, b2, shortcut.")

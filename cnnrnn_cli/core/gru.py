@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnrnn_cli.core.activations import sigmoid
+from cnnrnn_cli.core.vocabulary import GRU_GATES as GATES
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 
-GATES = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
 TORCH_ARRAYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
@@ -173,16 +174,16 @@ def gru_step(x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.
     w = make_weights(hidden, dim, weights)
     h0 = np.zeros(hidden) if h is None else np.asarray(h, dtype=np.float64).reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
-        out = _run(seq, h0, w, reset_after, z_keeps)
-    result = GRUResult(*out, weights=w, sequence=xs is not None, reset_after=reset_after,
-                       z_keeps=z_keeps, tol=tol)
+        result = _run(seq, h0, w, reset_after, z_keeps)
+    result.sequence, result.tol = xs is not None, tol
     if xs is None:
         result.z, result.r, result.h_tilde, result.h = (
             a[0] for a in (result.z, result.r, result.h_tilde, result.h))
     return result
 
 
-def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: str):
+def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool,
+         z_keeps: str) -> GRUResult:
     """The recurrence. The input GEMM is hoisted out of the time loop; for a sequence the
     recurrent products are one stacked GEMV a step, and every element-wise step writes
     into preallocated rows (a step costs one GEMV and a dozen small ufuncs)."""
@@ -195,7 +196,7 @@ def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: st
         np.matmul(xs, m.T, out=block)
         block += b
     recurrent = [w["whz"], w["whr"]] + ([w["whh"]] if reset_after else [])
-    stacked = np.vstack(recurrent) if T > 2 else None  # one step: stacking costs more
+    stacked = np.vstack(recurrent) if T > 1 else None  # one step: stacking costs more
     a_zr, zr = np.empty((T, two)), np.empty((T, two))
     h_tilde, h, h_prev, a_h = (np.empty((T, hidden)) for _ in range(4))
     rec = np.empty(len(recurrent) * hidden)
@@ -209,7 +210,7 @@ def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: st
             for k, m in enumerate(recurrent):
                 np.matmul(m, state, out=rec[k * hidden:(k + 1) * hidden])
         np.add(inputs[t, :two], rec[:two], out=a_zr[t])
-        _sigmoid_into(a_zr[t], zr[t])                       # z, r = σ(a_z), σ(a_r)
+        sigmoid(a_zr[t], out=zr[t])                         # z, r = σ(a_z), σ(a_r)
         r = zr[t, hidden:]
         if reset_after:                                     # r ⊙ (W_hh h + b_hh)
             np.add(rec[two:], w["bhh"], out=tmp)
@@ -224,16 +225,9 @@ def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: st
         tmp *= keep
         np.add(h_tilde[t], tmp, out=h[t])
         state = h[t]
-    z, r = zr[:, :hidden], zr[:, hidden:]
-    return z, r, h_tilde, h, xs, h_prev, a_zr[:, :hidden], a_zr[:, hidden:], a_h
-
-
-def _sigmoid_into(a: np.ndarray, out: np.ndarray) -> None:
-    """σ(a) = ½(1 + tanh(a/2)): never overflows; absolute error ≤ 1.2e-16."""
-    np.multiply(a, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1
-    out *= 0.5
+    return GRUResult(z=zr[:, :hidden], r=zr[:, hidden:], h_tilde=h_tilde, h=h, x=xs,
+                     h_prev=h_prev, a_z=a_zr[:, :hidden], a_r=a_zr[:, hidden:], a_h=a_h,
+                     weights=w, reset_after=reset_after, z_keeps=z_keeps)
 
 
 def notes_cases(z: np.ndarray, r: np.ndarray, z_keeps: str, tol: float) -> dict:

@@ -11,12 +11,11 @@ start in the right padding. Transposed: out = (N − 1)S − 2P + d(F−1) + op 
 
 from __future__ import annotations
 
-from cnnrnn_cli.errors import InputError, ShapeError
-
 # Plain classes rather than dataclasses: creating a dataclass costs about a millisecond
 # of start-up each, and `outsize` is pure arithmetic that must start fast.
+from cnnrnn_cli.core.vocabulary import PADDING_WORDS  # noqa: F401  (re-exported)
+from cnnrnn_cli.errors import InputError, ShapeError
 
-PADDING_WORDS = ("same", "valid", "full")
 AXES = ("height", "width")
 
 

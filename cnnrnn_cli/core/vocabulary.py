@@ -1,0 +1,12 @@
+"""The words options take, defined once for the core and the command line.
+
+Pure Python, so that a command's options (and its --help) cost no NumPy import.
+"""
+
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+PADDING_WORDS = ("same", "valid", "full")
+POOL_MODES = ("max", "avg", "min", "sum", "l2")
+ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "identity")
+# The notes' GRU weights: W_x·, W_h·, b· for the update (z), reset (r) and candidate (h)
+# gates, and PyTorch's bias inside the reset product.
+GRU_GATES = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
