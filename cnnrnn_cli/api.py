@@ -55,11 +55,14 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
     `.layers`, `.params`, `.macs`, `.flops` too."""
     from cnnrnn_cli.core import sizes
 
-    if layers is not None:
-        from cnnrnn_cli.io.spec import parse_dims, parse_layers
+    if isinstance(input, str):  # text such as "3x224x224": the core takes numbers
+        from cnnrnn_cli.io.spec import parse_dims
 
-        shape = parse_dims(input, "input") if isinstance(input, str) else \
-            ([input] if isinstance(input, int) else list(input))
+        input = parse_dims(input, "input")
+    if layers is not None:
+        from cnnrnn_cli.io.spec import parse_layers
+
+        shape = list(input) if isinstance(input, (list, tuple)) else [input]
         return sizes.layer_stack(shape, parse_layers(layers))
     if same:
         if padding not in (0, "same"):

@@ -11,6 +11,8 @@ start in the right padding. Transposed: out = (N − 1)S − 2P + d(F−1) + op 
 
 from __future__ import annotations
 
+import operator
+
 # Plain classes rather than dataclasses: creating a dataclass costs about a millisecond
 # of start-up each, and `outsize` is pure arithmetic that must start fast.
 from cnnrnn_cli.core.vocabulary import PADDING_WORDS  # noqa: F401  (re-exported)
@@ -166,14 +168,31 @@ class OutsizeResult:
 
 
 def pair(value, rank: int, name: str) -> tuple:
-    """A scalar or a (h, w) pair, as one value per spatial dimension."""
+    """A scalar or a (h, w) pair, as one value per spatial dimension; NumPy integers
+    become Python ints, words ('same') stay words."""
+    if hasattr(value, "tolist") and not isinstance(value, (int, str)):
+        value = value.tolist()  # np.int64(1), np.array([1, 2])
     if isinstance(value, (tuple, list)):
         if len(value) == 1:
-            return tuple(value) * rank
+            return (_whole(value[0], name),) * rank
         if len(value) != rank:
             raise InputError(name, f"{len(value)} values for a {rank}-D input")
-        return tuple(value)
-    return (value,) * rank
+        return tuple(_whole(v, name) for v in value)
+    return (_whole(value, name),) * rank
+
+
+def _whole(value, name: str):
+    """An integer-like value as an int (np.int64 included); a word is left for the caller."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise InputError(name, f"expected a whole number, got {value}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise InputError(name, f"expected a whole number, got {value!r}") from None
 
 
 def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=None,
@@ -183,10 +202,10 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
     `kernel`, `stride`, `padding`, `dilation`, `output_padding`: a number or an (h, w)
     pair; `padding` may also be 'same', 'valid' or 'full'. `channels`: output channels.
     """
-    from cnnrnn_cli.io.spec import parse_dims  # text input such as "3x224x224"
-
-    shape = parse_dims(input, "input") if isinstance(input, str) else \
-        ([input] if isinstance(input, int) else list(input))
+    if hasattr(input, "tolist"):
+        input = input.tolist()
+    shape = [_whole(v, "input") for v in
+             (input if isinstance(input, (list, tuple)) else [input])]
     if kernel is None:
         raise InputError("kernel", "a kernel size is needed (-k F)")
     if len(shape) > 3:
