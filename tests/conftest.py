@@ -1,6 +1,7 @@
 import json
 import os
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ from cnnrnn_cli.cli.main import cli
 
 # Subprocess tests run `cnnrnn` from the environment running the tests, activated or not.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+
+def stable_seed(*parts, modulo: int = 1000) -> int:
+    """A seed from the test's parameters that is the same in every run (hash() is not)."""
+    return zlib.crc32(repr(parts).encode()) % modulo
 
 
 @pytest.fixture
