@@ -28,20 +28,17 @@ def claim_stdin(ctx, name: str):
     return lambda: read_stdin_text(name)
 
 
-def read_stdin_text(name: str) -> str:
-    """All of stdin as UTF-8 text (whatever the locale), or an InputError for binary data."""
-    raw = getattr(sys.stdin, "buffer", None)
+def read_stdin_text(name: str):
+    """Standard input for the matrix reader: its binary stream, which the reader takes a
+    chunk at a time as UTF-8 (whatever the locale), bounded and refused at the first
+    binary chunk; or its text, for a stream without bytes beneath (a notebook's)."""
+    stream = sys.stdin
+    if stream is None or getattr(stream, "closed", False):
+        raise InputError(name, "no input: standard input is closed")
+    raw = getattr(stream, "buffer", None)
     if raw is None:
-        return sys.stdin.read()
-    data = raw.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(name, f"standard input is not UTF-8 text (byte {err.start + 1}); "
-                               "binary data?") from None
-    if "\x00" in text:
-        raise InputError(name, "standard input holds binary data, not text")
-    return text
+        return stream.read()
+    return raw
 
 
 class MatrixParam(click.ParamType):
@@ -53,9 +50,12 @@ class MatrixParam(click.ParamType):
         return "MATRIX|-|@FILE"
 
     def convert(self, value, param, ctx):
-        if not isinstance(value, str):
-            return value
+        if not isinstance(value, str) or (ctx is not None and ctx.resilient_parsing):
+            return value  # (completing a command line reads no file and no stdin)
+        from cnnrnn_cli.cli.options import note_source
         from cnnrnn_cli.io.matrix import read_source
+
+        note_source(ctx, param, value)  # inputs --svg may not overwrite; a closed stdin
 
         name = param.name if param is not None else "matrix"
         try:
@@ -71,9 +71,12 @@ class NamedArraysParam(click.ParamType):
     name = "@file"
 
     def convert(self, value, param, ctx):
-        if not isinstance(value, str):
+        if not isinstance(value, str) or (ctx is not None and ctx.resilient_parsing):
             return value
+        from cnnrnn_cli.cli.options import note_source
         from cnnrnn_cli.io.matrix import read_named_arrays
+
+        note_source(ctx, param, value)
 
         try:
             return read_named_arrays(value, param.name, max_elements=_max_elements(ctx))
@@ -174,6 +177,9 @@ def _seed_type() -> IntParam:
 SEED = _seed_type()
 
 
+MAX_ELEMENTS_MAX = 10**15  # more than any machine's memory holds in float64
+
+
 class ElementCount(click.ParamType):
     """--max-elements: a whole number, also written `1e8` (an integral power form)."""
 
@@ -190,13 +196,14 @@ class ElementCount(click.ParamType):
         if isinstance(value, int):
             return value
         text = str(value).strip()
-        match = re.fullmatch(r"([0-9]{1,15})[eE]\+?([0-9]{1,2})", text)
+        match = re.fullmatch(r"([0-9]{1,15})[eE]\+?([0-9]{1,3})", text)
         try:
-            if match:
-                mantissa, exponent = int(match[1]), int(match[2])
-                value = str(mantissa * 10**exponent)
-            return parse_int(value if match else text, "max-elements", minimum=1,
-                             maximum=10**15)
+            if not match:
+                return parse_int(text, "max-elements", minimum=1, maximum=MAX_ELEMENTS_MAX)
+            value = int(match[1]) * 10 ** int(match[2])
+            if not 1 <= value <= MAX_ELEMENTS_MAX:
+                raise InputError("max-elements", f"must be 1 to {MAX_ELEMENTS_MAX}, got {text}")
+            return value
         except CnnrnnError as err:
             self.fail(f"{err.message} (a whole number such as 100000000 or 1e8)", param, ctx)
 
