@@ -19,6 +19,12 @@ def test_import_is_cheap():
     assert out.stdout.strip() == "False False"
 
 
+def test_the_names_are_listed_and_others_refused():
+    assert {"output_size", "conv2d", "bptt", "gru_step"} <= set(dir(cr))
+    with pytest.raises(AttributeError):
+        cr.no_such_function  # noqa: B018
+
+
 def test_output_size_options():
     assert cr.output_size(224, kernel=7, stride=2, padding=3).output == 112
     assert cr.output_size((6, 6), kernel=2, same=True).output == [6, 6]

@@ -268,13 +268,6 @@ def test_cli_weights_with_unknown_names(run, tmp_path):
     assert_error(run("bptt", "--weights", f"@{tmp_path / 'w.npz'}"), "unknown array name(s) wq")
 
 
-def test_library_api():
-    import cnnrnn_cli as cr
-
-    res = cr.bptt(np.ones((3, 1)), wx=[[1.0]], wh=[[0.5]], y=[0.0])
-    assert res.grads["wh"].shape == (1, 1) and res.regime == "vanishing"
-
-
 def test_chain_and_step_terms_agree_with_the_results():
     res = bptt(**case(9, T=6))
     for t in range(6):

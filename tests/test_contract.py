@@ -131,15 +131,6 @@ def test_keyboard_interrupt_exits_130(monkeypatch):
     assert "Traceback" not in result.stderr
 
 
-def test_library_api_is_lazy_and_works():
-    import cnnrnn_cli as cr
-
-    assert cr.output_size(224, kernel=7, stride=2, padding=3).output == 112
-    assert "output_size" in dir(cr)
-    with pytest.raises(AttributeError):
-        cr.no_such_function  # noqa: B018
-
-
 def test_python_dash_m_help():
     import subprocess
     import sys

@@ -333,11 +333,3 @@ def test_head_closing_the_pipe_is_quiet():
                          capture_output=True, text=True, timeout=120)
     assert out.stdout == " ".join(["0"] * 3001) + "\n"
     assert out.stderr == ""
-
-
-def test_library_api():
-    import cnnrnn_cli as cr
-
-    x = np.arange(16.0).reshape(4, 4)
-    assert cr.conv2d(x, np.ones((2, 2)), stride=2, padding="same").output.shape == (2, 2)
-    assert cr.pool2d(x, 2, global_pool=True).output == 15

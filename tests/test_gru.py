@@ -167,11 +167,3 @@ def test_cli_sequence_and_plain(run, tmp_path):
 ])
 def test_cli_errors(run, args, fragments):
     assert_error(run(*args), *fragments)
-
-
-def test_library_api():
-    import cnnrnn_cli as cr
-
-    arrays = random_weights(2, 3, 0)
-    res = cr.gru_step(arrays.pop("x"), arrays.pop("h"), **arrays)
-    assert res.h.shape == (3,)
