@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from naive import naive_conv2d, naive_pool2d
 
 from cnnrnn_cli.core import conv, parallel, pool
-from naive import naive_conv2d, naive_pool2d
 
 
 @pytest.fixture
