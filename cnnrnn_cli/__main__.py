@@ -1,3 +1,3 @@
-from cnnrnn_cli.cli.main import main
+from cnnrnn_cli.entry import main
 
 main()

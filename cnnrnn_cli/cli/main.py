@@ -2,13 +2,16 @@
 
 Two small departures from plain Click live here and only here:
 - `main` runs Click with `standalone_mode=False` and maps every failure onto the
-  contract: one `Error:` line and exit 2, exit 130 on Ctrl-C, quiet on a closed pipe;
+  contract: one `Error:` line and exit 2, exit 130 on Ctrl-C, quiet on a closed pipe,
+  exit 2 and one `Error:` line when standard output cannot be written (see
+  `cnnrnn_cli.io.streams`; Ctrl-C before this module is loaded is `cnnrnn_cli.entry`'s);
 - `CnnrnnCommand.parse_args` lets a literal such as `"-1 2; 3 -4"` stand as a
   positional argument (no option of ours looks like a negative number).
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import re
 import sys
@@ -94,9 +97,38 @@ class CnnrnnGroup(click.Group):
             sys.exit(code)
         return code
 
+    def _main_shell_completion(self, ctx_args, prog_name, complete_var=None):
+        # Click reads COMP_WORDS and COMP_CWORD as the shell's completion script sets them;
+        # run by hand without them (or with a COMP_CWORD that is not a number), say so.
+        try:
+            super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        except (KeyError, ValueError, IndexError):
+            raise click.UsageError(
+                "completion: COMP_WORDS and COMP_CWORD are missing or malformed; they are "
+                "set by the shell's completion script, which "
+                "'_CNNRNN_COMPLETE=bash_source cnnrnn' prints (zsh_source, fish_source "
+                "for those shells)") from None
+
 
 def run_guarded(invoke) -> int:
     """Call `invoke()` and turn every kind of failure into the contract's exit status.
+
+    Standard output is flushed here too: a full disk often shows only when the last
+    buffer goes out, and that is still the command's failure to report.
+    """
+    try:
+        code = _outcome(invoke)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPT
+    except OSError as err:
+        return _stream_failed(err)
+
+
+def _outcome(invoke) -> int:
+    """The exit status of `invoke()`; errors of the input become one `Error:` line.
 
     NumPy's floating-point RuntimeWarnings are silenced here: an overflow is reported
     once, as an `Error:` line, when the result is checked before it is printed.
@@ -122,6 +154,22 @@ def run_guarded(invoke) -> int:
         return _fail(str(err))
     except (click.Abort, KeyboardInterrupt):
         return EXIT_INTERRUPT
+    except SystemExit as err:  # Click's own: a completion answered, or a closed pipe
+        return err.code if isinstance(err.code, int) else int(err.code is not None)
+
+
+def _stream_failed(err: OSError) -> int:
+    """An OSError that reached the edge: most often standard output failing."""
+    from cnnrnn_cli.io import streams
+
+    if err.errno == errno.EPIPE:  # the reader has gone (`| head`): quiet, as Click is
+        streams.give_up_stdout()
+        return 1
+    if isinstance(err, streams.OutputError):
+        streams.give_up_stdout()
+        return _fail(f"output: cannot write to standard output: {err.strerror}")
+    # Reading errors are the readers' to name; one that slipped through still gets a line.
+    return _fail(f"{err.filename or 'input'}: {err.strerror or err}")
 
 
 def _fail(message: str) -> int:
@@ -143,12 +191,10 @@ def cli():
 
 
 def main(argv=None) -> None:
-    # A terminal or pipe that cannot encode ─, · or ∂ (PYTHONIOENCODING=ascii) gets '?'
-    # for them instead of a UnicodeEncodeError; numbers are ASCII either way.
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in (
-                "utf-8", "utf8"):
-            stream.reconfigure(errors="replace")
+    """The `cnnrnn` command (`cnnrnn_cli.entry` calls this once Click is loaded)."""
+    from cnnrnn_cli.io import streams
+
+    streams.install()
     try:
         cli.main(args=argv, prog_name="cnnrnn")
     except KeyboardInterrupt:

@@ -55,6 +55,19 @@ def walkthrough_options(fn):
     return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
 
 
+def note_source(ctx, param, value: str) -> None:
+    """Every matrix source passes here before it is read: `-` on a closed stdin is no
+    input, and each `@PATH` is remembered (a file the command writes may not replace it)."""
+    if value == "-":
+        from cnnrnn_cli.io.streams import stdin_closed
+
+        if stdin_closed():
+            raise click.BadParameter("no input: standard input is closed", ctx=ctx,
+                                     param=param)
+    elif value.startswith("@") and ctx is not None:
+        ctx.meta.setdefault("input_paths", []).append(value[1:])
+
+
 def _store_max_elements(ctx, param, value):
     """--max-elements sets the one budget (cnnrnn_cli.budget) for this command's run."""
     from cnnrnn_cli import budget
