@@ -17,17 +17,20 @@ class Report:
     trace:   the intermediate values the explanation draws.
     explainer: module with `rich(trace, style)` and `latex(trace, style)`.
     warnings: `Warning:` lines for stderr.
+    at:      the cell or step the explanation writes out (0-based), validated by the command.
     """
 
 
     def __init__(self, command: str, params: dict, result: Any, *, extra: dict | None = None,
                  plain: list[tuple[str, Any]] | None = None, trace: Any = None,
-                 explainer: str | None = None, warnings: list[str] | None = None):
+                 explainer: str | None = None, warnings: list[str] | None = None,
+                 at: tuple | None = None):
         # A plain class, not a dataclass: it is on every command's start-up path.
         self.command, self.params, self.result = command, params, result
         self.extra = extra or {}
         self.plain, self.trace, self.explainer = plain, trace, explainer
         self.warnings = list(warnings or [])
+        self.at = at
 
     def blocks(self) -> list[tuple[str, Any]]:
         if self.plain is not None:

@@ -291,7 +291,6 @@ def test_cli_csv(run):
     (["conv", "@/no/such.npy", "-k", "1"], ["file not found"]),
     (["conv", "1 2; 3 4", "-k", "1", "--at", "3,1"], ["at", "outside the 2×2 output"]),
     (["conv", "1 2; 3 4", "-k", "1", "--at", "0,1"], ["at"]),
-    (["conv", "--example", "-k", "1"], ["--example"]),
     (["pool", "1 2; 3 4", "-k", "2", "-p", "2"], ["more than half the window"]),
     (["pool", "1 2; 3 4", "--global", "-k", "2"], ["--global"]),
     (["pool", "1 2; 3 4", "-k", "1", "--grad", "1 2 3"], ["grad", "does not match"]),

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import click
 
-from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
+from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
 from cnnrnn_cli.core.vocabulary import PAD_MODES
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 
-NOTES_IMAGE = "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0"
-NOTES_KERNEL = "1 0 1; 0 1 0; 1 0 1"
+# The notes' convolution: a 5×5 image, a 3×3 kernel, a 3×3 feature map.
+EXAMPLE = '"1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0" -k "1 0 1; 0 1 0; 1 0 1"'
 
 
-@click.command(cls=CnnrnnCommand)
+@report_command(example=EXAMPLE, walkthrough=True)
 @click.argument("image", required=False, type=MatrixParam(), metavar="[IMAGE]")
 @click.option("-k", "--kernel", type=MatrixParam(),
               help="F×F, C×F×F, or K×C×F×F (JSON or a file) weights.")
@@ -29,10 +28,7 @@ NOTES_KERNEL = "1 0 1; 0 1 0; 1 0 1"
               help="Dilation d or DhxDw.")
 @click.option("-b", "--bias", type=MatrixParam(), help="A scalar, or one value per filter.")
 @click.option("--flip", is_flag=True, help="True convolution: rotate the kernel by 180°.")
-@walkthrough_options
-@output_options
-def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at, steps,
-         interactive, fmt, precision, no_color, svg, only, example):
+def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at) -> Report:
     """2-D convolution as deep-learning frameworks define it (cross-correlation).
 
     IMAGE is H×W or C×H×W (read from stdin when omitted and piped in). An F×F
@@ -46,31 +42,23 @@ def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at, ste
       cnnrnn conv "1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0" \\
                   -k "1 0 1; 0 1 0; 1 0 1"
     """
-    from cnnrnn_cli.core.conv import conv2d
-    from cnnrnn_cli.io.matrix import as_image, parse_text
+    from cnnrnn_cli import api
+    from cnnrnn_cli.core.shapes import as_image, output_cell
 
-    ctx = click.get_current_context()
-    if example:
-        if image is not None or kernel is not None:
-            raise click.UsageError("--example runs the notes' example; give no IMAGE or "
-                                   "--kernel with it")
-        image, kernel = parse_text(NOTES_IMAGE, "image"), parse_text(NOTES_KERNEL, "kernel")
     if kernel is None:
         raise InputError("kernel", "missing: give the kernel with -k (e.g. -k \"1 0; 0 1\")")
-    image = as_image(primary_input(ctx, image, "image"), "image")
+    image = as_image(primary_input(click.get_current_context(), image, "image"), "image")
     if kernel.ndim > 4:
         raise InputError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {kernel.ndim} "
                                    "dimensions")
     if kernel.ndim < 2:
         kernel = kernel.reshape(1, -1)
-    res = conv2d(image, kernel, stride, padding, dilation,
-                 None if bias is None else bias.reshape(-1), pad_mode, flip,
-                 max_elements=ctx.meta.get("max_elements"))
+    res = api.conv2d(image, kernel, stride, padding, dilation,
+                     None if bias is None else bias.reshape(-1), pad_mode, flip)
     params = {"image_shape": list(image.shape), "kernel_shape": list(kernel.shape),
               "stride": list(res.stride), "padding": [[d.p_lo, d.p_hi] for d in res.dims],
               "dilation": list(res.dilation), "pad_mode": pad_mode, "flip": flip,
               "bias": None if res.bias is None else res.bias.tolist(), "mode": res.mode}
-    report = Report("conv", params, res.output, trace=res,
-                    explainer="cnnrnn_cli.explain.conv", warnings=res.warnings)
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
-         steps=steps, at=at, interactive=interactive)
+    return Report("conv", params, res.output, trace=res, explainer="cnnrnn_cli.explain.conv",
+                  warnings=res.warnings,
+                  at=None if at is None else output_cell(at, res.output.shape))

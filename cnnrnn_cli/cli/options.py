@@ -70,10 +70,13 @@ def note_source(ctx, param, value: str) -> None:
 
 def _store_max_elements(ctx, param, value):
     """--max-elements sets the one budget (cnnrnn_cli.budget) for this command's run."""
+    from click.core import ParameterSource
+
     from cnnrnn_cli import budget
 
-    ctx.meta["max_elements"] = value
-    budget.set_limit(value)  # main.run_guarded runs each command in a context of its own
+    # Only a value given sets it: parsing --example's own line must not undo the user's.
+    if ctx.get_parameter_source(param.name) != ParameterSource.DEFAULT:
+        budget.set_limit(value)  # main.run_guarded runs each command in a context of its own
     return value
 
 

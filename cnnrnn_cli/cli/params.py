@@ -10,11 +10,13 @@ import click
 
 from cnnrnn_cli.core.vocabulary import PADDING_WORDS
 from cnnrnn_cli.errors import CnnrnnError, InputError
-from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
 
 
 def _max_elements(ctx) -> int:
-    return ctx.meta.get("max_elements", DEFAULT_MAX_ELEMENTS) if ctx else DEFAULT_MAX_ELEMENTS
+    """The budget in force (set from --max-elements for this command)."""
+    from cnnrnn_cli import budget
+
+    return budget.limit()
 
 
 def claim_stdin(ctx, name: str):

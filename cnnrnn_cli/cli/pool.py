@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import click
 
-from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
+from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
 from cnnrnn_cli.core.vocabulary import POOL_MODES
 from cnnrnn_cli.report import Report
 
-NOTES_FEATURE = "4 3 4; 2 4 3; 2 3 4"
+# The notes' pooling: the convolved feature, 2×2 windows, stride 1.
+EXAMPLE = '"4 3 4; 2 4 3; 2 3 4" -k 2 -s 1'
 
 
-@click.command(cls=CnnrnnCommand)
+@report_command(example=EXAMPLE, walkthrough=True)
 @click.argument("input", required=False, type=MatrixParam(), metavar="[INPUT]")
 @click.option("-k", "--size", type=SizeParam(), help="Window size F or FhxFw  [default: 2]")
 @click.option("-s", "--stride", type=SizeParam(), help="Stride  [default: the size]")
@@ -28,10 +28,8 @@ NOTES_FEATURE = "4 3 4; 2 4 3; 2 3 4"
               help="One value per channel (the window is the whole input).")
 @click.option("--grad", type=MatrixParam(),
               help="An upstream gradient (output-shaped) to route back (max/min).")
-@walkthrough_options
-@output_options
-def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_pool, grad, at,
-         steps, interactive, fmt, precision, no_color, svg, only, example):
+def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_pool, grad,
+         at) -> Report:
     """Pooling of an H×W or C×H×W input (read from stdin when omitted and piped in).
 
     The stride defaults to the window size, as in the frameworks. Max and min pool
@@ -42,27 +40,22 @@ def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_poo
     Example (the notes: 2×2 max pooling, stride 1):
       cnnrnn pool "4 3 4; 2 4 3; 2 3 4" -k 2 -s 1
     """
-    from cnnrnn_cli.core.pool import pool2d
-    from cnnrnn_cli.io.matrix import as_image, parse_text
+    from cnnrnn_cli import api
+    from cnnrnn_cli.core.shapes import as_image, output_cell
 
-    ctx = click.get_current_context()
-    if example:
-        if input is not None:
-            raise click.UsageError("--example runs the notes' example; give no INPUT with it")
-        input = parse_text(NOTES_FEATURE, "input")
-        size = size or 2
-        stride = stride or 1
     if global_pool and (size is not None or stride is not None or padding != 0 or ceil):
         raise click.UsageError("--global pools the whole input; give no --size, --stride, "
                                "--padding or --ceil with it")
-    x = as_image(primary_input(ctx, input, "input"), "input")
-    res = pool2d(x, size or 2, stride, padding, mode, ceil, count_include_pad, global_pool,
-                 grad, max_elements=ctx.meta.get("max_elements"))
+    x = as_image(primary_input(click.get_current_context(), input, "input"), "input")
+    res = api.pool2d(x, size or 2, stride, padding, mode, ceil, count_include_pad,
+                     global_pool, grad)
     params = {"input_shape": list(x.shape), "size": list(res.size), "stride": list(res.stride),
               "padding": [[d.p_lo, d.p_hi] for d in res.dims], "mode": mode, "ceil": ceil,
               "count_include_pad": count_include_pad, "global": global_pool}
     extra = {} if res.grad_input is None else {"grad_input": res.grad_input}
-    report = Report("pool", params, res.output, extra=extra, trace=res,
-                    explainer="cnnrnn_cli.explain.pool", warnings=res.warnings)
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
-         steps=steps, at=at, interactive=interactive)
+    if at is not None:
+        out = res.output.shape if not global_pool else \
+            ((res.output.size, 1, 1) if res.output.ndim else (1, 1))
+        at = output_cell(at, out)
+    return Report("pool", params, res.output, extra=extra, trace=res,
+                  explainer="cnnrnn_cli.explain.pool", warnings=res.warnings, at=at)

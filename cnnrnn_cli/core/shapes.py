@@ -46,3 +46,14 @@ def as_image(arr, name: str) -> np.ndarray:
     if arr.ndim == 3:
         return arr
     raise ShapeError(name, f"expected H×W or C×H×W, got {shape_str(arr.shape)}")
+
+
+def output_cell(at: tuple, shape: tuple, name: str = "at") -> tuple:
+    """`at` ((i, j) or (k, i, j), 0-based) as (k, i, j) inside an output of `shape`
+    ((H', W') or (K, H', W')), or a ShapeError naming the 1-based cell and the size."""
+    shape3 = (1, *shape) if len(shape) == 2 else tuple(shape)
+    cell = (0, *at) if len(at) == 2 else tuple(at)
+    if len(cell) != 3 or not all(0 <= c < n for c, n in zip(cell, shape3, strict=True)):
+        shown = ",".join(str(v + 1) for v in at)
+        raise ShapeError(name, f"{shown} is outside the {shape_str(shape)} output")
+    return cell
