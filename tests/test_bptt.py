@@ -254,7 +254,6 @@ def test_cli_lr_and_many_to_many(run_json):
      ["wx", "W_x is 2×2", "W_h 3×3"]),
     (["bptt", "--xs", "1 2"], ["wx", "missing"]),
     (["bptt", "--random", "3,1"], ["random", "3 whole numbers"]),
-    (["bptt", "--example", "--wh", "2"], ["--example"]),
     (["bptt", "--weights", "@nope.npz"], ["weights", "file not found"]),
     (["bptt", "--example", "--at", "9"], ["at", "beyond T = 4"]),
     (["bptt", "--xs", "1", "--wx", "1", "--wh", "1", "--seed", "3"], ["--seed"]),

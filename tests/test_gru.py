@@ -158,7 +158,6 @@ def test_cli_sequence_and_plain(run, tmp_path):
     (["gru-step", "--x", "1", "--h", "0 0"], ["wxz", "missing"]),
     (["gru-step", "--random", "2,3", "--wxz", "1 2 3"], ["wxz", "must be 3×2"]),
     (["gru-step", "--torch-weights", "@/nope.npz", "--x", "1"], ["file not found"]),
-    (["gru-step", "--example", "--x", "1"], ["--example"]),
     (["gru-step", "--random", "2,3", "--reset-before", "--torch-weights",
       f"@{FIXTURES / 'gru_torch_cell.npz'}"], ["--torch-weights"]),
     (["gru-step", "--random", "2,3", "--seed", "1", "--xs", "1 2", "--x", "1 2"],

@@ -201,7 +201,7 @@ def test_cli_inception(run, run_json):
     (["resblock", "--a0", "1 2 3", "--w1", "1 2; 3 4", "--w2", "1 0; 0 1"],
      ["w1", "W1 is 2×2 but a0 has 3"]),
     (["resblock", "--a0", "1 2"], ["w1", "missing"]),
-    (["resblock", "--example", "--a0", "1"], ["--example"]),
+    (["resblock", "--example", "--a0", "1"], ["w1", "a0 has 1 values"]),
     (["inception", "3x8x8", "--n1x1", "2"], ["n3x3red", "missing"]),
     (["inception", "3x8x8", "--n1x1", "0"], ["n1x1"]),
     (["inception", "--preset", "3a", "--tensor", "1 2"], ["--compute"]),

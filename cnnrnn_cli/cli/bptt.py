@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options
+from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import (
     SEED,
     IntParam,
     MatrixParam,
     NamedArraysParam,
     check_elements,
-    example_or_given,
+    seed_goes_with,
 )
 from cnnrnn_cli.core.vocabulary import ACTIVATION_NAMES
 from cnnrnn_cli.errors import InputError
@@ -21,10 +20,10 @@ from cnnrnn_cli.report import Report
 
 ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
 # The notes' setting in scalars: W_h^α is then w_h^α.
-EXAMPLE = {"xs": "1 0.5 -0.5 1", "wx": "0.5", "wh": "0.8", "b": "0", "y": "0.5"}
+EXAMPLE = '--xs "1 0.5 -0.5 1" --wx 0.5 --wh 0.8 --b 0 --y 0.5'
 
 
-@click.command(cls=CnnrnnCommand)
+@report_command(example=EXAMPLE, replaces={"random_shape": ARRAYS, "weights": ARRAYS})
 @click.option("--xs", type=MatrixParam(), help="The inputs, T×D (row t is x_t).")
 @click.option("--wx", type=MatrixParam(), help="W_x, H×D.")
 @click.option("--wh", type=MatrixParam(), help="W_h, H×H.")
@@ -52,9 +51,8 @@ EXAMPLE = {"xs": "1 0.5 -0.5 1", "wx": "0.5", "wh": "0.8", "b": "0", "y": "0.5"}
               help="Write out the chain ∂h_T/∂h_t for this t (default 1).")
 @click.option("--steps", type=IntParam(minimum=2), default=12, show_default=True,
               help="Rows shown in the time tables before they are summarised.")
-@output_options
-def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, random_shape,
-         seed, scale, check, at_step, steps, fmt, precision, no_color, svg, only, example):
+def bptt(activation, tol, lr, weights, random_shape, seed, scale, check, at_step,
+         **given) -> Report:
     """A many-to-one RNN: forward pass, BPTT, and why gradients vanish or explode.
 
     h_t = f(W_x x_t + W_h h_{t−1} + b), ŷ = W_y h_T + b_y (or h_T), L = ½‖ŷ − y‖².
@@ -71,10 +69,7 @@ def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, ra
     """
     from cnnrnn_cli import api
 
-    given = example_or_given(dict(zip(ARRAYS, (xs, wx, wh, b, h0, wy, by, y, targets),
-                                      strict=True)),
-                             EXAMPLE if example else None, others=(weights, random_shape),
-                             seed=seed, randomised=bool(random_shape))
+    seed_goes_with(bool(random_shape), seed)
     if random_shape:  # the arrays --random would make, and the traces kept per step
         t, d, h = parse_ints(random_shape, "random", 3)
         check_elements(t * (d + 5 * h) + h * (d + h), "random")
@@ -96,7 +91,5 @@ def bptt(xs, wx, wh, b, h0, wy, by, y, targets, activation, tol, lr, weights, ra
               "activation": activation, "readout": res.rnn.wy is not None,
               "many_to_many": res.many_to_many, "lr": lr, "tol": tol,
               "random": random_shape, "seed": seed, "scale": scale if random_shape else None}
-    report = Report("bptt", params, result, trace=res, explainer="cnnrnn_cli.explain.bptt",
-                    warnings=res.warnings)
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
-         steps=steps, at=None if at_step is None else (at_step - 1,))
+    return Report("bptt", params, result, trace=res, explainer="cnnrnn_cli.explain.bptt",
+                  warnings=res.warnings, at=None if at_step is None else (at_step - 1,))

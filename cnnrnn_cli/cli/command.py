@@ -34,9 +34,10 @@ _GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSou
 class ReportCommand(CnnrnnCommand):
     """A command whose callback builds a Report; `invoke` shows it."""
 
-    def __init__(self, *args, example: str | None = None, **kwargs):
+    def __init__(self, *args, example: str | None = None,
+                 replaces: dict[str, tuple[str, ...]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.build, self.example = self.callback, example
+        self.build, self.example, self.replaces = self.callback, example, replaces or {}
 
     def invoke(self, ctx: click.Context):
         report, display = self.report(ctx)
@@ -66,11 +67,19 @@ class ReportCommand(CnnrnnCommand):
         for name, value in params.items():
             if ctx.get_parameter_source(name) in _GIVEN or name not in merged:
                 merged[name] = value
+                for other in self.replaces.get(name, ()):  # --xs replaces the example's x
+                    if ctx.get_parameter_source(other) not in _GIVEN:
+                        merged[other] = None
         return merged
 
 
-def report_command(*, example: str | None = None, walkthrough: bool = False, **settings):
-    """Make `build(**params) -> Report` a command with the shared options (see above)."""
+def report_command(*, example: str | None = None, walkthrough: bool = False,
+                   replaces: dict[str, tuple[str, ...]] | None = None, **settings):
+    """Make `build(**params) -> Report` a command with the shared options (see above).
+
+    replaces: an option that, given with --example, clears the example's values of
+    others (`{"xs": ("x",)}`: a sequence replaces the example's single input).
+    """
 
     def decorate(build):
         # The shared options go after the command's own, in --help as before.
@@ -79,6 +88,7 @@ def report_command(*, example: str | None = None, walkthrough: bool = False, **s
         if walkthrough:
             fn = walkthrough_options(fn)
         fn.__click_params__.extend(own)
-        return click.command(cls=ReportCommand, example=example, **settings)(fn)
+        return click.command(cls=ReportCommand, example=example, replaces=replaces,
+                             **settings)(fn)
 
     return decorate

@@ -4,36 +4,29 @@ from __future__ import annotations
 
 import click
 
-from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import (
-    SEED,
-    IntParam,
-    MatrixParam,
-    NamedArraysParam,
-    example_or_given,
-)
+from cnnrnn_cli.cli.command import report_command
+from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
 from cnnrnn_cli.core.vocabulary import GRU_GATES
 from cnnrnn_cli.report import Report
 
-GATE_OPTIONS = GRU_GATES
-ARRAYS = ("x", "h", "xs", *GATE_OPTIONS)
 # Three units, one in each of the notes' cases: z ≈ 0, r ≈ 0, z ≈ 1.
-EXAMPLE = {"x": "1", "h": "0.5 -0.5 0.8", "wxz": "0; 0; 0", "whz": "0 0 0; 0 0 0; 0 0 0",
-           "bz": "-6 0 6", "wxr": "0; 0; 0", "whr": "0 0 0; 0 0 0; 0 0 0", "br": "0 -6 0",
-           "wxh": "1; 0.5; -1", "whh": "0.5 0 0; 0 0.5 0; 0 0 0.5"}
+EXAMPLE = ('--x 1 --h "0.5 -0.5 0.8" --wxz "0; 0; 0" --whz "0 0 0; 0 0 0; 0 0 0" '
+           '--bz "-6 0 6" --wxr "0; 0; 0" --whr "0 0 0; 0 0 0; 0 0 0" --br "0 -6 0" '
+           '--wxh "1; 0.5; -1" --whh "0.5 0 0; 0 0.5 0; 0 0 0.5"')
 
 
 def _gate_options(fn):
     helps = {"wxz": "W_xz, H×D", "whz": "W_hz, H×H", "bz": "b_z, H", "wxr": "W_xr, H×D",
              "whr": "W_hr, H×H", "br": "b_r, H", "wxh": "W_xh, H×D", "whh": "W_hh, H×H",
              "bh": "b_h, H", "bhh": "b_hh, H: a bias inside the reset product (PyTorch's b_hn)"}
-    for name in reversed(GATE_OPTIONS):
+    for name in reversed(GRU_GATES):
         fn = click.option(f"--{name}", type=MatrixParam(), help=helps[name])(fn)
     return fn
 
 
-@click.command(cls=CnnrnnCommand)
+@report_command(example=EXAMPLE, replaces={
+    "xs": ("x",), "x": ("xs",), "random_shape": ("x", "h", *GRU_GATES),
+    "torch_weights": GRU_GATES, "weights": ("x", "h", *GRU_GATES)})
 @click.option("--x", type=MatrixParam(), help="The input x_t, D values.")
 @click.option("--h", type=MatrixParam(), help="The previous state h_(t−1), H (default 0).")
 @click.option("--xs", type=MatrixParam(), help="A sequence, T×D: run T steps.")
@@ -54,10 +47,8 @@ def _gate_options(fn):
               help="How near 0 or 1 a gate must be to name the notes' cases.")
 @click.option("--steps", type=IntParam(minimum=2), default=12, show_default=True,
               help="Rows shown in the sequence table before it is summarised.")
-@output_options
-def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_after, z_keeps,
-             torch_weights, weights, random_shape, seed, tol, steps, fmt, precision, no_color,
-             svg, only, example):
+def gru_step(reset_after, z_keeps, torch_weights, weights, random_shape, seed, tol,
+             **given) -> Report:
     """One step (or --xs, a sequence) of a gated recurrent unit, gate by gate.
 
     \b
@@ -78,14 +69,10 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
     """
     from cnnrnn_cli import api
 
-    given = example_or_given(
-        dict(zip(ARRAYS, (x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh),
-                 strict=True)),
-        EXAMPLE if example else None, others=(weights, torch_weights, random_shape), seed=seed,
-        randomised=bool(random_shape))
+    seed_goes_with(bool(random_shape), seed)
     if torch_weights is not None:
-        clash = [f"--{k}" for k in GATE_OPTIONS if given[k] is not None]
-        if clash or weights and set(weights) & set(GATE_OPTIONS):
+        clash = [f"--{k}" for k in GRU_GATES if given[k] is not None]
+        if clash or weights and set(weights) & set(GRU_GATES):
             raise click.UsageError(f"--torch-weights gives every gate; "
                                    f"{clash[0] if clash else '--weights gates'} cannot be "
                                    "given with it")
@@ -94,7 +81,7 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
                                    "z keeps the old state; drop --reset-before / --z-keeps new")
     if given["x"] is not None and given["xs"] is not None:
         raise click.UsageError("give --x (one step) or --xs (a sequence), not both")
-    gates = {k: given.pop(k) for k in GATE_OPTIONS}
+    gates = {k: given.pop(k) for k in GRU_GATES}
     res = api.gru_step(**given, **gates, reset_after=reset_after, z_keeps=z_keeps, tol=tol,
                        torch_weights=torch_weights, weights=weights, random=random_shape,
                        seed=seed)
@@ -102,10 +89,8 @@ def gru_step(x, h, xs, wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh, reset_afte
     params = {"D": res.x.shape[1], "H": res.h_prev.shape[1], "T": res.x.shape[0],
               "sequence": res.sequence, "reset_after": reset_after, "z_keeps": z_keeps,
               "tol": tol, "torch_weights": torch_weights is not None}
-    report = Report("gru-step", params, result, extra={"cases": _cases_json(res)}, trace=res,
-                    explainer="cnnrnn_cli.explain.gru", plain=list(result.items()))
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only,
-         steps=steps)
+    return Report("gru-step", params, result, extra={"cases": _cases_json(res)}, trace=res,
+                  explainer="cnnrnn_cli.explain.gru", plain=list(result.items()))
 
 
 def _cases_json(res) -> list | dict:

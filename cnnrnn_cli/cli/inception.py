@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import click
 
-from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options
+from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam
 from cnnrnn_cli.report import Report
 
 PRESET_NAMES = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
 # A module small enough for --compute to be shown whole.
-EXAMPLE = ([3, 5, 5], dict(n1x1=2, n3x3red=2, n3x3=2, n5x5red=1, n5x5=1, pool_proj=1))
+EXAMPLE = "3x5x5 --n1x1 2 --n3x3red 2 --n3x3 2 --n5x5red 1 --n5x5 1 --pool-proj 1"
 
 
-@click.command(cls=CnnrnnCommand)
+@report_command(example=EXAMPLE, replaces={"preset": (
+    "shape", "n1x1", "n3x3red", "n3x3", "n5x5red", "n5x5", "pool_proj")})
 @click.argument("shape", required=False)
 @click.option("--n1x1", type=IntParam(), help="1×1 branch filters.")
 @click.option("--n3x3red", type=IntParam(), help="1×1 reductions before the 3×3.")
@@ -32,9 +32,7 @@ EXAMPLE = ([3, 5, 5], dict(n1x1=2, n3x3red=2, n3x3=2, n5x5red=1, n5x5=1, pool_pr
               help="@file.npz|json: b1_w, b1_b, b2_reduce_w, b2_w, b3_reduce_w, b3_w, b4_w "
                    "(K×C×F×F) and their _b; missing ones are random.")
 @click.option("--seed", type=SEED, help="Seed for a random tensor and weights.")
-@output_options
-def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_bias, compute,
-              tensor, weights, seed, fmt, precision, no_color, svg, only, example):
+def inception(shape, preset, no_bias, compute, tensor, weights, seed, **filters) -> Report:
     """An Inception module (GoogLeNet): four branches concatenated along channels.
 
     \b
@@ -52,13 +50,6 @@ def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_b
     """
     from cnnrnn_cli import api
 
-    filters = dict(n1x1=n1x1, n3x3red=n3x3red, n3x3=n3x3, n5x5red=n5x5red, n5x5=n5x5,
-                   pool_proj=pool_proj)
-    if example:
-        if shape is not None or preset or any(v is not None for v in filters.values()):
-            raise click.UsageError("--example runs its own module; give no SHAPE, --preset "
-                                   "or filter counts with it")
-        shape, filters = EXAMPLE
     if (tensor is not None or weights or seed is not None) and not compute:
         raise click.UsageError("--tensor, --weights and --seed go with --compute")
     res = api.inception(shape, preset=preset, no_bias=no_bias, **filters)
@@ -79,6 +70,5 @@ def inception(shape, n1x1, n3x3red, n3x3, n5x5red, n5x5, pool_proj, preset, no_b
              ("naive.params", res.naive["params"]), ("naive.macs", res.naive["macs"])]
     if res.output is not None:
         plain.append(("output", res.output))
-    report = Report("inception", params, result, plain=plain, trace=res,
-                    explainer="cnnrnn_cli.explain.inception")
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
+    return Report("inception", params, result, plain=plain, trace=res,
+                  explainer="cnnrnn_cli.explain.inception")

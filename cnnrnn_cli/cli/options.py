@@ -64,8 +64,17 @@ def note_source(ctx, param, value: str) -> None:
         if stdin_closed():
             raise click.BadParameter("no input: standard input is closed", ctx=ctx,
                                      param=param)
-    elif value.startswith("@") and ctx is not None:
-        ctx.meta.setdefault("input_paths", []).append(value[1:])
+    if ctx is not None and (value == "-" or value.startswith("@")):
+        ctx.meta.setdefault("input_paths", []).append(value if value == "-" else value[1:])
+
+
+def _check_file_name(ctx, param, value):
+    """--svg '' and --svg - are refused before any work (neither is a file to write)."""
+    if value is not None:
+        from cnnrnn_cli.io.files import check_name
+
+        check_name(value, param.name)
+    return value
 
 
 def _store_max_elements(ctx, param, value):
@@ -90,7 +99,9 @@ def output_options(fn):
                      help="Digits shown in rich/latex (plain, json and csv keep full precision)."),
         click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is honoured too)."),
         click.option("--svg", type=click.Path(dir_okay=False, writable=True),
-                     help="Also save the rich rendering as an SVG picture to FILE."),
+                     callback=_check_file_name,
+                     help="Also save the rich rendering as an SVG picture to FILE (written "
+                          "whole, once the command has succeeded)."),
         click.option("--only", metavar="NAME",
                      help="Print one result field alone (a dotted name such as grads.wh)."),
         click.option("--max-elements", type=ElementCount(),
@@ -125,9 +136,12 @@ def default_format() -> str:
 
 def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
          interactive=False) -> None:
-    """Print `report` in `fmt` (stdout), its warnings (stderr) and the SVG if asked."""
-    from cnnrnn_cli.errors import InputError
+    """Print `report` in `fmt` (stdout), its warnings (stderr) and the SVG if asked.
 
+    Every check comes first; the SVG is rendered and staged beside its target, then
+    stdout is written and flushed, and only then is the SVG put in place: a command that
+    fails, at any point, leaves no file written and no file damaged.
+    """
     fmt = fmt or default_format()
     _check_finite(report)
     if _captured is not None:
@@ -140,17 +154,33 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
                   steps=steps, at=at)
     if at is not None and hasattr(_explainer(report), "cells"):
         _explainer(report).cells(report.trace, style)  # an --at outside the output fails here
-    if svg:
-        _save_svg(report, style, svg)
+    value = _only_field(report, only) if only is not None else None
+    picture = _stage_svg(report, style, svg) if svg is not None else None
+    try:
+        _print(report, fmt, style, only, value, interactive)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        if picture is not None:
+            picture.commit()
+    finally:
+        if picture is not None:
+            picture.discard()
+
+
+def _only_field(report, only: str):
+    from cnnrnn_cli.errors import InputError
+
+    try:
+        return report.field(only)
+    except KeyError:
+        raise InputError("only", f"no field {only!r}; the fields are "
+                                 f"{', '.join(report.field_names())}") from None
+
+
+def _print(report, fmt: str, style: Style, only, value, interactive: bool) -> None:
     if only is not None:
-        try:
-            value = report.field(only)
-        except KeyError:
-            raise InputError("only", f"no field {only!r}; the fields are "
-                                     f"{', '.join(report.field_names())}") from None
         _write_only(only, value, fmt)
-        return
-    if fmt in ("plain", "csv"):
+    elif fmt in ("plain", "csv"):
         from cnnrnn_cli.io.emit import iter_blocks
 
         _write_lines(iter_blocks(report.blocks(), " " if fmt == "plain" else ","))
@@ -160,11 +190,18 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
         _write(json_text(report))
     elif fmt == "latex":
         _write(_explainer(report).latex(report.trace, style) + "\n")
-    elif interactive and sys.stdin.isatty() and sys.stdout.isatty():
+    elif interactive and _isatty(sys.stdin) and _isatty(sys.stdout):
         _walk(report, style)
     else:
         console = make_console(style)
         console.print(_explainer(report).rich(report.trace, style))
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _walk(report, style: Style) -> None:
@@ -231,15 +268,21 @@ def make_console(style: Style, *, file=None, record: bool = False):
                    color_system="auto" if style.color else None)
 
 
-def _save_svg(report, style: Style, path: str) -> None:
-    from cnnrnn_cli.errors import InputError
+def _stage_svg(report, style: Style, path: str):
+    """The rich rendering as SVG, written beside `path` and ready to be put in place.
 
+    The path is checked first: it may not be one of the command's inputs (`@PATH` or a
+    stdin redirected from that file), nor its standard output's file.
+    """
+    from cnnrnn_cli.io.files import PendingFile
+
+    ctx = click.get_current_context(silent=True)
+    inputs = ctx.meta.get("input_paths", ()) if ctx is not None else ()
+    pending = PendingFile(path, "svg", inputs=inputs)
     console = make_console(style, file=io.StringIO(), record=True)
     console.print(_explainer(report).rich(report.trace, style))
-    try:
-        console.save_svg(path, title=f"cnnrnn {report.command}")
-    except OSError as err:
-        raise InputError("svg", f"cannot write {path}: {err.strerror}") from None
+    pending.stage(console.export_svg(title=f"cnnrnn {report.command}").encode("utf-8"))
+    return pending
 
 
 def _check_finite(report) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import click
 
-from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options
+from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import PADDING, IntParam, SizeParam
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 
 EXPLAINER = "cnnrnn_cli.explain.outsize"
+# The notes: a 3×3 input, one row/column of padding, a 2×2 kernel, stride 1 → 4×4.
+EXAMPLE = "3x3 -k 2 -p 1"
 
 
-@click.command(cls=CnnrnnCommand)
+@report_command(example=EXAMPLE)
 @click.argument("input", required=False)
 @click.option("-k", "--kernel", type=SizeParam(), help="Kernel size F or FhxFw.")
 @click.option("-s", "--stride", type=SizeParam(), default="1", show_default=True,
@@ -32,9 +33,8 @@ EXPLAINER = "cnnrnn_cli.explain.outsize"
               help="Solve for the padding that keeps the size (⌈N/S⌉ at stride S).")
 @click.option("--layers", metavar="SPEC",
               help='A stack, e.g. "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1".')
-@output_options
 def outsize(input, kernel, stride, padding, dilation, channels, ceil, transposed,
-            output_padding, solve_same, layers, fmt, precision, no_color, svg, only, example):
+            output_padding, solve_same, layers) -> Report:
     """Output size of a convolution or pooling layer, or of a stack of layers.
 
     INPUT is N, HxW or CxHxW. The notes' formula, with the numbers in it:
@@ -47,24 +47,18 @@ def outsize(input, kernel, stride, padding, dilation, channels, ceil, transposed
       cnnrnn outsize 224 -k 7 -s 2 -p 3          # 112
       cnnrnn outsize 3x224x224 --layers "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1"
     """
-    from cnnrnn_cli.core import sizes
-    from cnnrnn_cli.io.spec import parse_dims, parse_layers
+    from cnnrnn_cli import api
+    from cnnrnn_cli.io.spec import parse_dims
 
-    if example:
-        if input is not None or kernel is not None or layers:
-            raise click.UsageError("--example runs the notes' example; give no INPUT, "
-                                   "--kernel or --layers with it")
-        input, kernel, padding = "3x3", 2, 1
     if input is None:
         raise InputError("input", "missing: give N, HxW or CxHxW (e.g. 224x224)")
     shape = parse_dims(input, "input")
-    if solve_same:
-        if padding not in (0, "same"):
-            raise click.UsageError("--same solves for the padding; do not give -p with it")
-        padding = "same"
-    params = {"input": shape, "kernel": kernel, "stride": stride, "padding": padding,
-              "dilation": dilation, "channels": channels, "ceil": ceil,
-              "transposed": transposed, "output_padding": output_padding, "same": solve_same}
+    if solve_same and padding not in (0, "same"):
+        raise click.UsageError("--same solves for the padding; do not give -p with it")
+    params = {"input": shape, "kernel": kernel, "stride": stride,
+              "padding": "same" if solve_same else padding, "dilation": dilation,
+              "channels": channels, "ceil": ceil, "transposed": transposed,
+              "output_padding": output_padding, "same": solve_same}
     if layers:
         given = [name for name, v in (("--kernel", kernel), ("--channels", channels),
                                       ("--transposed", transposed), ("--ceil", ceil),
@@ -72,20 +66,18 @@ def outsize(input, kernel, stride, padding, dilation, channels, ceil, transposed
         if given:
             raise click.UsageError(f"--layers describes every layer; {given[0]} cannot be "
                                    "given with it")
-        stack = sizes.layer_stack(shape, parse_layers(layers))
-        params = {"input": shape, "layers": layers}
-        report = Report("outsize", params, stack_result(stack), plain=stack_plain(stack),
-                        trace=stack, explainer=EXPLAINER, warnings=stack.warnings)
-    else:
-        if kernel is None:
-            raise InputError("kernel", "missing: give the kernel size with -k F (or --layers)")
-        res = sizes.output_size(shape, kernel, stride, padding, dilation, channels, ceil,
-                                transposed, output_padding)
-        result = {"output": res.output, "exact": res.exact,
-                  "padding": res.padding[0] if len(res.dims) == 1 else res.padding}
-        report = Report("outsize", params, result, plain=[("output", res.output)],
-                        trace=res, explainer=EXPLAINER, warnings=res.warnings)
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
+        stack = api.output_size(shape, layers=layers)
+        return Report("outsize", {"input": shape, "layers": layers}, stack_result(stack),
+                      plain=stack_plain(stack), trace=stack, explainer=EXPLAINER,
+                      warnings=stack.warnings)
+    if kernel is None:
+        raise InputError("kernel", "missing: give the kernel size with -k F (or --layers)")
+    res = api.output_size(shape, kernel, stride, padding, dilation, channels, ceil,
+                          transposed, output_padding, same=solve_same)
+    result = {"output": res.output, "exact": res.exact,
+              "padding": res.padding[0] if len(res.dims) == 1 else res.padding}
+    return Report("outsize", params, result, plain=[("output", res.output)], trace=res,
+                  explainer=EXPLAINER, warnings=res.warnings)
 
 
 def stack_result(stack) -> dict:

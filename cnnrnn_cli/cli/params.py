@@ -253,17 +253,7 @@ def check_elements(count: int, name: str, what: str = "the arrays it makes") -> 
     budget.check(count, name, what)
 
 
-def example_or_given(given: dict, example: dict | None, *, others=(), seed=None,
-                     randomised: bool = False) -> dict:
-    """The arrays given on the command line, or the notes' example (literal texts) when
-    --example is set, which then takes no arrays, --weights or --random (`others`)."""
-    if not randomised and seed is not None:
-        raise click.UsageError("--seed goes with --random")
-    if example is None:
-        return given
-    if any(v is not None for v in given.values()) or any(others):
-        raise click.UsageError("--example runs its own case; give no arrays, --weights or "
-                               "--random with it")
-    from cnnrnn_cli.io.matrix import parse_text
-
-    return {**given, **{k: parse_text(v, k) for k, v in example.items()}}
+def seed_goes_with(randomised: bool, seed, what: str = "--random") -> None:
+    """A seed that would do nothing is refused, not ignored."""
+    if seed is not None and not randomised:
+        raise click.UsageError(f"--seed goes with {what}")

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import click
 
-from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options
-from cnnrnn_cli.cli.params import (
-    SEED,
-    IntParam,
-    MatrixParam,
-    NamedArraysParam,
-    example_or_given,
-)
+from cnnrnn_cli.cli.command import report_command
+from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
 from cnnrnn_cli.core.vocabulary import ACTIVATION_NAMES
 from cnnrnn_cli.report import Report
 
 MAX_DEPTH = 100_000  # ResNet-1001 a hundred times over; the norms are computed block by block
-ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
 # A small case in the notes' notation: one unit of a1 is cut by the ReLU.
-EXAMPLE = {"a0": "1 -1", "w1": "1 0.5; -0.5 1", "b1": "0 0.1", "w2": "0.5 -1; 1 0.5",
-           "b2": "0.1 -0.2"}
+ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
+EXAMPLE = '--a0 "1 -1" --w1 "1 0.5; -0.5 1" --b1 "0 0.1" --w2 "0.5 -1; 1 0.5" --b2 "0.1 -0.2"'
 
 
-@click.command(cls=CnnrnnCommand)
+@report_command(example=EXAMPLE, replaces={"random_case": ARRAYS, "weights": ARRAYS})
 @click.option("--a0", type=MatrixParam(), help="The block's input a0 (n values).")
 @click.option("--w1", type=MatrixParam(), help="W1, m×n.")
 @click.option("--b1", type=MatrixParam(), help="b1, m values (default zeros).")
@@ -44,9 +36,7 @@ EXAMPLE = {"a0": "1 -1", "w1": "1 0.5; -0.5 1", "b1": "0 0.1", "w2": "0.5 -1; 1 
 @click.option("--depth", type=IntParam(maximum=MAX_DEPTH), metavar="L",
               help="Stack L blocks (1 to 100000) and show ‖∂a_l/∂a_0‖, l = 1..L, with and "
                    "without skips.")
-@output_options
-def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, size, seed,
-             depth, fmt, precision, no_color, svg, only, example):
+def resblock(activation, weights, random_case, size, seed, depth, **arrays) -> Report:
     """The skip connection of a ResNet block, with and without the skip, side by side.
 
     \b
@@ -63,10 +53,8 @@ def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, siz
     """
     from cnnrnn_cli import api
 
-    given = example_or_given(dict(zip(ARRAYS, (a0, w1, b1, w2, b2, shortcut), strict=True)),
-                             EXAMPLE if example else None, others=(weights, random_case),
-                             seed=seed, randomised=random_case)
-    res = api.resblock(**given, activation=activation, weights=weights, random=random_case,
+    seed_goes_with(random_case, seed)
+    res = api.resblock(**arrays, activation=activation, weights=weights, random=random_case,
                        size=size, seed=seed, depth=depth)
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}
     if res.grad_norms is not None:
@@ -74,6 +62,5 @@ def resblock(a0, w1, b1, w2, b2, shortcut, activation, weights, random_case, siz
     params = {"n": res.a0.size, "m": res.weights["w1"].shape[0], "activation": activation,
               "shortcut": res.weights["shortcut"] is not None, "depth": depth,
               "random": random_case, "seed": seed}
-    report = Report("resblock", params, result, trace=res,
-                    explainer="cnnrnn_cli.explain.resblock")
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
+    return Report("resblock", params, result, trace=res,
+                  explainer="cnnrnn_cli.explain.resblock")
