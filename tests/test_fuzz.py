@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cnnrnn_cli.cli.main import cli
@@ -210,3 +210,152 @@ def test_each_command_pays_only_for_what_it_uses(argv, heavy):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
+
+
+# --- the hostile user's alphabet: Unicode digits, huge integers, deep nesting ------------
+
+# Digits Python's int() reads but the one ASCII grammar refuses, and ASCII look-alikes.
+UNICODE_DIGITS = ["٣", "²", "３", "३", "১", "𝟑", "³", "½", "1_0", " 3", "3 ", "+3", "0x3", "03"]
+HUGE_INTS = ["1" + "0" * 4300, "9" * 5000, "99999999999999999999", "2147483648",
+             "9223372036854775808", "18446744073709551616"]
+INTEGER_TEXT = st.one_of(st.sampled_from(UNICODE_DIGITS), st.sampled_from(HUGE_INTS),
+                         st.integers(-3, 6).map(str),
+                         st.text(alphabet=st.characters(categories=["Nd", "No"]), min_size=1,
+                                 max_size=3))
+
+
+def nested(depth, leaf="1", open_="[", close="]"):
+    return open_ * depth + leaf + close * depth
+
+
+DEEP_MATRIX = st.one_of(
+    st.integers(30, 40).map(nested),
+    st.sampled_from([1000, 5000, 100_000]).map(nested),
+    st.integers(1, 50_000).map(lambda n: "[" * n),  # never closed
+    st.sampled_from(HUGE_INTS).map(lambda n: f"[{n}, 1]"),
+    st.sampled_from(HUGE_INTS).map(lambda n: f"{n} 1; 2 3"),
+    st.sampled_from(["[1e400, 1]", "[null, 1]", '[{"a": 1}, 2]', "[[1, 2], [3, [4]]]",
+                     "1e99999999999999999999", "−1 ٣; 2 3"]),
+)
+
+# (command, integer option) pairs; every one is a size, count, seed or position.
+INTEGER_OPTIONS = [
+    (["outsize"], None), (["outsize", "8", "-k"], None), (["outsize", "8", "-k", "3", "-s"], None),
+    (["outsize", "8", "-k", "3", "-p"], None), (["outsize", "3x8x8", "-k", "3", "-c"], None),
+    (["conv", "--example", "-s"], None), (["conv", "--example", "-d"], None),
+    (["conv", "--example", "--steps"], None), (["pool", "--example", "-k"], None),
+    (["resblock", "--random", "--seed"], None), (["resblock", "--random", "--size"], None),
+    (["resblock", "--example", "--depth"], None), (["bptt", "--example", "--at"], None),
+    (["bptt", "--random", "3,1,1", "--seed"], None),
+    (["gru-step", "--random", "2,3", "--seed"], None),
+    (["inception", "--example", "--compute", "--seed"], None),
+    (["conv", "--example", "--at"], ",1"),
+    (["bptt", "--random"], ",1,1"), (["gru-step", "--random"], ",2"),
+    (["inception", "3x8x8", "--n3x3red", "1", "--n3x3", "1", "--n5x5red", "1", "--n5x5", "1",
+      "--pool-proj", "1", "--n1x1"], None),
+]
+
+
+def _assert_one_outcome(args, result):
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code in (0, 2), (args, result.exit_code, result.stderr)
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 2:
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+        assert len(errors) == 1, (args, result.stderr)
+        assert len(errors[0]) < 1000, (args, errors[0][:200])
+    else:
+        for line in result.stderr.splitlines():
+            assert line.startswith("Warning: "), (args, line)
+
+
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "400")) // 2,
+          deadline=None, suppress_health_check=list(HealthCheck))
+@given(where=st.sampled_from(INTEGER_OPTIONS), text=INTEGER_TEXT, fmt=FORMATS)
+def test_integers_are_one_ascii_grammar(where, text, fmt):
+    """Any size, count, seed or position: a result, or one clean error; a non-ASCII digit,
+    an underscore or a number past the documented range is always an error."""
+    prefix, suffix = where
+    args = [*prefix, text + (suffix or "")]
+    result = CliRunner().invoke(cli, [*args, "-f", fmt, "--max-elements", "100000"],
+                                catch_exceptions=True)
+    _assert_one_outcome(args, result)
+    if not text.strip().lstrip("+-").isascii() or "_" in text or len(text) > 30:
+        assert result.exit_code == 2, (args, result.stdout[:200])
+
+
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "400")) // 4,
+          deadline=None, suppress_health_check=list(HealthCheck))
+@given(matrix=DEEP_MATRIX, where=st.sampled_from(["image", "kernel", "stdin", "json", "weights",
+                                                  "tensor", "grad", "xs"]), fmt=FORMATS)
+def test_deep_nesting_and_huge_numbers_in_matrices(matrix, where, fmt, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("deep")
+    stdin = None
+    if where == "image":
+        args = ["conv", matrix, "-k", "1"]
+    elif where == "kernel":
+        args = ["conv", "--example", "-k", matrix]
+    elif where == "stdin":
+        args, stdin = ["pool", "-", "-k", "1"], matrix
+    elif where == "json":
+        (folder / "x.json").write_text(matrix)
+        args = ["conv", f"@{folder / 'x.json'}", "-k", "1"]
+    elif where == "weights":
+        (folder / "w.json").write_text('{"wh": ' + matrix + ', "xs": [[1]], "wx": [[1]]}')
+        args = ["bptt", "--weights", f"@{folder / 'w.json'}"]
+    elif where == "tensor":
+        args = ["inception", "--example", "--compute", "--tensor", matrix]
+    elif where == "grad":
+        args = ["pool", "1 2; 3 4", "-k", "1", "--grad", matrix]
+    else:
+        args = ["bptt", "--xs", matrix, "--wx", "1", "--wh", "0.5"]
+    result = CliRunner().invoke(cli, [*args, "-f", fmt, "--max-elements", "100000"],
+                                input=stdin, catch_exceptions=True)
+    _assert_one_outcome(args, result)
+    if matrix.count("[") > 32 or any(n in matrix for n in HUGE_INTS[:2]):
+        assert result.exit_code == 2, (args[:1], result.stdout[:200])
+
+
+# --- special files and /dev/full: only ever in a subprocess ------------------------------
+
+_SPECIAL_ROOT = Path(tempfile.mkdtemp(prefix="cnnrnn-fuzz-special-"))
+__import__("atexit").register(__import__("shutil").rmtree, _SPECIAL_ROOT, True)
+SPECIAL_SOURCES = ["@/dev/zero", "@/dev/urandom", "@/dev/full", "@/dev/null", "@/proc/self/mem",
+                   "@/etc", "@fifo", "@fifo.npy", "@fifo.json", "@zero.npz", "@/dev/stdin", "-"]
+SPECIAL_SLOTS = [
+    ["conv", "{}", "-k", "1"], ["conv", "--example", "-k", "{}"], ["pool", "{}"],
+    ["bptt", "--weights", "{}"], ["bptt", "--xs", "{}", "--wx", "1", "--wh", "1"],
+    ["gru-step", "--torch-weights", "{}"], ["gru-step", "--random", "2,2", "--h", "{}"],
+    ["resblock", "--weights", "{}"], ["inception", "--example", "--compute", "--tensor", "{}"],
+    ["inception", "--example", "--compute", "--weights", "{}"],
+]
+STDINS = st.sampled_from([None, "closed", b"1 2\n3 4\n", b"\x00" * 4096, b"[" * 5000])
+
+
+# No shrinking: each example is a process, and the first failure says enough.
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_SPECIAL_EXAMPLES", "12")),
+          deadline=None, suppress_health_check=list(HealthCheck),
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(slot=st.sampled_from(SPECIAL_SLOTS), source=st.sampled_from(SPECIAL_SOURCES),
+       stdout=st.sampled_from(["file", "full", "closed"]), stdin=STDINS, fmt=FORMATS,
+       fifo_payload=st.sampled_from([None, b"1 2\n3 4\n", b"\x00\x01\x02", b"[" * 100]))
+def test_special_files_and_full_disks_in_a_subprocess(slot, source, stdout, stdin, fmt,
+                                                      fifo_payload):
+    import adversarial_cases as ac
+
+    if not ac.Baseline.rss_mb:
+        ac.Baseline.measure(ac.base_env())
+    args = [source if a == "{}" else a for a in slot]
+    setup = None
+    if source.startswith("@fifo"):
+        setup = ac.fifo(source[1:], fifo_payload)
+    elif source == "@zero.npz":
+        setup = ac.symlink("zero.npz", "/dev/zero")
+    case = ac.Case(f"fuzz-{time.monotonic_ns()}", [*args, "-f", fmt], ac.CLEAN, stdin=stdin,
+                   stdout=stdout, setup=setup, rss_mb=ac.TIGHT, timeout=30)
+    outcome = ac.run_case(case, _SPECIAL_ROOT)
+    problems = ac.verdict(outcome)
+    if stdout != "file" and outcome.returncode == 0:
+        problems.append("a result although standard output could not be written")
+    assert not problems, "\n".join(problems) + "\n" + outcome.describe()
