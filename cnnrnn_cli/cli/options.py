@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib
 import io
@@ -12,20 +11,10 @@ import sys
 import click
 
 from cnnrnn_cli.cli.params import ElementCount, IntParam
+from cnnrnn_cli.explain.style import Style, make_console
 from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
 
 FORMATS = ("rich", "plain", "json", "csv", "latex")
-
-
-class Style:
-    """How a person wants to see the working: for the rich and latex renderers.
-
-    steps: how many cells (windows, time steps) to write out; at: one cell, 0-based.
-    """
-
-    def __init__(self, precision: int = 4, color: bool = True, steps: int | None = None,
-                 at: tuple | None = None):
-        self.precision, self.color, self.steps, self.at = precision, color, steps, at
 
 
 def _parse_at(ctx, param, value):
@@ -115,21 +104,6 @@ def output_options(fn):
     return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
 
 
-_captured: list | None = None
-
-
-@contextlib.contextmanager
-def capture_reports():
-    """While active, `emit` hands each (report, style) to the yielded list instead of
-    printing: the tour runs the real commands and renders their reports itself."""
-    global _captured
-    saved, _captured = _captured, []
-    try:
-        yield _captured
-    finally:
-        _captured = saved
-
-
 def default_format() -> str:
     return "rich" if sys.stdout.isatty() else "plain"
 
@@ -144,16 +118,10 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
     """
     fmt = fmt or default_format()
     _check_finite(report)
-    if _captured is not None:
-        _captured.append((report, Style(precision=precision, color=not no_color,
-                                        steps=steps, at=at)))
-        return
     for line in report.warnings:
         click.echo(f"Warning: {line}", err=True)
     style = Style(precision=precision, color=not (no_color or os.environ.get("NO_COLOR")),
                   steps=steps, at=at)
-    if at is not None and hasattr(_explainer(report), "cells"):
-        _explainer(report).cells(report.trace, style)  # an --at outside the output fails here
     value = _only_field(report, only) if only is not None else None
     picture = _stage_svg(report, style, svg) if svg is not None else None
     try:
@@ -259,13 +227,6 @@ def _write(text: str) -> None:
 
 def _explainer(report):
     return importlib.import_module(report.explainer)
-
-
-def make_console(style: Style, *, file=None, record: bool = False):
-    from rich.console import Console
-
-    return Console(file=file, no_color=not style.color, highlight=False, record=record,
-                   color_system="auto" if style.color else None)
 
 
 def _stage_svg(report, style: Style, path: str):

@@ -3,7 +3,9 @@ commands."""
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 
 import click
 
@@ -51,22 +53,20 @@ def tour(section, interactive, fmt, precision, no_color, svg, only, example):
       cnnrnn tour --section rnn
       cnnrnn tour -f latex > tour.tex
     """
-    import sys
-
     from cnnrnn_cli.cli.main import cli
-    from cnnrnn_cli.cli.options import capture_reports, default_format, emit
+    from cnnrnn_cli.cli.options import default_format, emit
+    from cnnrnn_cli.explain.style import Style
 
+    ctx = click.get_current_context()
+    color = not (no_color or os.environ.get("NO_COLOR"))
     steps = []
     for name, title, note, lines in TOUR:
         if section and name != section:
             continue
         for line in lines:
             argv = shlex.split(line)
-            command = cli.get_command(click.get_current_context(), argv[0])
-            with capture_reports() as got:
-                command.main(args=argv[1:] + ["--precision", str(precision)],
-                             prog_name=f"cnnrnn {argv[0]}", standalone_mode=False)
-            report, style = got[0]
+            report, shown = cli.get_command(ctx, argv[0]).report_for(argv[1:], parent=ctx)
+            style = Style(precision, color, steps=shown.get("steps"), at=report.at)
             steps.append({"section": name, "title": title, "note": note,
                           "command": f"cnnrnn {line}", "report": report, "style": style})
     fmt = fmt or default_format()
@@ -85,7 +85,7 @@ def tour(section, interactive, fmt, precision, no_color, svg, only, example):
     if interactive and fmt == "rich" and sys.stdin.isatty() and sys.stdout.isatty():
         from cnnrnn_cli.explain.tour import pause_between
 
-        pause_between(steps, precision, not no_color)
+        pause_between(steps, Style(precision, color), click.getchar)
         return
     emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
 

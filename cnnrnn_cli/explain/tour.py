@@ -10,6 +10,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from cnnrnn_cli.explain.common import latex_text
+from cnnrnn_cli.explain.style import Style, make_console
 
 
 def _step(step, first: bool):
@@ -47,19 +48,16 @@ def latex(steps, style) -> str:
     return "\n\n".join(out)
 
 
-def pause_between(steps, precision: int, color: bool) -> None:
-    """Print the tour section by section, waiting for a key between them (q stops)."""
-    import click
-
-    from cnnrnn_cli.cli.options import Style, make_console
-
-    console = make_console(Style(precision, color))
+def pause_between(steps, style: Style, getchar) -> None:
+    """Print the tour section by section, waiting for a key (`getchar()`) between them;
+    q stops."""
+    console = make_console(style)
     seen = set()
     for step in steps:
         first = step["section"] not in seen
         if first and seen:
             console.print("[dim]— any key for the next section, q to stop —[/]", end="")
-            key = click.getchar()
+            key = getchar()
             console.print()
             if key in ("q", "Q"):
                 return
