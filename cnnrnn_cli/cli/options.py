@@ -44,19 +44,6 @@ def walkthrough_options(fn):
     return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
 
 
-def note_source(ctx, param, value: str) -> None:
-    """Every matrix source passes here before it is read: `-` on a closed stdin is no
-    input, and each `@PATH` is remembered (a file the command writes may not replace it)."""
-    if value == "-":
-        from cnnrnn_cli.io.streams import stdin_closed
-
-        if stdin_closed():
-            raise click.BadParameter("no input: standard input is closed", ctx=ctx,
-                                     param=param)
-    if ctx is not None and (value == "-" or value.startswith("@")):
-        ctx.meta.setdefault("input_paths", []).append(value if value == "-" else value[1:])
-
-
 def _check_file_name(ctx, param, value):
     """--svg '' and --svg - are refused before any work (neither is a file to write)."""
     if value is not None:

@@ -43,6 +43,19 @@ def read_stdin_text(name: str):
     return raw
 
 
+def note_source(ctx, param, value: str) -> None:
+    """Every matrix source passes here before it is read: `-` on a closed stdin is no
+    input, and each `@PATH` is remembered (a file the command writes may not replace it)."""
+    if value == "-":
+        from cnnrnn_cli.io.streams import stdin_closed
+
+        if stdin_closed():
+            raise click.BadParameter("no input: standard input is closed", ctx=ctx,
+                                     param=param)
+    if ctx is not None and (value == "-" or value.startswith("@")):
+        ctx.meta.setdefault("input_paths", []).append(value if value == "-" else value[1:])
+
+
 class MatrixParam(click.ParamType):
     """A matrix source: a literal, `-` for stdin, or `@PATH`. Converts to a float64 array."""
 
@@ -54,7 +67,6 @@ class MatrixParam(click.ParamType):
     def convert(self, value, param, ctx):
         if not isinstance(value, str) or (ctx is not None and ctx.resilient_parsing):
             return value  # (completing a command line reads no file and no stdin)
-        from cnnrnn_cli.cli.options import note_source
         from cnnrnn_cli.io.matrix import read_source
 
         note_source(ctx, param, value)  # inputs --svg may not overwrite; a closed stdin
@@ -75,7 +87,6 @@ class NamedArraysParam(click.ParamType):
     def convert(self, value, param, ctx):
         if not isinstance(value, str) or (ctx is not None and ctx.resilient_parsing):
             return value
-        from cnnrnn_cli.cli.options import note_source
         from cnnrnn_cli.io.matrix import read_named_arrays
 
         note_source(ctx, param, value)
