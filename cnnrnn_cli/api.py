@@ -15,6 +15,20 @@ from __future__ import annotations
 from cnnrnn_cli.errors import InputError
 
 
+def as_image(arr, name: str):
+    """An (H, W) or (C, H, W) float64 array (a scalar or a flat list is one row)."""
+    from cnnrnn_cli.core.shapes import as_image as run
+
+    return run(arr, name)
+
+
+def output_cell(at: tuple, shape: tuple, name: str = "at") -> tuple:
+    """`at` (0-based (i, j) or (k, i, j)) as (k, i, j) inside an output of `shape`."""
+    from cnnrnn_cli.core.shapes import output_cell as run
+
+    return run(at, shape, name)
+
+
 def merge_arrays(given: dict, allowed, *, weights: dict | None = None,
                  base: dict | None = None) -> dict:
     """`base` (an example or random case), then `weights`, then the arrays given (not

@@ -101,6 +101,12 @@ def test_the_flow_goes_one_way(lower, forbidden):
     assert wrong == set()
 
 
+def test_the_command_line_reaches_the_core_only_through_the_library():
+    doors = {(name, m) for name in MODULES if layer(name) == "cli"
+             for m in GRAPH[name] if layer(m) == "core"}
+    assert doors == set()
+
+
 def test_the_graph_is_read():
     # The walk must see the lazy imports, or the tests above could not fail.
     assert "cnnrnn_cli.core.conv" in GRAPH["cnnrnn_cli.api"]

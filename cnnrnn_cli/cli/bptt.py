@@ -13,10 +13,10 @@ from cnnrnn_cli.cli.params import (
     check_elements,
     seed_goes_with,
 )
-from cnnrnn_cli.core.vocabulary import ACTIVATION_NAMES
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.io.spec import parse_ints
 from cnnrnn_cli.report import Report
+from cnnrnn_cli.vocabulary import ACTIVATION_NAMES
 
 ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
 # The notes' setting in scalars: W_h^α is then w_h^α.

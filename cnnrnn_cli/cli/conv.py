@@ -6,9 +6,9 @@ import click
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
-from cnnrnn_cli.core.vocabulary import PAD_MODES
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
+from cnnrnn_cli.vocabulary import PAD_MODES
 
 # The notes' convolution: a 5×5 image, a 3×3 kernel, a 3×3 feature map.
 EXAMPLE = '"1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0" -k "1 0 1; 0 1 0; 1 0 1"'
@@ -43,11 +43,10 @@ def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at) -> 
                   -k "1 0 1; 0 1 0; 1 0 1"
     """
     from cnnrnn_cli import api
-    from cnnrnn_cli.core.shapes import as_image, output_cell
 
     if kernel is None:
         raise InputError("kernel", "missing: give the kernel with -k (e.g. -k \"1 0; 0 1\")")
-    image = as_image(primary_input(click.get_current_context(), image, "image"), "image")
+    image = api.as_image(primary_input(click.get_current_context(), image, "image"), "image")
     if kernel.ndim > 4:
         raise InputError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {kernel.ndim} "
                                    "dimensions")
@@ -61,4 +60,4 @@ def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at) -> 
               "bias": None if res.bias is None else res.bias.tolist(), "mode": res.mode}
     return Report("conv", params, res.output, trace=res, explainer="cnnrnn_cli.explain.conv",
                   warnings=res.warnings,
-                  at=None if at is None else output_cell(at, res.output.shape))
+                  at=None if at is None else api.output_cell(at, res.output.shape))

@@ -6,8 +6,8 @@ import click
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
-from cnnrnn_cli.core.vocabulary import GRU_GATES
 from cnnrnn_cli.report import Report
+from cnnrnn_cli.vocabulary import GRU_GATES
 
 # Three units, one in each of the notes' cases: z ≈ 0, r ≈ 0, z ≈ 1.
 EXAMPLE = ('--x 1 --h "0.5 -0.5 0.8" --wxz "0; 0; 0" --whz "0 0 0; 0 0 0; 0 0 0" '

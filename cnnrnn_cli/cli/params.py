@@ -8,8 +8,8 @@ import sys
 
 import click
 
-from cnnrnn_cli.core.vocabulary import PADDING_WORDS
 from cnnrnn_cli.errors import CnnrnnError, InputError
+from cnnrnn_cli.vocabulary import PADDING_WORDS
 
 
 def _max_elements(ctx) -> int:

@@ -6,8 +6,8 @@ import click
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
-from cnnrnn_cli.core.vocabulary import POOL_MODES
 from cnnrnn_cli.report import Report
+from cnnrnn_cli.vocabulary import POOL_MODES
 
 # The notes' pooling: the convolved feature, 2×2 windows, stride 1.
 EXAMPLE = '"4 3 4; 2 4 3; 2 3 4" -k 2 -s 1'
@@ -41,12 +41,11 @@ def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_poo
       cnnrnn pool "4 3 4; 2 4 3; 2 3 4" -k 2 -s 1
     """
     from cnnrnn_cli import api
-    from cnnrnn_cli.core.shapes import as_image, output_cell
 
     if global_pool and (size is not None or stride is not None or padding != 0 or ceil):
         raise click.UsageError("--global pools the whole input; give no --size, --stride, "
                                "--padding or --ceil with it")
-    x = as_image(primary_input(click.get_current_context(), input, "input"), "input")
+    x = api.as_image(primary_input(click.get_current_context(), input, "input"), "input")
     res = api.pool2d(x, size or 2, stride, padding, mode, ceil, count_include_pad,
                      global_pool, grad)
     params = {"input_shape": list(x.shape), "size": list(res.size), "stride": list(res.stride),
@@ -56,6 +55,6 @@ def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_poo
     if at is not None:
         out = res.output.shape if not global_pool else \
             ((res.output.size, 1, 1) if res.output.ndim else (1, 1))
-        at = output_cell(at, out)
+        at = api.output_cell(at, out)
     return Report("pool", params, res.output, extra=extra, trace=res,
                   explainer="cnnrnn_cli.explain.pool", warnings=res.warnings, at=at)

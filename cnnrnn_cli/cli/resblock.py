@@ -6,8 +6,8 @@ import click
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
-from cnnrnn_cli.core.vocabulary import ACTIVATION_NAMES
 from cnnrnn_cli.report import Report
+from cnnrnn_cli.vocabulary import ACTIVATION_NAMES
 
 MAX_DEPTH = 100_000  # ResNet-1001 a hundred times over; the norms are computed block by block
 # A small case in the notes' notation: one unit of a1 is cut by the ReLU.

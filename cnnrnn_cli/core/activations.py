@@ -37,7 +37,7 @@ def _identity_grad(a, fa):
     return np.ones_like(np.asarray(a, dtype=np.float64))
 
 
-ACTIVATIONS = {  # names in the order of cnnrnn_cli.core.vocabulary.ACTIVATION_NAMES
+ACTIVATIONS = {  # names in the order of cnnrnn_cli.vocabulary.ACTIVATION_NAMES
     #            f(a)                                  f'(a, f(a))     γ = max|f'|
     "tanh": (np.tanh, _tanh_grad, 1.0),
     "relu": (lambda a: np.maximum(a, 0.0), _relu_grad, 1.0),

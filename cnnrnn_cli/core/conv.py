@@ -19,8 +19,8 @@ import numpy as np
 
 from cnnrnn_cli.core.parallel import parallel_map
 from cnnrnn_cli.core.sizes import Dim, conv_dim, pair, size_warnings
-from cnnrnn_cli.core.vocabulary import PAD_MODES
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
+from cnnrnn_cli.vocabulary import PAD_MODES
 
 _NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 CHUNK_ELEMENTS = 1 << 20  # bound on one chunk's gathered columns (8 MB in float64)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnrnn_cli.core.activations import sigmoid
-from cnnrnn_cli.core.vocabulary import GRU_GATES as GATES
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
+from cnnrnn_cli.vocabulary import GRU_GATES as GATES
 
 TORCH_ARRAYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 

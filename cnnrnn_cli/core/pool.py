@@ -24,8 +24,8 @@ from cnnrnn_cli.core.conv import (
 )
 from cnnrnn_cli.core.parallel import parallel_map
 from cnnrnn_cli.core.sizes import Dim, conv_dim, pair, size_warnings
-from cnnrnn_cli.core.vocabulary import POOL_MODES
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
+from cnnrnn_cli.vocabulary import POOL_MODES
 
 
 @dataclass

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import operator
 
+from cnnrnn_cli.errors import InputError, ShapeError
+
 # Plain classes rather than dataclasses: creating a dataclass costs about a millisecond
 # of start-up each, and `outsize` is pure arithmetic that must start fast.
-from cnnrnn_cli.core.vocabulary import PADDING_WORDS  # noqa: F401  (re-exported)
-from cnnrnn_cli.errors import InputError, ShapeError
+from cnnrnn_cli.vocabulary import PADDING_WORDS  # noqa: F401  (re-exported)
 
 AXES = ("height", "width")
 

@@ -1,4 +1,4 @@
-"""The words options take, defined once for the core and the command line.
+"""The words options take, defined once for the core, the library and the command line.
 
 Pure Python, so that a command's options (and its --help) cost no NumPy import.
 """
