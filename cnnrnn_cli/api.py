@@ -7,11 +7,13 @@ a result whose attributes carry the names of the command's JSON `result` fields.
     cr.bptt(xs, wx=wx, wh=wh, y=y, lr=0.1).updated["wh"]
 
 Arrays given directly win over `weights` (a dict, as in --weights), which win over a
-random case (`random`, with `seed`).
+random case (`random`, with `seed`). Every result shows its working when displayed in
+Jupyter (or printed with Rich), through the same renderer as `-f rich`.
 """
 
 from __future__ import annotations
 
+from cnnrnn_cli.display import shows
 from cnnrnn_cli.errors import InputError
 
 
@@ -63,6 +65,7 @@ def _shape(random, count: int, name: str = "random") -> list[int]:
     return sizes
 
 
+@shows("cnnrnn_cli.explain.outsize")
 def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=None,
                 ceil=False, transposed=False, output_padding=0, same=False, layers=None):
     """`outsize`: `.output`, `.exact` (and `.padding`); with `layers` (the --layers text),
@@ -86,6 +89,7 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
                              transposed, output_padding)
 
 
+@shows("cnnrnn_cli.explain.conv")
 def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="zeros",
            flip=False):
     """`conv`: `.output`, (H', W') or (K, H', W')."""
@@ -94,6 +98,7 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
     return run(image, kernel, stride, padding, dilation, bias, pad_mode, flip)
 
 
+@shows("cnnrnn_cli.explain.pool")
 def pool2d(input, size=2, stride=None, padding=0, mode="max", ceil=False,
            count_include_pad=True, global_pool=False, grad=None):
     """`pool`: `.output`, and `.grad_input` when `grad` is given."""
@@ -103,6 +108,7 @@ def pool2d(input, size=2, stride=None, padding=0, mode="max", ceil=False,
                grad)
 
 
+@shows("cnnrnn_cli.explain.resblock")
 def resblock(a0=None, w1=None, b1=None, w2=None, b2=None, shortcut=None, activation="relu",
              weights=None, random=False, size=4, seed=None, depth=None):
     """`resblock`: `.skip` and `.plain` (each `.z1 .a1 .z2 .a2 .jacobian`), and
@@ -117,6 +123,7 @@ def resblock(a0=None, w1=None, b1=None, w2=None, b2=None, shortcut=None, activat
                          seed=seed, **arrays)
 
 
+@shows("cnnrnn_cli.explain.inception")
 def inception(shape=None, n1x1=None, n3x3red=None, n3x3=None, n5x5red=None, n5x5=None,
               pool_proj=None, preset=None, no_bias=False, compute=False, tensor=None,
               weights=None, seed=None):
@@ -154,6 +161,7 @@ def run_module(result, tensor=None, weights=None, seed=None):
 BPTT_ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
 
 
+@shows("cnnrnn_cli.explain.bptt")
 def bptt(xs=None, wx=None, wh=None, b=None, h0=None, wy=None, by=None, y=None, targets=None,
          activation="tanh", tol=1e-9, lr=None, weights=None, random=None, seed=None,
          scale=1.0, check=False):
@@ -173,6 +181,7 @@ GRU_ARRAYS = ("x", "h", "xs", "wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "wh
               "bhh")
 
 
+@shows("cnnrnn_cli.explain.gru")
 def gru_step(x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.05,
              torch_weights=None, weights=None, random=None, seed=None, **gates):
     """`gru-step`: `.z`, `.r`, `.h_tilde`, `.h` (vectors, or T×H with `xs`).
