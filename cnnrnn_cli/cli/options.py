@@ -31,6 +31,11 @@ def _parse_at(ctx, param, value):
         raise click.BadParameter(err.message) from None
 
 
+def stack(decorators: list, fn):
+    """Apply `decorators` as if written above `fn` in this order (the first outermost)."""
+    return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
+
+
 def walkthrough_options(fn):
     """--at R,C, --steps N and --interactive: which cells the explanation writes out."""
     decorators = [
@@ -41,7 +46,7 @@ def walkthrough_options(fn):
         click.option("--interactive", is_flag=True,
                      help="On a terminal, walk through the cells one key press at a time."),
     ]
-    return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
+    return stack(decorators, fn)
 
 
 def _check_file_name(ctx, param, value):
@@ -88,7 +93,7 @@ def output_options(fn):
         click.option("--example", is_flag=True,
                      help="Run the lecture notes' own example for this command."),
     ]
-    return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
+    return stack(decorators, fn)
 
 
 def default_format() -> str:

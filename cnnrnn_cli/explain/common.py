@@ -25,14 +25,14 @@ def grid(matrix, precision: int, *, styles: dict | None = None, title: str | Non
     Tables would cost more than the arithmetic.
     """
     rows, cols = matrix.shape
-    row_ids = _elide(rows, max_cells)
-    col_ids = _elide(cols, max_cells)
+    row_ids = elide(rows, max_cells)
+    col_ids = elide(cols, max_cells)
     # As many columns as fit in an 80-column terminal at the widest value shown.
     widest = max(len(num(matrix[i, j], precision)) for i in row_ids if i is not None
                  for j in col_ids if j is not None)
     fits = max(3, (width - 1) // (widest + 3))
     if len(col_ids) > fits:
-        col_ids = _elide(cols, fits - 1)
+        col_ids = elide(cols, fits - 1)
     styles = styles or {}
     cells = []
     for i in row_ids:
@@ -74,7 +74,9 @@ def operator(symbol: str, rows: int) -> Text:
     return Text("\n" * (1 + shown) + symbol, style="bold")
 
 
-def _elide(n: int, limit: int) -> list:
+def elide(n: int, limit: int) -> list:
+    """Indices 0..n−1 to show: all, or the first and last limit//2 with None between
+    (grid rows and columns, time steps)."""
     if n <= limit:
         return list(range(n))
     half = limit // 2
@@ -113,10 +115,7 @@ def vec(v, precision: int, limit: int = 4) -> str:
 
 def time_rows(T: int, steps: int) -> list:
     """Time indices (0-based) to show: all, or the first and last with None between."""
-    if T <= steps:
-        return list(range(T))
-    half = steps // 2
-    return list(range(half)) + [None] + list(range(T - half, T))
+    return elide(T, steps)
 
 
 def heading(text: str) -> Text:
@@ -147,7 +146,7 @@ def latex_vector(v, precision: int, limit: int | None = None) -> str:
 def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:
     r"""`\begin{array}{|c|c|} \hline 1 & 2 \\ \hline ... \end{array}`, as in the notes."""
     rows, cols = matrix.shape
-    row_ids, col_ids = _elide(rows, max_cells), _elide(cols, max_cells)
+    row_ids, col_ids = elide(rows, max_cells), elide(cols, max_cells)
     lines = []
     for i in row_ids:
         cells = ["\\cdots" if j is None else ("\\vdots" if i is None else
