@@ -56,7 +56,24 @@ def note_source(ctx, param, value: str) -> None:
         ctx.meta.setdefault("input_paths", []).append(value if value == "-" else value[1:])
 
 
-class MatrixParam(click.ParamType):
+class _SourceParam(click.ParamType):
+    """A source read into arrays: noted (for --svg and a closed stdin), then `read`."""
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str) or (ctx is not None and ctx.resilient_parsing):
+            return value  # (completing a command line reads no file and no stdin)
+        note_source(ctx, param, value)  # inputs --svg may not overwrite; a closed stdin
+        name = param.name if param is not None else self.name
+        try:
+            return self.read(value, name, ctx)
+        except CnnrnnError as err:
+            self.fail(err.message, param, ctx)
+
+    def read(self, value: str, name: str, ctx):
+        raise NotImplementedError
+
+
+class MatrixParam(_SourceParam):
     """A matrix source: a literal, `-` for stdin, or `@PATH`. Converts to a float64 array."""
 
     name = "matrix"
@@ -64,37 +81,22 @@ class MatrixParam(click.ParamType):
     def get_metavar(self, param, ctx=None) -> str:
         return "MATRIX|-|@FILE"
 
-    def convert(self, value, param, ctx):
-        if not isinstance(value, str) or (ctx is not None and ctx.resilient_parsing):
-            return value  # (completing a command line reads no file and no stdin)
+    def read(self, value: str, name: str, ctx):
         from cnnrnn_cli.io.matrix import read_source
 
-        note_source(ctx, param, value)  # inputs --svg may not overwrite; a closed stdin
-
-        name = param.name if param is not None else "matrix"
-        try:
-            reader = claim_stdin(ctx, name) if value == "-" else None
-            return read_source(value, name, read_stdin=reader, max_elements=_max_elements(ctx))
-        except CnnrnnError as err:
-            self.fail(err.message, param, ctx)
+        reader = claim_stdin(ctx, name) if value == "-" else None
+        return read_source(value, name, read_stdin=reader, max_elements=_max_elements(ctx))
 
 
-class NamedArraysParam(click.ParamType):
+class NamedArraysParam(_SourceParam):
     """`@file.npz` or `@file.json` holding several named arrays."""
 
     name = "@file"
 
-    def convert(self, value, param, ctx):
-        if not isinstance(value, str) or (ctx is not None and ctx.resilient_parsing):
-            return value
+    def read(self, value: str, name: str, ctx):
         from cnnrnn_cli.io.matrix import read_named_arrays
 
-        note_source(ctx, param, value)
-
-        try:
-            return read_named_arrays(value, param.name, max_elements=_max_elements(ctx))
-        except CnnrnnError as err:
-            self.fail(err.message, param, ctx)
+        return read_named_arrays(value, name, max_elements=_max_elements(ctx))
 
 
 class SizeParam(click.ParamType):
