@@ -126,7 +126,17 @@ def heading(text: str) -> Text:
 
 
 def latex_num(x, precision: int) -> str:
-    return num(x, precision).replace("−", "-")
+    """A number for maths: ASCII minus, 1.2e+14 as 1.2 \\times 10^{14}, inf as \\infty."""
+    text = num(x, precision).replace("−", "-")
+    if text in ("inf", "-inf"):
+        return text.replace("inf", "\\infty")
+    if text == "nan":
+        return "\\text{NaN}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        power = f"10^{{{int(exponent)}}}"
+        return power if mantissa == "1" else f"{mantissa} \\times {power}"
+    return text
 
 
 def latex_vector(v, precision: int, limit: int | None = None) -> str:
@@ -143,6 +153,18 @@ def latex_vector(v, precision: int, limit: int | None = None) -> str:
     return f"\\begin{{pmatrix}} {inner} \\end{{pmatrix}}"
 
 
+def latex_row(v, precision: int, limit: int = 4) -> str:
+    """A scalar as itself, a vector as (a, b, …)^\\top, cut with \\dots past `limit`."""
+    import numpy as np
+
+    v = np.asarray(v).reshape(-1)
+    if v.size == 1:
+        return latex_num(v[0], precision)
+    shown = ", ".join(latex_num(x, precision) for x in v[:limit])
+    more = ", \\dots" if v.size > limit else ""
+    return f"({shown}{more})^\\top"
+
+
 def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:
     r"""`\begin{array}{|c|c|} \hline 1 & 2 \\ \hline ... \end{array}`, as in the notes."""
     rows, cols = matrix.shape
@@ -156,24 +178,62 @@ def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:
     return f"\\begin{{array}}{{{spec}}} \\hline " + " ".join(lines) + " \\end{array}"
 
 
-def latex_tensor(tensor, precision: int) -> str:
+def latex_tensor(tensor, precision: int, max_channels: int = 6) -> str:
+    """A grid, or a C×H×W tensor as its channels' grids side by side (at most max_channels,
+    then how many more)."""
     if tensor.ndim == 2:
         return latex_grid(tensor, precision)
-    return " \\;\\big|\\; ".join(latex_grid(ch, precision) for ch in tensor)
+    shown = " \\;\\big|\\; ".join(latex_grid(ch, precision) for ch in tensor[:max_channels])
+    if len(tensor) > max_channels:
+        shown += f" \\;\\big|\\; \\cdots\\ \\text{{({len(tensor) - max_channels} more channels)}}"
+    return shown
 
 
-_LATEX_SYMBOLS = {"·": "$\\cdot$", "→": "$\\rightarrow$", "⇒": "$\\Rightarrow$", "−": "-",
-                  "×": "$\\times$", "α": "$\\alpha$", "∂": "$\\partial$", "≈": "$\\approx$",
-                  "⊙": "$\\odot$", "Σ": "$\\Sigma$", "σ": "$\\sigma$", "²": "$^2$"}
+# Unicode of our explanations, as maths (merged into one $…$ when adjacent) or as text.
+_LATEX_MATH = {"·": "\\cdot", "→": "\\rightarrow", "⇒": "\\Rightarrow", "←": "\\leftarrow",
+               "−": "-", "×": "\\times", "α": "\\alpha", "γ": "\\gamma", "λ": "\\lambda",
+               "ρ": "\\rho", "σ": "\\sigma", "Σ": "\\Sigma", "Π": "\\Pi", "∂": "\\partial",
+               "≈": "\\approx", "≤": "\\le", "≥": "\\ge", "≠": "\\ne", "⊙": "\\odot",
+               "∞": "\\infty", "‖": "\\|", "√": "\\surd", "²": "^2", "³": "^3", "ᵀ": "^\\top",
+               "⁻¹": "^{-1}", "₁₀": "_{10}", "⌈": "\\lceil", "⌉": "\\rceil", "⌊": "\\lfloor",
+               "⌋": "\\rfloor", "°": "^\\circ", "✓": "\\checkmark", "✗": "\\times",
+               "½": "\\tfrac12", "⋯": "\\cdots", "⋮": "\\vdots", "h\u0303": "\\tilde h",
+               "y\u0302": "\\hat y", "\u0177": "\\hat y", "<": "<", ">": ">", "|": "|"}
+_LATEX_PLAIN = {"\\": "\\textbackslash{}", "_": "\\_", "%": "\\%", "&": "\\&", "#": "\\#",
+                "$": "\\$", "{": "\\{", "}": "\\}", "^": "\\textasciicircum{}",
+                "~": "\\textasciitilde{}", "…": "\\dots{}", "‘": "`", "’": "'", "“": "``",
+                "”": "''", "—": "---", "–": "--", "«": "<<", "»": ">>", "\u00a0": "~"}
+_LATEX_KEYS = sorted(_LATEX_MATH, key=len, reverse=True)
 
 
 def latex_text(text: str) -> str:
     """Plain words safe inside \\text{...} or a paragraph: specials escaped, the Unicode
-    symbols of our explanations turned into math."""
-    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"),
-                 ("#", "\\#"), ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
-        text = text.replace(a, b)
-    return "".join(_LATEX_SYMBOLS.get(ch, ch) for ch in text)
+    symbols of our explanations turned into maths (adjacent ones in one $…$, never `$$`)."""
+    out, maths = [], []
+
+    def flush():
+        if maths:
+            out.append("$" + " ".join(maths) + "$")
+            maths.clear()
+
+    i = 0
+    while i < len(text):
+        key = next((k for k in _LATEX_KEYS if text.startswith(k, i)), None)
+        if key is not None:
+            maths.append(_LATEX_MATH[key])
+            i += len(key)
+            continue
+        flush()
+        out.append(_LATEX_PLAIN.get(text[i], text[i]))
+        i += 1
+    flush()
+    return "".join(out)
+
+
+def latex_par(text: str) -> str:
+    """A paragraph of explanation (already LaTeX): a blank line before it, so that it
+    stands apart, and none after, so that a display that follows belongs to it."""
+    return "\n" + text
 
 
 def chosen_cells(shape: tuple, at: tuple | None, steps: int | None, name: str = "at"):

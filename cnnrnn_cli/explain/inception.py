@@ -9,7 +9,16 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.inception import InceptionResult
-from cnnrnn_cli.explain.common import ACCENT, heading, num, stack_grids
+from cnnrnn_cli.explain.common import (
+    ACCENT,
+    heading,
+    latex_num,
+    latex_par,
+    latex_tensor,
+    latex_text,
+    num,
+    stack_grids,
+)
 
 
 def _shape(values) -> str:
@@ -74,20 +83,83 @@ def rich(res: InceptionResult, style):
     return Group(*parts)
 
 
+def _lcount(n: int) -> str:
+    """1,050 in maths: the comma grouped as {,} so that it is not punctuation."""
+    return f"{n:,}".replace(",", "{,}")
+
+
+def _llayer(layer) -> str:
+    size = f"{layer.size}\\times{layer.size}"
+    return f"{size}\\,({layer.c_out})" if layer.kind == "conv" else \
+        f"{size}\\ \\text{{max pool}}"
+
+
+def _channels(res: InceptionResult) -> str:
+    """Which output channels come from which branch: '1-2 from 1x1, 3-4 from 3x3, …'."""
+    parts, first = [], 1
+    for branch in res.branches:
+        last = first + branch.output_shape[0] - 1
+        span = str(first) if first == last else f"{first}--{last}"
+        parts.append(f"{span} from the {latex_text(branch.name)} branch")
+        first = last + 1
+    return ", ".join(parts)
+
+
 def latex(res: InceptionResult, style) -> str:
+    p = style.precision
+    naive = res.naive
     rows = []
     for branch in res.branches:
-        layers = " \\rightarrow ".join(
-            (f"{layer.size}\\times{layer.size}\\,({layer.c_out})" if layer.kind == "conv"
-             else "\\text{pool}") for layer in branch.layers)
-        rows.append(f"{layers} & {branch.output_shape[0]} & {branch.params:,} & "
-                    f"{branch.macs:,} \\\\".replace(",", "{,}"))
-    body = " \\hline ".join(rows)
-    naive = res.naive
-    return ("$$\\begin{array}{|l|r|r|r|} \\hline \\text{branch} & \\text{depth} & "
-            "\\text{params} & \\text{MACs} \\\\ \\hline " + body
-            + f" \\hline \\text{{total}} & {res.output_shape[0]} & {res.params:,} & "
-              f"{res.macs:,} \\\\ \\hline".replace(",", "{,}")
-            + f" \\text{{naive}} & {naive['output_shape'][0]} & {naive['params']:,} & "
-              f"{naive['macs']:,} \\\\ \\hline".replace(",", "{,}")
-            + " \\end{array}$$")
+        layers = " \\rightarrow ".join(_llayer(layer) for layer in branch.layers)
+        rows.append(f"\\text{{{latex_text(branch.name)}}} & {layers} & "
+                    f"{branch.output_shape[0]} & {_lcount(branch.params)} & "
+                    f"{_lcount(branch.macs)} \\\\ \\hline")
+    rows.append(f"\\text{{concat}} & \\text{{along channels}} & {res.output_shape[0]} & "
+                f"{_lcount(res.params)} & {_lcount(res.macs)} \\\\ \\hline")
+    rows.append(f"\\text{{naive}} & \\text{{no }}1\\times1\\text{{ reductions (Fig. 2a)}} & "
+                f"{naive['output_shape'][0]} & {_lcount(naive['params'])} & "
+                f"{_lcount(naive['macs'])} \\\\ \\hline")
+    shape = latex_text("×".join(map(str, res.input_shape)))
+    title = f"Inception module{' ' + res.preset if res.preset else ''} on a {shape} input"
+    depths = " + ".join(str(b.output_shape[0]) for b in res.branches)
+    bias = " + K" if res.bias else ""
+    counted = "weights and biases" if res.bias else \
+        "weights only, \\texttt{--no-bias}, as the paper's table"
+    lines = [
+        latex_par(f"{title}; output channels {_channels(res)}."),
+        "$$\\begin{array}{|l|l|r|r|r|} \\hline \\text{branch} & \\text{layers} & "
+        "\\text{depth} & \\text{params} & \\text{MACs} \\\\ \\hline " + " ".join(rows)
+        + " \\end{array}$$",
+        f"$$\\text{{depth}} = {depths} = {res.output_shape[0]}, \\quad "
+        f"\\text{{params}} = {' + '.join(_lcount(b.params) for b in res.branches)} = "
+        f"{_lcount(res.params)}, \\quad \\text{{MACs}} = "
+        f"{' + '.join(_lcount(b.macs) for b in res.branches)} = {_lcount(res.macs)}$$",
+        latex_par(f"Each conv has $K \\cdot C \\cdot F^2{bias}$ parameters "
+                  f"({counted}) "
+                  "and $K \\cdot C \\cdot F^2 \\cdot H \\cdot W$ multiply-adds (MACs); "
+                  f"FLOPs $= 2 \\times$ MACs $= {_lcount(2 * res.macs)}$. The naive module "
+                  f"passes the {res.input_shape[0]} input channels on through its pool "
+                  f"branch: depth {naive['output_shape'][0]}. The $1\\times1$ reductions "
+                  f"save ${naive['params'] / res.params:.2f}\\times$ parameters and "
+                  f"${naive['macs'] / res.macs:.2f}\\times$ multiply-adds."),
+    ]
+    if not res.bias:
+        lines.append(f"That is {res.params / 1024:.1f}K params and {res.macs / 1e6:.1f}M ops.")
+    if res.output is not None:
+        out = res.output
+        lines.append(latex_par(
+            f"Computed (\\texttt{{--compute}}, ReLU after every conv): input {shape} "
+            f"$\\rightarrow$ output {latex_text('×'.join(map(str, out.shape)))}."))
+        dead = [c + 1 for c in range(out.shape[0]) if not out[c].any()]
+        if dead:
+            listed = ", ".join(map(str, dead[:12])) + \
+                (f" and {len(dead) - 12} more" if len(dead) > 12 else "")
+            lines[-1] += (f" Channel{'s' if len(dead) > 1 else ''} {listed} "
+                          f"{'are' if len(dead) > 1 else 'is'} all zeros (a dead ReLU).")
+        if out.size <= 400:
+            lines.append(f"$$\\text{{output}} = {latex_tensor(out, p, max_channels=16)}$$")
+        else:
+            lines.append(f"$$\\text{{mean}} = {latex_num(out.mean(), p)}, \\quad "
+                         f"\\max = {latex_num(out.max(), p)}, \\quad \\text{{zeros (ReLU)}} = "
+                         f"{100 * (out == 0).mean():.0f}\\%$$")
+    return "\n".join(lines).lstrip("\n")
