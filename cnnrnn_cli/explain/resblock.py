@@ -12,7 +12,16 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.resblock import ResBlockResult
-from cnnrnn_cli.explain.common import ACCENT, grid, heading, latex_num, latex_vector, num, vec
+from cnnrnn_cli.explain.common import (
+    ACCENT,
+    grid,
+    heading,
+    latex_num,
+    latex_par,
+    latex_vector,
+    num,
+    vec,
+)
 
 BAR_WIDTH = 30
 
@@ -105,21 +114,78 @@ def _lmat(m, p: int) -> str:
     return "\\begin{pmatrix} " + " \\\\ ".join(rows) + " \\end{pmatrix}"
 
 
+def _lnorms(res: ResBlockResult, p: int) -> list[str]:
+    """The depth table, ‖∂a_l/∂a_0‖ with and without skips, and what the numbers did."""
+    norms = res.grad_norms
+    count = len(norms["skip"])
+    rows = []
+    for i in (range(count) if count <= 24 else [*range(12), None, *range(count - 11, count)]):
+        rows.append("\\vdots & \\vdots & \\vdots" if i is None else
+                    f"{i + 1} & {latex_num(norms['skip'][i], p)} & "
+                    f"{latex_num(norms['plain'][i], p)}")
+    kind = "random" if res.depth_random else "repeated"
+    lines = [latex_par(f"Through {count} {kind} blocks, the gradient norm "
+                       "$\\lVert \\partial a_l / \\partial a_0 \\rVert$ for $l = 1, \\dots, "
+                       f"{count}$:"),
+             "$$\\begin{array}{|r|r|r|} \\hline l & \\text{w/ skip} & \\text{w/out skip} "
+             "\\\\ \\hline " + " \\\\ ".join(rows) + " \\\\ \\hline \\end{array}$$"]
+    facts = []
+    for name, label in (("skip", "with skips"), ("plain", "without skips")):
+        values = norms[name]
+        first, last, peak = values[0], values[-1], max(values)
+        trend = "grows" if last > first else "falls" if last < first else "stays"
+        facts.append(f"{label} it {trend} from ${latex_num(first, p)}$ to "
+                     f"${latex_num(last, p)}$" + ("" if peak in (first, last) else
+                     f" (largest ${latex_num(peak, p)}$, at block {values.index(peak) + 1})"))
+    lines.append(latex_par("Block 1 to block " + str(count) + ": " + "; ".join(facts) + "."))
+    return lines
+
+
+def _dead_rows(jacobian) -> list[int]:
+    return [i + 1 for i, row in enumerate(np.atleast_2d(jacobian)) if not row.any()]
+
+
 def latex(res: ResBlockResult, style) -> str:
     p = style.precision
     f = "f" if res.activation == "relu" else f"\\{res.activation}" \
         if res.activation in ("tanh",) else f"\\text{{{res.activation}}}"
     plain, skip = res.plain, res.skip
-    return "\n".join([
-        "\\text{w/out skip}",
+    s, eye = ("a_0", "I") if res.weights["shortcut"] is None else ("W_S a_0", "W_S")
+    fp = "f'" if res.activation == "relu" else f"{f}'"
+    lines = [
+        latex_par("w/out skip" + (", with $f = \\text{relu}$" if f == "f" else "")),
         f"$$z_1 = w_1 a_0 + b_1 = {latex_vector(plain.z1, p)}$$",
         f"$$a_1 = {f}(z_1) = {latex_vector(plain.a1, p)}$$",
         f"$$z_2 = w_2 a_1 + b_2 = {latex_vector(plain.z2, p)}$$",
         f"$$a_2 = {f}(z_2) = {latex_vector(plain.a2, p)}$$",
-        "\\text{w/ skip}",
-        f"$$a_2 = {f}(z_2 + a_0) = {f}(w_2 a_1 + b_2 + a_0) = {latex_vector(skip.a2, p)}$$",
+        latex_par("w/ skip: $z_1$, $a_1$ and $z_2$ are as above"
+                  + ("" if s == "a_0" else "; a projection $W_S$ brings $a_0$ to the size of "
+                     "$z_2$")),
+        f"$$a_2 = {f}(z_2 + {s}) = {f}(w_2 a_1 + b_2 + {s}) = {latex_vector(skip.a2, p)}$$",
+        latex_par("The notes call the block's output $a_3$; it is the block's second "
+                  "activation, $a_2$."),
+        latex_par("The Jacobians (rows are outputs):"),
         f"$$\\frac{{\\partial a_2}}{{\\partial a_0}}\\Big|_{{\\text{{w/out}}}} = "
-        f"{_lmat(plain.jacobian, p)}, \\quad \\frac{{\\partial a_2}}{{\\partial a_0}}"
-        f"\\Big|_{{\\text{{w/}}}} = {_lmat(skip.jacobian, p)}$$",
-        "% the notes call the block's output a_3; it is its second activation, a_2",
-    ])
+        f"\\text{{diag}}({fp}(z_2))\\, w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 = "
+        f"{_lmat(plain.jacobian, p)}$$",
+        f"$$\\frac{{\\partial a_2}}{{\\partial a_0}}\\Big|_{{\\text{{w/}}}} = "
+        f"\\text{{diag}}({fp}(z_2 + {s})) \\left(w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 + "
+        f"{eye}\\right) = {_lmat(skip.jacobian, p)}$$",
+    ]
+    facts = []
+    for name, jac in (("with", skip.jacobian), ("without", plain.jacobian)):
+        dead = _dead_rows(jac)
+        if dead:
+            rows = ", ".join(map(str, dead))
+            facts.append(f"{name} the skip, row{'s' if len(dead) > 1 else ''} {rows} "
+                         f"{'are' if len(dead) > 1 else 'is'} zero: $a_2$'s unit"
+                         f"{'s' if len(dead) > 1 else ''} {rows} pass"
+                         f"{'' if len(dead) > 1 else 'es'} no gradient back to $a_0$")
+    if facts:
+        text = "; ".join(facts)
+        lines.append(latex_par(text[0].upper() + text[1:] + "."))
+    if res.activation == "relu":
+        lines.append(latex_par("$\\text{relu}'(0) = 0$ at the kink, as PyTorch."))
+    if res.grad_norms is not None:
+        lines += _lnorms(res, p)
+    return "\n".join(lines).lstrip("\n")
