@@ -30,7 +30,11 @@ from pathlib import Path
 import numpy as np
 
 MB = 1 << 20
-TIMEOUT = 60.0  # a hang detector: no case needs more than a few seconds
+# A hang detector, not a speed test: no case needs more than a few seconds of CPU. The
+# limit is on CPU time (RLIMIT_CPU), so that a busy machine does not fail a case; the
+# wall clock gets WALL_FACTOR times as long, for processes blocked without using the CPU.
+TIMEOUT = 60.0
+WALL_FACTOR = 3
 
 # What the case expects.
 ERROR = "error"  # exit 2, exactly one `Error:` line, other stderr lines are warnings
@@ -57,8 +61,12 @@ class Case:
     fragments: tuple[str, ...] = ()  # every one must be in the Error line
     absent: tuple[str, ...] = ()  # none may be in stderr (wrong or unclear messages)
     setup: Callable[[Path], None] | None = None  # makes the case's files in its folder
-    stdin: object = None  # None (/dev/null), bytes, a generator function, "closed", "@name"
-    stdout: str = "file"  # "file", "null", "full" (/dev/full), "closed", "head" (read 1 byte)
+    # stdin: None (/dev/null), bytes, a generator function of chunks, "closed", "@name" (a
+    # file in the case's folder), "dir" (the folder itself), "dev:/dev/zero" (any path)
+    stdin: object = None
+    # stdout: "file", "null", "full" (/dev/full), "closed", "head" (read 1 byte and close),
+    # "readonly" (a descriptor opened for reading only)
+    stdout: str = "file"
     stderr: str = "file"  # or "closed"
     env: dict = field(default_factory=dict)
     rss_mb: float = LOOSE
@@ -90,7 +98,9 @@ class Outcome:
         if len(err) > 3000:
             err = err[:1500] + "\n...\n" + err[-1500:]
         out = self.stdout[:300].decode("utf-8", "replace")
-        shown = [a if len(a) <= 80 else a[:60] + f"...({len(a)} chars)" for a in self.argv]
+        shown = [a if len(a) <= 80 else a[:60] + f"...({len(a)} chars)".encode()
+                 if isinstance(a, bytes) else a[:60] + f"...({len(a)} chars)"
+                 for a in self.argv]
         return (f"case {self.case.id}: {' '.join(map(repr, shown))}\n"
                 f"exit {self.returncode}, peak RSS {self.rss_mb:.0f} MB, {self.seconds:.1f} s"
                 f"{', TIMED OUT' if self.timed_out else ''}\nstderr:\n{err}\nstdout:\n{out}")
@@ -167,6 +177,8 @@ def run_case(case: Case, root: Path) -> Outcome:
 
     def limits():
         resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
+        cpu = int(case.timeout) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         if case.fsize is not None:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG
             resource.setrlimit(resource.RLIMIT_FSIZE, (case.fsize, case.fsize))
@@ -184,19 +196,28 @@ def run_case(case: Case, root: Path) -> Outcome:
         opened.append(handle)
         return handle
 
+    raw_fds = []
     if case.stdin is None or case.stdin == "closed":
         stdin = subprocess.DEVNULL
     elif isinstance(case.stdin, str) and case.stdin.startswith("@"):
         stdin = open_file(folder / case.stdin[1:], "rb")
+    elif case.stdin == "dir":
+        stdin = os.open(folder, os.O_RDONLY)
+        raw_fds.append(stdin)
+    elif isinstance(case.stdin, str) and case.stdin.startswith("dev:"):
+        stdin = open_file(case.stdin[4:], "rb")
     else:
         stdin = subprocess.PIPE
     out_path, err_path = folder / ".stdout", folder / ".stderr"
-    stdout = {"file": None, "full": None, "closed": subprocess.DEVNULL,
+    stdout = {"file": None, "full": None, "closed": subprocess.DEVNULL, "readonly": None,
               "null": subprocess.DEVNULL, "head": subprocess.PIPE}[case.stdout]
     if case.stdout == "file":
         stdout = open_file(out_path, "wb")
     elif case.stdout == "full":
         stdout = open_file("/dev/full", "wb")
+    elif case.stdout == "readonly":
+        out_path.write_bytes(b"")
+        stdout = open_file(out_path, "rb")
     stderr = subprocess.DEVNULL if case.stderr == "closed" else open_file(err_path, "wb")
 
     start = time.monotonic()
@@ -204,6 +225,8 @@ def run_case(case: Case, root: Path) -> Outcome:
                             env=env, preexec_fn=limits)
     for handle in opened:
         handle.close()
+    for fd in raw_fds:
+        os.close(fd)
     threads = []
     if stdin is subprocess.PIPE:
         threads.append(threading.Thread(target=_feed, args=(proc.stdin, case.stdin),
@@ -239,7 +262,7 @@ def run_case(case: Case, root: Path) -> Outcome:
             except ProcessLookupError:
                 pass
 
-    timers = [threading.Timer(case.timeout, kill)]
+    timers = [threading.Timer(case.timeout * WALL_FACTOR, kill)]
     if case.sigint_on is not None:
         def interrupt_when_loaded():
             maps = f"/proc/{proc.pid}/maps"
@@ -293,7 +316,9 @@ def verdict(outcome: Outcome) -> list[str]:
     errors = [line for line in lines if line.startswith("Error: ")]
     others = [line for line in lines if not line.startswith(("Error: ", "Warning: "))]
     if outcome.timed_out:
-        problems.append(f"no answer within {case.timeout:.0f} s (killed)")
+        problems.append(f"no answer within {case.timeout * WALL_FACTOR:.0f} s (killed)")
+    if outcome.returncode == -signal.SIGXCPU:
+        problems.append(f"more than {case.timeout:.0f} s of CPU (killed by RLIMIT_CPU)")
     for bad in BAD_IN_STDERR:
         if bad in err:
             problems.append(f"{bad!r} on stderr")
@@ -480,7 +505,14 @@ def link(name: str, as_name: str | None = None):
             os.link(source, target)
         except OSError:
             target.symlink_to(source)
+    make.heavy = True
     return make
+
+
+def weight(case: Case) -> float:
+    """A guess at how long a case runs, to start the long ones first."""
+    return (case.timeout + case.rss_mb + 100 * bool(getattr(case.setup, "heavy", False))
+            + 50 * callable(case.stdin) + 20 * (case.sigint_after is not None))
 
 
 def files(**contents):
@@ -544,7 +576,7 @@ def fifo(name: str, payload: bytes | None):
         os.mkfifo(path)
 
         def writer():
-            deadline = time.monotonic() + TIMEOUT + 5
+            deadline = time.monotonic() + TIMEOUT * WALL_FACTOR + 5
             fd = None
             while time.monotonic() < deadline:
                 try:
@@ -609,6 +641,15 @@ def then(prefix_gen, tail: bytes):
 
 
 # --- checks on results and files ------------------------------------------------------
+
+
+def strict_json(folder, out, err):
+    """The JSON output parses with NaN and Infinity refused."""
+    import json
+
+    def refuse(word):
+        raise AssertionError(f"{word} in the JSON")
+    json.loads(out.decode(), parse_constant=refuse)
 
 
 def stdout_is(expected: str):
