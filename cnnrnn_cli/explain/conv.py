@@ -15,7 +15,9 @@ from cnnrnn_cli.explain.common import (
     grids,
     heading,
     latex_num,
+    latex_par,
     latex_tensor,
+    latex_text,
     num,
     operator,
     product_terms,
@@ -129,25 +131,69 @@ def rich(res: ConvResult, style):
     return Group(*parts)
 
 
+def _lterms(w, x, p: int, limit: int) -> str:
+    """'1 \\cdot 1 + 0 \\cdot 1 - 1 \\cdot (-2) + \\dots' for paired flat arrays."""
+    text = ""
+    for n, (wv, xv) in enumerate(zip(w[:limit], x[:limit], strict=True)):
+        xs = latex_num(xv, p)
+        xs = f"({xs})" if float(xv) < 0 else xs
+        term = f"{latex_num(abs(wv), p)} \\cdot {xs}"
+        text = (f"-{term}" if wv < 0 else term) if n == 0 else \
+            f"{text} {'-' if wv < 0 else '+'} {term}"
+    if len(w) > limit:
+        text += f" + \\dots\\ \\text{{({len(w) - limit} more terms)}}"
+    return text
+
+
+def _lsum(res: ConvResult, cell, p: int) -> str:
+    """One output cell's sum as an aligned row: one bracket per input channel."""
+    k, i, j = cell
+    w, x = res.window(k, i, j)
+    if w.shape[0] == 1:
+        terms = _lterms(w.reshape(-1), x.reshape(-1), p, 27)
+    else:
+        limit = max(2, 27 // w.shape[0])
+        terms = " + ".join(f"({_lterms(wc.reshape(-1), xc.reshape(-1), p, limit)})"
+                           for wc, xc in zip(w[:6], x[:6], strict=True))
+        if w.shape[0] > 6:
+            terms += f" + \\dots\\ \\text{{({w.shape[0] - 6} more channels)}}"
+    if res.bias is not None:
+        terms += f" + {latex_num(res.bias[k], p)}"
+    where = f"({i + 1},{j + 1})" if res.output.ndim == 2 else f"[{k + 1}]({i + 1},{j + 1})"
+    return f"\\text{{cell }}{where}\\colon\\ {latex_num(_value(res, k, i, j), p)} &= {terms}"
+
+
 def latex(res: ConvResult, style) -> str:
     p = style.precision
     kernel = res.weights[0, 0] if res.weights.shape[1] == 1 else res.weights[0]
     lines = [f"$${latex_tensor(kernel, p)} \\cdot {latex_tensor(res.image, p)} \\rightarrow "
              f"{latex_tensor(res.output, p)}$$"]
-    for dim in (res.dims if res.dims[0] != res.dims[1] else res.dims[:1]):
-        lines.append(f"$$\\text{{output}} = {formula(dim, latex=True)[1]}$$")
+    words = ("Cross-correlation, as the frameworks define it: the kernel slides over the "
+             "image unflipped" if not res.flip else
+             "True convolution (\\texttt{--flip}): the kernel is rotated by "
+             "$180^\\circ$ before it slides") + f"; {latex_text(_mode_note(res))}."
+    if res.weights.shape[0] > 1 and res.mode != "depthwise":
+        words += f" The kernel drawn is filter 1 of {res.weights.shape[0]}."
+    if res.image.ndim == 3 or res.output.ndim == 3:
+        words += " A $C \\times H \\times W$ tensor is drawn channel by channel."
+    lines.append(latex_par(words))
+    dims = res.dims if res.dims[0] != res.dims[1] else res.dims[:1]
+    names = ["height", "width"] if len(dims) == 2 else [""]
+    for name, dim in zip(names, dims, strict=True):
+        label = f"\\text{{{name}: }}" if name else ""
+        lines.append(f"$${label}\\text{{output}} = {formula(dim, latex=True)[1]}$$")
+        if dim.padding_word:
+            lines.append(latex_par(f"Padding \\texttt{{{dim.padding_word}}}: "
+                                   f"{latex_text(padding_rule(dim))}."))
+    if any(d.p_lo or d.p_hi for d in res.dims):
+        lines.append(latex_par(f"Padded with {latex_text(res.pad_mode)}."))
     chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
-    sums = []
-    for cell in chosen:
-        k, i, j = cell
-        w, x = res.window(k, i, j)
-        terms = product_terms(w.reshape(-1), x.reshape(-1), p, dot=" \\cdot ", minus="-")
-        terms = terms.replace("…", "\\dots")
-        bias = "" if res.bias is None else f" + {latex_num(res.bias[k], p)}"
-        sums.append(f"{latex_num(_value(res, k, i, j), p)} &= {terms}{bias}")
-    if sums:
-        lines.append("\\begin{align*}\n" + " \\\\\n".join(sums) + "\n\\end{align*}")
+    if chosen:
+        lines.append(latex_par("Window by window:"))
+        lines.append("$$\\begin{aligned}\n"
+                     + " \\\\\n".join(_lsum(res, cell, p) for cell in chosen)
+                     + "\n\\end{aligned}$$")
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
-        lines.append(f"% {left} more cells not written out (--steps)")
+        lines.append(latex_par(f"{left} more cells are not written out (\\texttt{{--steps N}}, "
+                               "or \\texttt{--at R,C} for one cell)."))
     return "\n".join(lines)
-

@@ -156,31 +156,84 @@ def _geom(values) -> str:
     return "×".join(f"{v:g}" for v in values) if len(set(values)) > 1 else f"{values[0]:g}"
 
 
+def dim_notes(dim: Dim) -> list[str]:
+    """What the rich view says under one axis's formula, as LaTeX text."""
+    from cnnrnn_cli.explain.common import latex_text
+
+    notes = []
+    if dim.padding_word:
+        notes.append(f"Padding \\texttt{{{dim.padding_word}}}: {latex_text(padding_rule(dim))}.")
+    if dim.d > 1:
+        notes.append(f"Dilation {dim.d}: the kernel's taps span $d(F-1) + 1 = {dim.span}$ "
+                     "pixels.")
+    if dim.same_note:
+        notes.append(latex_text(dim.same_note.rstrip(".")) + ".")
+    if dim.ceil_dropped:
+        notes.append("The $-\\,1$: the last window would start in the padding, so ceil mode "
+                     "drops it.")
+    if not dim.exact and not dim.ceil:
+        notes.append(f"The last {dim.remainder} of the padded input's "
+                     f"{dim.n + dim.p_lo + dim.p_hi} positions are not covered "
+                     f"({dim.dropped_image} of them image).")
+    return notes
+
+
 def latex(trace, style) -> str:
     """The notes' line: ⇒ output = \\frac{N + 2(P) − F}{S} + 1 = 4 ⇒ 4 × 4 output."""
+    from cnnrnn_cli.explain.common import latex_par
+
     if isinstance(trace, StackResult):
         return _latex_stack(trace)
     out = trace.output
     shape = " \\times ".join(map(str, out)) if isinstance(out, list) else \
         f"{out} \\times {out}"
-    lines = []
+    lines, notes = [], []
     dims = _dims_shown(trace.dims)
-    for i, dim in enumerate(dims):
+    names = _axis_names(trace.dims) if len(dims) > 1 else [""]
+    for i, (name, dim) in enumerate(zip(names, dims, strict=True)):
         sub = formula(dim, latex=True)[1]
         note = "" if dim.exact else " \\quad \\text{(not exact)}"
         tail = f" \\Rightarrow {shape} \\text{{ output}}" if i == len(dims) - 1 else ""
-        lines.append(f"$$\\Rightarrow \\text{{output}} = {sub}{note}{tail}$$")
+        label = f"\\text{{{name}:}}\\quad " if name else ""
+        lines.append(f"$${label}\\Rightarrow \\text{{output}} = {sub}{note}{tail}$$")
+        notes += [f"{name.capitalize()}: {n[0].lower()}{n[1:]}" if name else n
+                  for n in dim_notes(dim)]
+    if notes:
+        lines.append(latex_par(" ".join(notes)))
     return "\n".join(lines)
 
 
 def _latex_stack(stack: StackResult) -> str:
-    rows = [" & ".join(["\\text{layer}", "\\text{output}", "\\text{params}", "\\text{MACs}",
-                        "\\text{RF}", "\\text{jump}"]) + " \\\\ \\hline"]
-    for row in stack.rows:
-        rows.append(" & ".join([f"\\text{{{row.layer.text}}}",
-                                " \\times ".join(map(str, row.shape)),
-                                _count(row.params).replace(",", "{,}"),
-                                _count(row.macs).replace(",", "{,}"),
-                                _geom(row.receptive_field), _geom(row.jump)]) + " \\\\")
-    return ("$$\\begin{array}{|l|c|r|r|c|c|} \\hline " + " ".join(rows)
-            + " \\hline \\end{array}$$")
+    from cnnrnn_cli.explain.common import latex_par, latex_text
+
+    def count(value) -> str:
+        return "\\text{?}" if value is None else _count(value).replace(",", "{,}")
+
+    def geom(values) -> str:
+        return _geom(values).replace("×", " \\times ")
+
+    def shape(values) -> str:
+        return " \\times ".join(map(str, values)) if isinstance(values, list) else str(values)
+
+    rows = [" & ".join(["\\#", "\\text{layer}", "\\text{output}", "\\text{params}",
+                        "\\text{MACs}", "\\text{FLOPs}", "\\text{RF}", "\\text{jump}"])
+            + " \\\\ \\hline",
+            f" & \\text{{input}} & {shape(stack.input)} & & & & 1 & 1 \\\\ \\hline"]
+    for i, row in enumerate(stack.rows, start=1):
+        flops = None if row.macs is None else 2 * row.macs
+        rows.append(" & ".join([str(i), f"\\text{{{latex_text(row.layer.text)}}}",
+                                shape(row.shape) + ("" if row.exact else "^{*}"),
+                                count(row.params), count(row.macs), count(flops),
+                                geom(row.receptive_field), geom(row.jump)]) + " \\\\")
+    params, macs = stack.total("params"), stack.total("macs")
+    rows.append(f"\\hline & \\textbf{{total}} & {shape(stack.output)} & {count(params)} & "
+                f"{count(macs)} & {count(None if macs is None else 2 * macs)} & & \\\\")
+    notes = ["RF: the receptive field, $r \\leftarrow r + d(k-1) \\cdot j$; the jump "
+             "$j \\leftarrow j \\cdot s$. MACs: multiply-adds, $c \\cdot C \\cdot F_h \\cdot "
+             "F_w \\cdot H' \\cdot W'$ for a conv; FLOPs $= 2 \\times$ MACs."]
+    if any(not r.exact for r in stack.rows):
+        notes.append("$^{*}$ The division is not exact: the last rows/columns are dropped.")
+    if any(r.params is None for r in stack.rows):
+        notes.append("Params and MACs need the input channels: give $C \\times H \\times W$.")
+    return ("$$\\begin{array}{|r|l|c|r|r|r|c|c|} \\hline " + " ".join(rows)
+            + " \\hline \\end{array}$$\n" + latex_par(" ".join(notes)))

@@ -17,6 +17,7 @@ from cnnrnn_cli.explain.common import (
     grids,
     heading,
     latex_num,
+    latex_par,
     latex_tensor,
     num,
     operator,
@@ -129,30 +130,81 @@ def rich(res: PoolResult, style):
     return Group(*parts)
 
 
+def _lwindow(res: PoolResult, cell, p: int) -> str:
+    """One window as an aligned row: 'max(4, 3, 2, 4) = 4', the sum, the mean, the norm."""
+    c, i, j = cell
+    values = res.window(c, i, j).reshape(-1)
+    shown = [latex_num(v, p) if np.isfinite(v) else ("-\\infty" if v < 0 else "+\\infty")
+             for v in values[:27]]
+    more = f", \\dots\\ \\text{{({values.size - 27} more)}}" if values.size > 27 else ""
+    plus_more = more.replace(",", " +", 1)
+    if res.mode in ("max", "min"):
+        rhs = f"\\{res.mode}({', '.join(shown)}{more})"
+    elif res.mode == "sum":
+        rhs = " + ".join(shown) + plus_more
+    elif res.mode == "l2":
+        rhs = "\\sqrt{" + " + ".join(f"{v}^2" if not v.startswith("-") else f"({v})^2"
+                                     for v in shown) + plus_more + "}"
+    else:
+        rhs = (f"\\frac{{{' + '.join(shown)}{plus_more}}}"
+               f"{{{latex_num(res.divisor[i, j], p)}}}")
+    where = f"({i + 1},{j + 1})" if _shape3(res)[0] == 1 else f"[{c + 1}]({i + 1},{j + 1})"
+    return f"\\text{{window }}{where}\\colon\\ {latex_num(_value(res, c, i, j), p)} &= {rhs}"
+
+
+def _ties(res: PoolResult, chosen) -> bool:
+    """Whether a written-out max/min window has more than one winner."""
+    for cell in chosen:
+        values = res.window(*cell).reshape(-1)
+        best = values.max() if res.mode == "max" else values.min()
+        if np.count_nonzero(values == best) > 1:
+            return True
+    return False
+
+
 def latex(res: PoolResult, style) -> str:
     p = style.precision
     out = np.asarray(res.output)
     out_shown = out.reshape(-1, 1) if res.global_pool else out
     fh, fw = res.size
-    arrows = (f"\\xrightarrow{{\\text{{{fh}x{fw} filter}}}} "
+    window = "global" if res.global_pool else f"{fh}x{fw} filter"
+    arrows = (f"\\xrightarrow{{\\text{{{window}}}}} "
               f"\\xrightarrow{{\\text{{{NAMES[res.mode]}}}}}")
     text = f"$${latex_tensor(res.input, p)} {arrows} {latex_tensor(out_shown, p)}"
-    if not res.global_pool:
-        d = res.dims[0]
-        text += (f" \\xrightarrow{{\\text{{N={d.n}, P={d.p_lo}, F={d.f}, stride = {d.s}}}}} "
+    dims = [] if res.global_pool else \
+        (res.dims if res.dims[0] != res.dims[1] else res.dims[:1])
+    for n, d in enumerate(dims):
+        pad = str(d.p_lo) if d.p_lo == d.p_hi else f"{d.p_lo}+{d.p_hi}"
+        axis = "" if len(dims) == 1 else ("height: " if n == 0 else "width: ")
+        text += ((" \\xrightarrow" if n == 0 else " \\quad ")
+                 + f"{{\\text{{{axis}N={d.n}, P={pad}, F={d.f}, stride = {d.s}}}}} "
                  f"\\text{{output}} = {formula(d, latex=True)[1]}"
-                 + (" \\quad \\checkmark" if d.exact else ""))
+                 + (" \\quad \\checkmark" if d.exact else " \\quad \\text{(not exact)}"))
     lines = [text + "$$"]
+    chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
+    notes = []
+    padded = any(d.p_lo or d.p_hi for d in res.dims) and not res.global_pool
+    if res.mode in ("max", "min") and padded:
+        notes.append(f"The padding holds ${'-' if res.mode == 'max' else '+'}\\infty$, never 0.")
+    if res.mode in ("max", "min") and _ties(res, chosen):
+        notes.append("A tie goes to the first in row-major order (PyTorch).")
+    if res.mode == "avg" and (padded or any(d.ceil for d in res.dims)):
+        notes.append("The divisor is the window clipped to the padded edge" +
+                     ("." if res.count_include_pad else ", counting image pixels only."))
+    if notes:
+        lines.append(latex_par(" ".join(notes)))
+    if chosen:
+        lines.append(latex_par("Window by window:"))
+        lines.append("$$\\begin{aligned}\n" + " \\\\\n".join(_lwindow(res, cell, p)
+                                                           for cell in chosen)
+                     + "\n\\end{aligned}$$")
+    if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
+        lines.append(latex_par(f"{left} more windows are not written out "
+                               "(\\texttt{--steps N}, or \\texttt{--at R,C})."))
     if res.grad_input is not None:
-        lines.append(f"$$\\frac{{\\partial L}}{{\\partial x}} = "
+        lines.append(latex_par("The gradient, routed to the winners:"))
+        lines.append(f"$$\\frac{{\\partial L}}{{\\partial \\text{{out}}}} = "
+                     f"{latex_tensor(np.reshape(res.grad, out_shown.shape), p)} "
+                     f"\\rightarrow \\frac{{\\partial L}}{{\\partial x}} = "
                      f"{latex_tensor(res.grad_input, p)}$$")
-    chosen, _ = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
-    if res.mode == "avg" and chosen:
-        sums = []
-        for cell in chosen:
-            c, i, j = cell
-            vals = " + ".join(latex_num(v, p) for v in res.window(c, i, j).reshape(-1)[:27])
-            sums.append(f"{latex_num(_value(res, c, i, j), p)} &= \\frac{{{vals}}}"
-                        f"{{{latex_num(res.divisor[i, j], p)}}}")
-        lines.append("\\begin{align*}\n" + " \\\\\n".join(sums) + "\n\\end{align*}")
     return "\n".join(lines)

@@ -42,9 +42,13 @@ def latex(steps, style) -> str:
             out.append(f"\\emph{{{latex_text(step['note'])}}}")
             seen.add(step["section"])
         report = step["report"]
-        out.append(f"\\noindent\\texttt{{{latex_text(step['command'])}}}")
-        out.append(importlib.import_module(report.explainer).latex(report.trace,
-                                                                    step["style"]))
+        # A display right after the command line belongs to its paragraph (a blank line
+        # before $$ would leave an empty line); words start a paragraph of their own.
+        body = importlib.import_module(report.explainer).latex(report.trace, step["style"])
+        gap = "\n" if body.startswith("$$") else "\n\n"
+        out.append(f"\\noindent\\texttt{{{latex_text(step['command'])}}}{gap}{body}")
+    out.append("That is every worked example of the notes. Each command above runs on its own; "
+               "add \\texttt{-f latex}, \\texttt{-f json} or \\texttt{--help}.")
     return "\n\n".join(out)
 
 
