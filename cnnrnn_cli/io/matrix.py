@@ -3,51 +3,87 @@
 Literal text: rows separated by `;` or newlines, values by spaces and/or
 commas, optional enclosing brackets, channels separated by `|` (or by a blank
 line in text read from a file or stdin), `#` comment lines, the Unicode minus.
-A JSON nested list of any depth is read as it is. Every error names the input
+A JSON nested list of any depth up to 32 is read as it is. Every error names the input
 and the position of the offending token (channel, row, column; 1-based).
+
+Every read is bounded (SPEC "Reading is bounded too"): text is read a chunk at a time by
+`textread` and refused as soon as it holds more values than the budget or bytes that are
+not text; `.npy` and `.npz` members are sized from their headers before their data is
+read; every path is opened once, so a FIFO or a device is read as a stream.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import numbers
 import os
 import re
 
 import numpy as np
 
+from cnnrnn_cli import budget
 from cnnrnn_cli.errors import InputError, shape_str
-from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
+from cnnrnn_cli.io.textread import (  # noqa: F401  (check_token, normalize_text: public)
+    MAX_DEPTH,
+    SHOW,
+    Source,
+    _check_depth,
+    check_token,
+    count_runs,
+    normalize_text,
+    read_stream,
+    read_whole,
+    show,
+    show_path,
+)
 
-# PDF and LaTeX copies carry these for a minus sign.
-_MINUS_LIKE = dict.fromkeys(map(ord, "\u2212\u2012\u2013\ufe63\uff0d"), "-")
-_HSPACE = re.compile(r"[^\S\n]+")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NONFINITE_WORDS = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity",
-                    "-infinity"}
-
-
-def normalize_text(text: str) -> str:
-    """Unicode minus signs -> '-', every horizontal space -> ' ', CRLF -> LF, no BOM."""
-    text = text.lstrip("\ufeff").translate(_MINUS_LIKE).replace("\r\n", "\n")
-    text = text.replace("\r", "\n")
-    return _HSPACE.sub(" ", text)
+_BOM = b"\xef\xbb\xbf"
+_SPACE = re.compile(rb"[ \t\r\n\x0b\x0c]*")
 
 
 def parse_text(text: str, name: str, *, blank_line_channels: bool = False,
-               max_elements: int = DEFAULT_MAX_ELEMENTS) -> np.ndarray:
+               max_elements: int | None = None) -> np.ndarray:
     """Parse matrix text into an (H, W) array, or (C, H, W) when it has several channels."""
+    with budget.limited(max_elements):
+        data = text.encode("utf-8", "surrogatepass")
+        if _first_significant(data) == b"[":
+            return _parse_whole(text, name, blank_line_channels)
+        source = Source(io.BytesIO(data), name, None, binary_check=False)
+        return read_stream(source, name, blank_line_channels=blank_line_channels,
+                           errors="surrogatepass")
+
+
+def _first_significant(data: bytes) -> bytes | None:
+    """The first byte that is not a blank or in a `#` line; None when there is none yet."""
+    pos = len(_BOM) if data.startswith(_BOM) else 0
+    while True:
+        pos = _SPACE.match(data, pos).end()
+        if pos == len(data):
+            return None
+        if data[pos:pos + 1] != b"#":
+            return data[pos:pos + 1]
+        pos = data.find(b"\n", pos) + 1
+        if not pos:
+            return None
+
+
+def _parse_whole(text: str, name: str, blank_line_channels: bool) -> np.ndarray:
+    """Text that opens with '[' (JSON, or bracketed rows), parsed as one piece: it is
+    small in practice, and bounded by the byte cap and the token count."""
     text = normalize_text(text)
     body = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith("#"))
     stripped = body.strip()
     if not stripped:
         raise InputError(name, "no values given")
+    budget.check(count_runs(stripped.encode("utf-8", "surrogatepass")), name, "the input")
     if stripped.startswith("["):
         try:
-            data = json.loads(stripped)
+            data = loads_json(stripped, name)
         except ValueError:
             pass
         else:
-            return from_nested(data, name, max_elements=max_elements)
+            return from_nested(data, name)
     channels = _split_channels(body, blank_line_channels)
     for c, chunk in enumerate(channels, start=1):
         if not chunk.strip():
@@ -58,7 +94,7 @@ def parse_text(text: str, name: str, *, blank_line_channels: bool = False,
         where = f"channel {c + 1}, " if len(channels) > 1 else ""
         arrays.append(_parse_channel(chunk, name, where))
         total += arrays[-1].size
-        check_size(total, name, max_elements)
+        check_size(total, name)
     first = arrays[0]
     for c, arr in enumerate(arrays[1:], start=2):
         if arr.shape != first.shape:
@@ -73,9 +109,10 @@ def _strip_brackets(text: str) -> str:
     if not (text.startswith("[") and text.endswith("]")):
         return text
     depth = 0
-    for i, ch in enumerate(text):
-        depth += (ch == "[") - (ch == "]")
-        if depth == 0 and i < len(text) - 1:
+    brackets = [m for m in re.finditer(r"[\[\]]", text)]
+    for m in brackets:
+        depth += 1 if m.group() == "[" else -1
+        if depth == 0 and m.start() < len(text) - 1:
             return text
     return text[1:-1].strip()
 
@@ -106,7 +143,7 @@ def _parse_channel(chunk: str, name: str, where: str) -> np.ndarray:
         token_rows.append(tokens)
     if _PLAIN_NUMBERS.search(chunk) is None:
         try:
-            values = np.array(token_rows, dtype=np.float64)  # C speed: a 4000×4000 image
+            values = np.array(token_rows, dtype=np.float64)
         except ValueError:
             values = None
         if values is not None and np.isfinite(values).all():
@@ -132,32 +169,83 @@ def _tokenize(row: str, name: str, where: str) -> list[str]:
     return tokens
 
 
-def check_token(token: str, name: str, where: str) -> float:
-    """The value of one token of the grammar, or an InputError saying where and why."""
-    if token.lower() in _NONFINITE_WORDS:
-        raise InputError(name, f"{where}: {token!r} is not a finite number "
-                               "(NaN and infinity are not accepted)")
-    if not _NUMBER.fullmatch(token):
-        raise InputError(name, f"{where}: {token!r} is not a number")
-    value = float(token)
-    if not np.isfinite(value):
-        raise InputError(name, f"{where}: {token} is outside the float64 range")
-    return value
+# -- JSON --------------------------------------------------------------------------------
+
+def check_depth(text: str, name: str) -> None:
+    """Refuse JSON nested deeper than 32 levels before json.loads recurses into it."""
+    _check_depth(text.encode("utf-8", "surrogatepass"), 0, name)
 
 
-def from_nested(data, name: str, *, max_elements: int = DEFAULT_MAX_ELEMENTS) -> np.ndarray:
+def loads_json(text: str, name: str):
+    """json.loads with the depth checked first and every number a finite float64: an
+    integer or a decimal too large is refused as such, not read as inf or a bignum."""
+
+    def too_large(token: str):
+        at = text.find(token)
+        line = text.count("\n", 0, at) + 1
+        col = at - text.rfind("\n", 0, at)
+        digits = f" ({len(token)} characters)" if len(token) > SHOW else ""
+        cut = token if len(token) <= SHOW else token[:SHOW] + "…"
+        return InputError(name, f"line {line}, column {col}: {cut}{digits} is too large "
+                                "for float64 (outside its range)")
+
+    def parse_int(token: str) -> float:
+        if len(token) > 400:
+            raise too_large(token)
+        try:
+            return float(int(token))
+        except OverflowError:
+            raise too_large(token) from None
+
+    def parse_float(token: str) -> float:
+        value = float(token)
+        if not np.isfinite(value):
+            raise too_large(token)
+        return value
+
+    check_depth(text, name)
+    return json.loads(text, parse_int=parse_int, parse_float=parse_float)
+
+
+def from_nested(data, name: str, *, max_elements: int | None = None) -> np.ndarray:
     """A JSON value (number or nested lists) as a float64 array, rejecting ragged lists."""
+    with budget.limited(max_elements):
+        count = _check_leaves(data, name)
+        budget.check(count, name, "the input")
+        try:
+            arr = np.asarray(data, dtype=np.float64)
+        except ValueError:
+            _find_ragged(data, name, "")
+            raise InputError(name, "nested lists are not rectangular") from None
+        return checked_array(arr, name)
+
+
+def _check_leaves(data, name: str, path: str = "", depth: int = 0) -> int:
+    """The number of leaves, each a finite-size number; else the first bad one, by path."""
+    if isinstance(data, list):
+        if depth >= MAX_DEPTH:
+            raise InputError(name, f"nested deeper than {MAX_DEPTH} levels")
+        if all(type(x) is float for x in data):
+            return len(data)
+        return sum(_check_leaves(x, name, f"{path}[{i}]", depth + 1)
+                   for i, x in enumerate(data))
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        raise InputError(name, f"{path or 'value'}: {_json_show(data)} is not a number")
+    if isinstance(data, numbers.Integral):
+        try:
+            float(data)
+        except OverflowError:
+            raise InputError(name, f"{path or 'value'}: the integer of {len(str(data))} "
+                                   "digits is too large for float64") from None
+    return 1
+
+
+def _json_show(value) -> str:
     try:
-        arr = np.asarray(data)
-    except ValueError:
-        arr = None
-    if arr is None or arr.dtype == object:
-        _find_ragged(data, name, "")
-        raise InputError(name, "nested lists are not rectangular")
-    if arr.dtype.kind not in "iuf":
-        bad = _first_non_number(data)
-        raise InputError(name, f"{bad[0] or 'value'}: {json.dumps(bad[1])} is not a number")
-    return checked_array(arr, name, max_elements)
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= SHOW else text[:SHOW] + "…"
 
 
 def _find_ragged(data, name: str, path: str) -> None:
@@ -176,29 +264,18 @@ def _find_ragged(data, name: str, path: str) -> None:
         _find_ragged(x, name, f"{path}[{i}]")
 
 
-def _first_non_number(data, path: str = ""):
-    if isinstance(data, list):
-        for i, x in enumerate(data):
-            found = _first_non_number(x, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    if isinstance(data, bool) or not isinstance(data, (int, float)):
-        return (path, data)
-    return None
+# -- arrays ------------------------------------------------------------------------------
 
-
-def check_size(count: int, name: str, max_elements: int) -> None:
-    from cnnrnn_cli import budget
-
+def check_size(count: int, name: str, max_elements: int | None = None) -> None:
     with budget.limited(max_elements):
         budget.check(count, name, "the input")
 
 
 def checked_array(arr: np.ndarray, name: str,
-                  max_elements: int = DEFAULT_MAX_ELEMENTS) -> np.ndarray:
+                  max_elements: int | None = None) -> np.ndarray:
     """float64 copy of a numeric array; rejects NaN, infinity, empty and oversized arrays."""
-    check_size(arr.size, name, max_elements)
+    with budget.limited(max_elements):
+        budget.check(arr.size, name, "the input", arr.shape)
     if arr.dtype.kind not in "biuf":
         raise InputError(name, f"array of type {arr.dtype} is not numeric")
     arr = np.asarray(arr, dtype=np.float64)
@@ -210,106 +287,217 @@ def checked_array(arr: np.ndarray, name: str,
     return arr
 
 
+# -- sources -----------------------------------------------------------------------------
+
 def read_source(spec: str, name: str, *, read_stdin=None,
-                max_elements: int = DEFAULT_MAX_ELEMENTS) -> np.ndarray:
-    """One array from a literal, `-` (read_stdin() gives the text) or `@PATH`."""
-    if spec == "-":
-        if read_stdin is None:
-            raise InputError(name, "standard input is not available")
-        return parse_text(read_stdin(), name, blank_line_channels=True,
-                          max_elements=max_elements)
-    if spec.startswith("@"):
-        arrays = read_file(spec[1:], name, max_elements=max_elements)
-        if isinstance(arrays, dict):
-            if len(arrays) != 1:
-                raise InputError(name, f"{spec[1:]} holds {len(arrays)} arrays "
-                                       f"({', '.join(arrays)}); this input takes one")
-            return next(iter(arrays.values()))
-        return arrays
-    try:
-        return parse_text(spec, name, max_elements=max_elements)
-    except InputError as err:
-        if os.path.exists(spec):
-            raise InputError(name, f"{err.message} (to read the file, write @{spec})") from None
-        raise
-
-
-def read_file(path: str, name: str, *, max_elements: int = DEFAULT_MAX_ELEMENTS):
-    """An array, or a dict of named arrays for `.npz` and JSON objects."""
-    ext = os.path.splitext(path)[1].lower()
-    if "\x00" in path or not path:
-        raise InputError(name, f"{path!r} is not a valid file name")
-    try:
-        if ext == ".npy":
-            return _read_npy(path, name, max_elements)
-        if ext == ".npz":
-            return _read_npz(path, name, max_elements)
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        raise InputError(name, f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(name, f"{path} is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(name, f"permission denied: {path}") from None
-    except UnicodeDecodeError as err:
-        raise InputError(name, f"{path} is not UTF-8 text (byte {err.start + 1}); "
-                               "a binary file?") from None
-    except OSError as err:
-        raise InputError(name, f"cannot read {path}: {err.strerror}") from None
-    if "\x00" in text:
-        raise InputError(name, f"{path} is a binary file, not text")
-    if ext == ".json":
+                max_elements: int | None = None) -> np.ndarray:
+    """One array from a literal, `-` (read_stdin() gives a binary stream, or the text) or
+    `@PATH`."""
+    with budget.limited(max_elements):
+        if spec == "-":
+            if read_stdin is None:
+                raise InputError(name, "standard input is not available")
+            stdin = read_stdin()
+            if isinstance(stdin, str):
+                return parse_text(stdin, name, blank_line_channels=True)
+            if isinstance(stdin, bytes):
+                stdin = io.BytesIO(stdin)
+            return read_text_stream(stdin, name, "standard input")
+        if spec.startswith("@"):
+            arrays = read_file(spec[1:], name)
+            if isinstance(arrays, dict):
+                if len(arrays) != 1:
+                    listed = ", ".join(arrays)
+                    if len(listed) > 4 * SHOW:
+                        listed = listed[:4 * SHOW] + "…"
+                    raise InputError(name, f"{spec[1:]} holds {len(arrays)} arrays "
+                                           f"({listed}); this input takes one")
+                return next(iter(arrays.values()))
+            return arrays
         try:
-            data = json.loads(normalize_text(text))
-        except ValueError as err:
-            raise InputError(name, f"{path}: invalid JSON at line {err.lineno}, column "
-                                   f"{err.colno}: {err.msg}") from None
-        if isinstance(data, dict):
-            return {k: from_nested(v, f"{name} ({path}: {k})", max_elements=max_elements)
-                    for k, v in data.items()}
-        return from_nested(data, name, max_elements=max_elements)
-    return parse_text(text, name, blank_line_channels=True, max_elements=max_elements)
-
-
-def _read_npy(path: str, name: str, max_elements: int) -> np.ndarray:
-    fmt = np.lib.format
-    try:
-        with open(path, "rb") as fh:
-            version = fmt.read_magic(fh)
-            reader = fmt.read_array_header_1_0 if version == (1, 0) else \
-                fmt.read_array_header_2_0
-            shape, _, dtype = reader(fh)
-        if dtype.hasobject:
-            raise ValueError("pickle")
-        check_size(int(np.prod(shape)), name, max_elements)
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "pickle" in str(err):
-            raise InputError(name, f"{path} holds pickled objects; refused for safety") from None
-        raise InputError(name, f"{path} is not a valid .npy file: {err}") from None
-    return checked_array(arr, name, max_elements)
-
-
-def _read_npz(path: str, name: str, max_elements: int) -> dict[str, np.ndarray]:
-    import zipfile
-
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {k: checked_array(archive[k], f"{name} ({path}: {k})", max_elements)
-                    for k in archive.files}
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
-        if isinstance(err, FileNotFoundError):
+            return parse_text(spec, name)
+        except InputError as err:
+            if _is_file(spec):
+                raise InputError(name, f"{err.message} (to read the file, write "
+                                       f"@{spec})") from None
             raise
-        raise InputError(name, f"{path} is not a valid .npz file") from None
+
+
+def _is_file(spec: str) -> bool:
+    try:
+        return len(spec) < 4096 and os.path.exists(spec)
+    except (ValueError, OSError):
+        return False
+
+
+def read_text_stream(fh, name: str, label: str, *, blank_line_channels: bool = True):
+    """Matrix text from a binary stream (a file, a pipe), a chunk at a time."""
+    source = Source(fh, name, label)
+    head = b""
+    kind = None
+    for data in source.chunks():
+        head += data
+        kind = _first_significant(head)
+        if kind is not None or len(head) >= 1 << 20:
+            break
+    if head.startswith(_BOM):
+        head = head[len(_BOM):]
+    if kind == b"[":
+        text = read_whole(source, name, head).decode("utf-8")
+        return _parse_whole(text, name, blank_line_channels)
+    return read_stream(source, name, blank_line_channels=blank_line_channels, head=head)
+
+
+def read_file(path: str, name: str, *, max_elements: int | None = None):
+    """An array, or a dict of named arrays for `.npz` and JSON objects.
+
+    The path is opened once; `.npy` and `.npz` are read from that one stream, so a FIFO
+    or a device works as well as a regular file."""
+    if not path or "\x00" in path:
+        raise InputError(name, f"{show(path)} is not a valid file name")
+    ext = os.path.splitext(path)[1].lower()
+    shown = show_path(path)
+    with budget.limited(max_elements):
+        try:
+            fh = open(path, "rb")
+        except FileNotFoundError:
+            raise InputError(name, f"file not found: {shown}") from None
+        except IsADirectoryError:
+            raise InputError(name, f"{shown} is a directory, not a file") from None
+        except PermissionError:
+            raise InputError(name, f"permission denied: {shown}") from None
+        except OSError as err:
+            raise InputError(name, f"cannot read {shown}: {err.strerror}") from None
+        with fh:
+            try:
+                if ext == ".npy":
+                    return _read_npy(fh, shown, name)
+                if ext == ".npz":
+                    return _read_npz(fh, shown, name)
+                if ext == ".json":
+                    return _read_json(fh, shown, name)
+                return read_text_stream(fh, name, shown)
+            except IsADirectoryError:
+                raise InputError(name, f"{shown} is a directory, not a file") from None
+            except OSError as err:
+                reason = err.strerror or _cut(str(err))
+                raise InputError(name, f"cannot read {shown}: {reason}") from None
+
+
+def _read_json(fh, path: str, name: str):
+    text = read_whole(Source(fh, name, path), name).decode("utf-8")
+    text = normalize_text(text)
+    try:
+        data = loads_json(text, name)
     except ValueError as err:
-        if "pickle" in str(err):
-            raise InputError(name, f"{path} holds pickled objects; refused for safety") from None
-        raise InputError(name, f"{path} is not a valid .npz file: {err}") from None
+        where = (f" at line {err.lineno}, column {err.colno}: {err.msg}"
+                 if hasattr(err, "lineno") else f": {err}")
+        raise InputError(name, f"{path}: invalid JSON{where}") from None
+    if isinstance(data, dict):
+        arrays = {}
+        for key, value in data.items():
+            try:
+                arrays[key] = from_nested(value, name)
+            except InputError as err:
+                raise InputError(name, f"{path}, array {show(key)}: {err.message}") from None
+        return arrays
+    return from_nested(data, name)
+
+
+def _read_npy(fh, path: str, name: str, label: str | None = None) -> np.ndarray:
+    """A `.npy` from an open stream: the header is read and checked (objects, type, size
+    against the budget) before any of the data. `label` names it (a path, or a path and
+    an array of a .npz)."""
+    fmt = np.lib.format
+    label = label or path
+    try:
+        version = fmt.read_magic(fh)
+        reader = fmt.read_array_header_1_0 if version == (1, 0) else \
+            fmt.read_array_header_2_0
+        shape, fortran, dtype = reader(fh)
+    except (ValueError, EOFError, SyntaxError, TypeError) as err:
+        raise InputError(name, f"{label} is not a valid .npy file: "
+                               f"{_cut(str(err))}") from None
+    if dtype.hasobject:
+        raise InputError(name, f"{label} holds pickled objects; refused for safety")
+    if dtype.kind not in "biuf":
+        raise InputError(name, f"{label}: array of type {dtype} is not numeric")
+    budget.check_shape(shape, name, label)
+    arr = np.empty(budget.elements(shape), dtype=dtype)
+    view = memoryview(arr.view(np.uint8).reshape(-1)) if arr.size else memoryview(b"")
+    got = 0
+    while got < len(view):
+        n = fh.readinto(view[got:])
+        if not n:
+            raise InputError(name, f"{label} is not a valid .npy file: its data stop after "
+                                   f"{got} of {len(view)} bytes")
+        got += n
+    arr = arr.reshape(shape, order="F" if fortran else "C")
+    try:
+        return checked_array(arr, name)
+    except InputError as err:
+        if label == path:
+            raise
+        raise InputError(name, f"{label}: {err.message}") from None
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 2 * SHOW else text[:2 * SHOW] + "…"
+
+
+NPZ_FROM_STREAM = 64 << 20  # a .npz from a pipe or a device is read whole, up to this
+
+
+def _read_npz(fh, path: str, name: str) -> dict[str, np.ndarray]:
+    """Each member's `.npy` header is checked before the member is decompressed."""
+    import stat
+    import zipfile
+    import zlib
+
+    try:
+        regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError):
+        regular = False
+    if not regular:
+        # A pipe or a device (/dev/zero) cannot be seeked: read it whole, if it is a zip.
+        data = fh.read(4)
+        if not data.startswith(b"PK"):
+            raise InputError(name, f"{path} is not a valid .npz file")
+        while len(data) <= NPZ_FROM_STREAM:
+            more = fh.read(1 << 20)
+            if not more:
+                break
+            data += more
+        else:
+            raise InputError(name, f"{path} is not a regular file and is over "
+                                   f"{NPZ_FROM_STREAM >> 20} MB")
+        fh = io.BytesIO(data)
+    try:
+        archive = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError):
+        raise InputError(name, f"{path} is not a valid .npz file") from None
+    arrays = {}
+    with archive:
+        for info in archive.infolist():
+            key = info.filename
+            if not key.endswith(".npy"):
+                raise InputError(name, f"{path}: member {show(key)} is not a .npy array "
+                                       "(a .npz holds only .npy members)")
+            key = key[:-len(".npy")]
+            label = f"{path}, array {show(key)}"
+            try:
+                with archive.open(info) as stream:
+                    arrays[key] = _read_npy(stream, path, name, label)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+                raise InputError(name, f"{path} is not a valid .npz file ({label}: "
+                                       f"{_cut(str(err))})") from None
+            except (NotImplementedError, RuntimeError) as err:
+                raise InputError(name, f"cannot read {label}: {_cut(str(err))}") from None
+    return arrays
 
 
 def read_named_arrays(spec: str, name: str, *,
-                      max_elements: int = DEFAULT_MAX_ELEMENTS) -> dict[str, np.ndarray]:
+                      max_elements: int | None = None) -> dict[str, np.ndarray]:
     """`@file.npz` or `@file.json` (an object of named arrays) as a dict."""
     if not spec.startswith("@"):
         raise InputError(name, "expected @FILE (.npz or a .json object of named arrays)")
