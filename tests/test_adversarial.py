@@ -661,10 +661,6 @@ CASES += [
 ]
 
 
-if os.environ.get("ADVERSARIAL_ONLY"):  # a developer's shortcut: the cases matching a regex
-    import re
-
-    CASES = [case for case in CASES if re.search(os.environ["ADVERSARIAL_ONLY"], case.id)]
 # --- beyond the issue: the environment, the command line and overflowing arithmetic ------
 
 CASES += [
@@ -747,6 +743,35 @@ CASES += [
 ]
 
 
+# The breadth beyond one case per path: more spellings of the same mistake, more options
+# reaching the same parser. They run with ADVERSARIAL_FULL=1 (the in-process fuzz of
+# tests/test_fuzz.py covers the same grammar cheaply); the rest always runs.
+EXTENDED = {
+    *(f"int-{tag}-{where}" for tag in UNICODE_INTS
+      for where in ("conv-stride", "pool-size", "seed", "steps")),
+    "huge-stride-conv", "huge-dilation", "huge-random-gru", "huge-size", "huge-n1x1",
+    "huge-channels", "huge-bptt-at", "deep-bias", "deep-pool-grad", "deep-gru-x",
+    "deep-10k-literal", "dev-full-json-bptt", "dev-full-latex-pool", "dev-full-csv-gru",
+    "dev-full-inception", "env-columns-1", "env-columns-million", "env-lines-zero",
+    "int-fullwidth-random", "int-arabic-padding", "int-arabic-dilation", "int-arabic-size",
+    "int-arabic-n1x1", "int-arabic-channels", "int-arabic-precision",
+    "int-arabic-max-elements", "issue-5-ctrl-c-during-imports-_datetime",
+    "issue-5-ctrl-c-during-imports-_umath_linalg", "npy-bool", "npy-0d",
+    "npy-int64-extremes", "npy-complex", "json-bool", "json-string", "blank-literal",
+    "empty-nested-brackets", "comment-only", "overflow-pool-avg", "overflow-bias",
+    "layers-ten-thousand", "flag-with-value", "bad-choice-pad-mode", "max-elements-1E3",
+    "max-elements-1e-3", "max-elements-word", "int-zero-kernel", "int-random-missing-part",
+    "int-random-four-parts", "int-random-exponent",
+}
+assert EXTENDED <= {case.id for case in CASES}, EXTENDED - {case.id for case in CASES}
+ALL_CASES = CASES
+if not os.environ.get("ADVERSARIAL_FULL"):
+    CASES = [case for case in CASES if case.id not in EXTENDED]
+
+if os.environ.get("ADVERSARIAL_ONLY"):  # a developer's shortcut: the cases matching a regex
+    import re
+
+    CASES = [case for case in CASES if re.search(os.environ["ADVERSARIAL_ONLY"], case.id)]
 IDS = [case.id for case in CASES]
 assert len(IDS) == len(set(IDS)), sorted(i for i in IDS if IDS.count(i) > 1)
 
@@ -795,7 +820,7 @@ def test_adversarial(outcomes, case_id):
 
 def test_the_suite_is_wide():
     """At least 150 cases, over every command and every input path."""
-    assert len(CASES) >= 150
+    assert len(ALL_CASES) - len(EXTENDED) >= 150
     commands = {case.argv[0] for case in CASES if case.argv}
     assert commands >= {"outsize", "conv", "pool", "resblock", "inception", "bptt", "gru-step",
                         "tour"}
