@@ -112,9 +112,13 @@ def pool2d(input, size=2, stride=None, padding=0, mode="max", ceil=False,
 def resblock(a0=None, w1=None, b1=None, w2=None, b2=None, shortcut=None, activation="relu",
              weights=None, random=False, size=4, seed=None, depth=None):
     """`resblock`: `.skip` and `.plain` (each `.z1 .a1 .z2 .a2 .jacobian`), and
-    `.grad_norms` with `depth`."""
+    `.grad_norms` with `depth`; `.seed` of a random case (chosen when not given)."""
     from cnnrnn_cli.core import resblock as core
 
+    if random and seed is None:  # chosen, and kept in `.seed`, so the run can be repeated
+        import secrets
+
+        seed = secrets.randbits(32)
     given = dict(a0=a0, w1=w1, b1=b1, w2=w2, b2=b2, shortcut=shortcut)
     arrays = merge_arrays(given, given, weights=weights,
                           base=core.random_case(size, seed) if random else None)

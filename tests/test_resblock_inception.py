@@ -175,9 +175,10 @@ def test_cli_resblock(run, run_json):
     doc = run_json("resblock", "--example")
     assert set(doc["result"]) == {"skip", "plain"}
     assert set(doc["result"]["skip"]) == {"z1", "a1", "z2", "a2", "jacobian"}
-    assert doc["result"]["skip"]["a2"] == [1.35, 0.0]
+    assert doc["result"]["skip"]["a2"] == [2.0, 1.0] and doc["result"]["plain"]["a2"] == [1.0, 0.0]
     rich = run("resblock", "--example", fmt="rich").stdout
-    assert "a_3" in rich and "w/out skip" in rich and "identity path" in rich
+    assert "a_3" in rich and "w/out skip" in rich
+    assert "unit 2 of a2 is dead without the skip" in rich  # the skip rescues row 2
     deep = run_json("resblock", "--random", "--size", "6", "--depth", "5", "--seed", "1")
     assert len(deep["result"]["grad_norms"]["skip"]) == 5
     latex = run("resblock", "--example", "-f", "latex", fmt=None).stdout

@@ -10,9 +10,14 @@ from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import ACTIVATION_NAMES
 
 MAX_DEPTH = 100_000  # ResNet-1001 a hundred times over; the norms are computed block by block
-# A small case in the notes' notation: one unit of a1 is cut by the ReLU.
+# A small case in the notes' notation where the skip visibly rescues the gradient: unit 2
+# of a1 is dead both ways; unit 2 of a2 is dead without the skip (z2 = −1), alive with it
+# (z2 + a0 = 1), so the plain Jacobian loses row 2 and its norm (0.35) while the skip's
+# keeps both (1.03); repeated with --depth, the skip's norm stays 1.03 while the plain
+# one is exactly 0 from the second block.
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
-EXAMPLE = '--a0 "1 -1" --w1 "1 0.5; -0.5 1" --b1 "0 0.1" --w2 "0.5 -1; 1 0.5" --b2 "0.1 -0.2"'
+EXAMPLE = ('--a0 "1 2" --w1 "-0.5 0.5; -0.5 -0.5" --b1 "0.5 -0.5" --w2 "0.5 0.5; -1 0.5" '
+           '--b2 "0.5 0"')
 
 
 @report_command(example=EXAMPLE, replaces={"random_case": ARRAYS, "weights": ARRAYS})
@@ -61,6 +66,6 @@ def resblock(activation, weights, random_case, size, seed, depth, **arrays) -> R
         result["grad_norms"] = res.grad_norms
     params = {"n": res.a0.size, "m": res.weights["w1"].shape[0], "activation": activation,
               "shortcut": res.weights["shortcut"] is not None, "depth": depth,
-              "random": random_case, "seed": seed}
+              "random": random_case, "seed": res.seed}  # chosen by api when not given
     return Report("resblock", params, result, trace=res,
                   explainer="cnnrnn_cli.explain.resblock")

@@ -9,6 +9,10 @@ rows are outputs:
 
     with:     ∂a2/∂a0 = diag(f'(z2 + s)) (W2 diag(f'(z1)) W1 + I)    (I, or WS)
     without:  ∂a2/∂a0 = diag(f'(z2)) W2 diag(f'(z1)) W1
+
+The facts an explanation may state (dead units, zero Jacobian rows, growth per block) are
+computed here, from the numbers (`BlockFacts`, `DepthFacts`), so that no sentence claims
+what the numbers do not show.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ class BlockPass:
     z2: np.ndarray
     a2: np.ndarray
     jacobian: np.ndarray
+    shortcut: np.ndarray | None = None   # s = a0 (or WS a0) with the skip; None without
+    d1: np.ndarray | None = None         # f'(z1)
+    d2: np.ndarray | None = None         # f'(z2 + s), or f'(z2) without the skip
+
+    @property
+    def pre(self) -> np.ndarray:
+        """The input of a2's activation: z2 + s, or z2."""
+        return self.z2 if self.shortcut is None else self.z2 + self.shortcut
 
     def as_dict(self) -> dict:
         return {"z1": self.z1, "a1": self.a1, "z2": self.z2, "a2": self.a2,
@@ -38,8 +50,81 @@ class BlockPass:
 
 
 @dataclass
+class BlockFacts:
+    """One block, both ways; units and rows 0-based. A unit is dead where f' of its input
+    is exactly 0 (relu: input ≤ 0; tanh, sigmoid: saturated in float64): its row of every
+    Jacobian through it is then 0."""
+
+    dead_a1: list[int]           # f'(z1) = 0 (the same units with and without the skip)
+    dead_skip: list[int]         # units of a2 with f'(z2 + s) = 0
+    dead_plain: list[int]        # units of a2 with f'(z2) = 0
+    zero_rows_skip: list[int]    # rows of ∂a2/∂a0 that are all 0, with the skip
+    zero_rows_plain: list[int]   # ... and without
+    norm_skip: float             # ‖∂a2/∂a0‖₂ with the skip
+    norm_plain: float            # ... and without
+
+    @property
+    def rescued(self) -> list[int]:
+        """Rows that are 0 without the skip and not with it: the skip's path reaches a0."""
+        return [i for i in self.zero_rows_plain if i not in self.zero_rows_skip]
+
+
+# The band within which a stack's gradient is "kept alive": neither vanishing nor exploding.
+BAND = (0.1, 10.0)
+# A factor per block within 5% of 1 is "steady".
+STEADY = 0.05
+
+
+@dataclass
+class Trend:
+    """How ‖∂a_l/∂a_0‖₂ behaves through one stack, l = 1..L (‖∂a_0/∂a_0‖ = ‖I‖ = 1)."""
+
+    factor: float | None         # per block: the geometric mean of the L ratios
+    #                              ‖J_l‖/‖J_{l−1}‖ = ‖J_L‖^(1/L); None once a norm is 0
+    first_zero: int | None       # 1-based l from which the norm is exactly 0
+    zero_dead: int = 0           # dead units (f' = 0) in block first_zero: 0 means underflow
+    low: float = 0.0             # the smallest and largest norm
+    high: float = 0.0
+    last: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        """'vanishes' (exactly 0), 'grows', 'decays' or 'steady' (factor within 5% of 1)."""
+        if self.first_zero is not None:
+            return "vanishes"
+        if self.factor > 1 + STEADY:
+            return "grows"
+        if self.factor < 1 - STEADY:
+            return "decays"
+        return "steady"
+
+    @property
+    def in_band(self) -> bool:
+        """Every norm within BAND."""
+        return self.first_zero is None and BAND[0] <= self.low and self.high <= BAND[1]
+
+
+@dataclass
+class DepthFacts:
+    """The two stacks' trends; `skip_above`: the skip's norm ≥ the plain one at every l."""
+
+    skip: Trend
+    plain: Trend
+    skip_above: bool = False
+
+    @property
+    def alive(self) -> bool:
+        """The skip keeps the gradient alive where the plain stack loses it: the skip's
+        norms stay within BAND at every block, never below the plain ones, while the plain
+        ones end below BAND (or at 0)."""
+        return self.skip.in_band and self.skip_above and self.plain.last < BAND[0]
+
+
+@dataclass
 class ResBlockResult:
-    """`skip` and `plain`; `grad_norms` {skip, plain}: L norms ‖∂a_l/∂a_0‖₂ with --depth."""
+    """`skip` and `plain`; `grad_norms` {skip, plain}: L norms ‖∂a_l/∂a_0‖₂ with --depth;
+    `facts` (and `depth_facts` with --depth): what the explanation may say. `seed`: the seed
+    of a random case (None when the arrays were given)."""
 
     skip: BlockPass
     plain: BlockPass
@@ -48,6 +133,9 @@ class ResBlockResult:
     activation: str = "relu"
     grad_norms: dict | None = None
     depth_random: bool = False
+    facts: BlockFacts | None = None
+    depth_facts: DepthFacts | None = None
+    seed: int | None = None
 
 
 def check_block(a0, w1, b1=None, w2=None, b2=None, shortcut=None) -> dict:
@@ -86,7 +174,9 @@ def block(a0, w1, b1, w2, b2, shortcut, f, fprime, skip: bool) -> BlockPass:
     z1 = w1 @ a0 + b1
     a1 = f(z1)
     z2 = w2 @ a1 + b2
-    inner = w2 @ (fprime(z1, a1)[:, None] * w1)             # ∂z2/∂a0 = W2 diag(f'(z1)) W1
+    d1 = fprime(z1, a1)
+    inner = w2 @ (d1[:, None] * w1)                          # ∂z2/∂a0 = W2 diag(f'(z1)) W1
+    s = None
     if skip:
         s = a0 if shortcut is None else shortcut @ a0
         out_pre = z2 + s
@@ -94,8 +184,9 @@ def block(a0, w1, b1, w2, b2, shortcut, f, fprime, skip: bool) -> BlockPass:
     else:
         out_pre = z2
     a2 = f(out_pre)
-    jacobian = fprime(out_pre, a2)[:, None] * inner          # diag(f'(·)) (...)
-    return BlockPass(z1, a1, z2, a2, jacobian)
+    d2 = fprime(out_pre, a2)
+    jacobian = d2[:, None] * inner + 0.0                     # diag(f'(·)) (...); + 0.0: no −0
+    return BlockPass(z1, a1, z2, a2, jacobian, s, d1, d2)
 
 
 def resblock(a0, w1, b1=None, w2=None, b2=None, shortcut=None, activation="relu",
@@ -106,17 +197,63 @@ def resblock(a0, w1, b1=None, w2=None, b2=None, shortcut=None, activation="relu"
     f, fprime, _ = get_activation(activation)
     args = [weights[k] for k in ("a0", "w1", "b1", "w2", "b2", "shortcut")]
     with np.errstate(over="ignore", invalid="ignore"):
-        result = ResBlockResult(block(*args, f, fprime, True), block(*args, f, fprime, False),
-                                weights["a0"], weights, activation, depth_random=random_depth)
+        skip, plain = block(*args, f, fprime, True), block(*args, f, fprime, False)
+        result = ResBlockResult(skip, plain, weights["a0"], weights, activation,
+                                depth_random=random_depth, facts=block_facts(skip, plain),
+                                seed=seed if random_depth else None)
         if depth is not None:
-            result.grad_norms = depth_norms(weights, f, fprime, depth, random_depth, seed)
+            dead = {}
+            result.grad_norms = depth_norms(weights, f, fprime, depth, random_depth, seed,
+                                            dead)
+            result.depth_facts = depth_facts(result.grad_norms, dead)
     return result
 
 
+def _dead(derivative) -> list[int]:
+    return [int(i) for i in np.flatnonzero(derivative == 0)]
+
+
+def _zero_rows(jacobian) -> list[int]:
+    return [int(i) for i in np.flatnonzero(~jacobian.any(axis=1))]
+
+
+def block_facts(skip: BlockPass, plain: BlockPass) -> BlockFacts:
+    """Dead units, zero Jacobian rows and the two spectral norms of one block."""
+    return BlockFacts(_dead(skip.d1), _dead(skip.d2), _dead(plain.d2),
+                      _zero_rows(skip.jacobian), _zero_rows(plain.jacobian),
+                      float(np.linalg.norm(skip.jacobian, 2)),
+                      float(np.linalg.norm(plain.jacobian, 2)))
+
+
+def trend(norms: list, dead_at_zero: int = 0) -> Trend:
+    """The Trend of one stack's norms (l = 1..L)."""
+    values = np.asarray(norms, dtype=np.float64)
+    zeros = np.flatnonzero(values == 0)
+    first_zero = int(zeros[0]) + 1 if zeros.size else None
+    factor = None
+    if first_zero is None:
+        # ‖J_L‖^(1/L), in logs: the product of the L ratios telescopes (‖J_0‖ = 1).
+        factor = float(np.exp(np.log(values[-1]) / values.size))
+    return Trend(factor, first_zero, dead_at_zero if first_zero else 0,
+                 float(values.min()), float(values.max()), float(values[-1]))
+
+
+def depth_facts(norms: dict, dead: dict | None = None) -> DepthFacts:
+    """Both stacks' trends; `dead` {'skip'|'plain': dead units of the block where the
+    product first became 0}, as depth_norms records it."""
+    dead = dead or {}
+    skip, plain = np.asarray(norms["skip"]), np.asarray(norms["plain"])
+    return DepthFacts(trend(norms["skip"], dead.get("skip", 0)),
+                      trend(norms["plain"], dead.get("plain", 0)),
+                      bool((skip >= plain).all()))
+
+
 def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
-                seed: int | None) -> dict:
+                seed: int | None, dead_at_zero: dict | None = None) -> dict:
     """{'skip': [...], 'plain': [...]}: ‖∂a_l/∂a_0‖₂ for l = 1..L (chain rule: the product of
-    the blocks' Jacobians, each taken at its own input)."""
+    the blocks' Jacobians, each taken at its own input). `dead_at_zero`, when given, gets
+    for each stack the number of dead units (f' = 0, in a1 or a2) of the block where the
+    product first becomes 0 (0 there means the product underflowed)."""
     if depth < 1:
         raise InputError("depth", f"must be 1 or more, got {depth}")
     n = weights["a0"].size
@@ -140,8 +277,14 @@ def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
         a, jac, out = weights["a0"], np.eye(n), []
         for w in blocks():
             step = block(a, w["w1"], w["b1"], w["w2"], w["b2"], None, f, fprime, skip)
-            jac = step.jacobian @ jac
+            before, jac = jac, step.jacobian @ jac
             a = step.a2
+            if dead_at_zero is not None and name not in dead_at_zero and not jac.any():
+                # Exactly 0 with every term of the product representable: dead units (or
+                # their rows cancelling), not underflow.
+                tiny = 0 < np.abs(before).max() * np.abs(step.jacobian).max() < 1e-290
+                dead_at_zero[name] = 0 if tiny else int((step.d1 == 0).sum()
+                                                        + (step.d2 == 0).sum())
             if not np.isfinite(jac).all():
                 raise InputError("depth", f"the Jacobian of {len(out) + 1} blocks overflows "
                                           "float64; use fewer blocks or smaller weights")

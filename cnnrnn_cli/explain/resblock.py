@@ -1,17 +1,20 @@
-"""The working of `resblock`: the block with and without the skip, side by side, the two
-Jacobians, and through a stack, the gradient norms."""
+"""The working of `resblock`: the given values, the block with and without the skip, one
+unit's formulas with the numbers, the two Jacobians, and through a stack, the gradient
+norms. Every sentence is chosen from the facts that core computed (`res.facts`,
+`res.depth_facts`): dead units, zero rows, growth per block."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from rich import box
 from rich.columns import Columns
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from cnnrnn_cli.core.resblock import ResBlockResult
+from cnnrnn_cli.core.resblock import BAND, ResBlockResult
 from cnnrnn_cli.explain.common import (
     ACCENT,
     grid,
@@ -20,93 +23,373 @@ from cnnrnn_cli.explain.common import (
     latex_par,
     latex_vector,
     num,
-    vec,
+    product_terms,
 )
 
-BAR_WIDTH = 30
+BAR_WIDTH = 30   # at most; narrower on a narrow terminal
+DEAD = "bold red"
+LISTED = 6       # units named in a sentence before "and N more"
 
 
-def _side_by_side(res: ResBlockResult, p: int) -> Table:
-    f = res.activation
-    s = "a0" if res.weights["shortcut"] is None else "WS a0"
-    table = Table(header_style="bold", title="Skip connection in ResNet", title_justify="left")
-    table.add_column("")
-    table.add_column("w/out skip", justify="right")
-    table.add_column("w/ skip", justify="right")
-    plain, skip = res.plain, res.skip
-    table.add_row("z1 = W1 a0 + b1", vec(plain.z1, p, 6), vec(skip.z1, p, 6))
-    table.add_row(f"a1 = {f}(z1)", vec(plain.a1, p, 6), vec(skip.a1, p, 6))
-    table.add_row("z2 = W2 a1 + b2", vec(plain.z2, p, 6), vec(skip.z2, p, 6))
-    table.add_row(Text.assemble(("a2", "bold"), f" = {f}(z2)  |  {f}(z2 + {s})"),
-                  Text(vec(plain.a2, p, 6), style=ACCENT), Text(vec(skip.a2, p, 6),
-                                                                 style=ACCENT))
+def _n(x, p: int) -> str:
+    """A number in a formula: the true minus sign."""
+    return num(x, p).replace("-", "−")
+
+
+def _plus(x, p: int) -> str:
+    """' + 0.1' or ' − 0.2': a term added in a formula."""
+    return f" − {_n(abs(x), p)}" if x < 0 else f" + {_n(x, p)}"
+
+
+def _paren(x, p: int) -> str:
+    return f"({_n(x, p)})" if x < 0 else _n(x, p)
+
+
+def unit_list(units) -> str:
+    """'unit 2' or 'units 1, 3' (1-based), at most LISTED named, then 'and N more'."""
+    shown = ", ".join(str(u + 1) for u in units[:LISTED])
+    more = f" and {len(units) - LISTED} more" if len(units) > LISTED else ""
+    return f"unit{'s' if len(units) > 1 else ''} {shown}{more}"
+
+
+def _is(units) -> str:
+    return "are" if len(units) > 1 else "is"
+
+
+def _skip_name(res: ResBlockResult) -> tuple[str, str]:
+    """('a0', 'I') or ('WS a0', 'WS'): the skip term and its Jacobian."""
+    return ("a0", "I") if res.weights["shortcut"] is None else ("WS a0", "WS")
+
+
+# --- what was given ----------------------------------------------------------------------
+
+
+def _given(res: ResBlockResult, p: int):
+    names = [("a0", res.a0), ("W1", res.weights["w1"]), ("b1", res.weights["b1"]),
+             ("W2", res.weights["w2"]), ("b2", res.weights["b2"])]
+    if res.weights["shortcut"] is not None:
+        names.append(("WS", res.weights["shortcut"]))
+    title = "Given" if res.seed is None else \
+        f"Given: a random case, seed {res.seed} (repeat it with --seed {res.seed})"
+    return Group(heading(title),
+                 Columns([grid(np.atleast_2d(v), p, title=name) for name, v in names],
+                         padding=(0, 3)))
+
+
+# --- the block, unit by unit -------------------------------------------------------------
+
+
+def _mark(values, dead, p: int, color: bool) -> list:
+    """Cells of f' values, dead ones (f' = 0) red, or bracketed without colour."""
+    cells = []
+    for i, v in enumerate(values):
+        text = num(v, p)
+        if i in dead:
+            cells.append(Text(text if color else f"[{text}]", style=DEAD))
+        else:
+            cells.append(Text(text))
+    return cells
+
+
+def bullets(sentences) -> Table:
+    """Sentences as a list, each wrapped under its own first word (a hanging indent)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for sentence in sentences:
+        table.add_row("•", sentence)
     return table
 
 
+def _table(title: str, headers: list, columns: list, count: int) -> Group:
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  padding=(0, 1))
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True)
+    from cnnrnn_cli.explain.common import elide
+
+    for i in elide(count, 16):
+        if i is None:
+            table.add_row(*["⋮"] * len(headers))
+            continue
+        table.add_row(str(i + 1), *[(col[i] if i < len(col) else "") for col in columns])
+    return Group(Text(title), table)
+
+
+def _layers(res: ResBlockResult, p: int, color: bool):
+    f, facts = res.activation, res.facts
+    plain, skip = res.plain, res.skip
+    s, _ = _skip_name(res)
+    nums = lambda v: [num(x, p) for x in v]  # noqa: E731
+    first = _table(f"layer 1: z1 = W1 a0 + b1, a1 = {f}(z1) (the same with and without the "
+                   "skip)", ["unit", "z1", f"a1 = {f}(z1)", "f'(z1)"],
+                   [nums(plain.z1), nums(plain.a1), _mark(plain.d1, facts.dead_a1, p, color)],
+                   plain.z1.size)
+    second = _table(f"layer 2: z2 = W2 a1 + b2, then a2 without and with the skip {s}",
+                    ["unit", "z2", f"w/out skip\na2 = {f}(z2)", "f'(z2)",
+                     f"w/ skip\nz2 + {s}", f"a2 = {f}(·)", f"f'(z2 + {s})"],
+                    [nums(plain.z2), [Text(x, style=ACCENT) for x in nums(plain.a2)],
+                     _mark(plain.d2, facts.dead_plain, p, color), nums(skip.pre),
+                     [Text(x, style=ACCENT) for x in nums(skip.a2)],
+                     _mark(skip.d2, facts.dead_skip, p, color)], plain.z2.size)
+    parts = [heading(f"Skip connection in ResNet ({f})"), first, second]
+    if facts.dead_a1 or facts.dead_skip or facts.dead_plain:
+        legend = "f' = 0 (red)" if color else "f' = 0 [bracketed]"
+        parts.append(Text(f"{legend}: a dead unit, no gradient passes through it"
+                          + (" (relu'(0) = 0 at the kink, as PyTorch)" if f == "relu" else ""),
+                          style="dim"))
+    return Group(*parts)
+
+
+def _chosen(res: ResBlockResult) -> tuple[int, int]:
+    """The units whose formulas are written out: a dead unit of a1 if there is one, and
+    the unit of a2 where the skip matters most (a row it rescues, else one dead even with
+    the skip, else one dead without), else the first."""
+    facts = res.facts
+    u1 = facts.dead_a1[0] if facts.dead_a1 else 0
+    for group in (facts.rescued, facts.dead_skip, facts.dead_plain, facts.zero_rows_skip):
+        if group:
+            return u1, group[0]
+    return u1, 0
+
+
+def _formulas(res: ResBlockResult, p: int):
+    f, w = res.activation, res.weights
+    plain, skip = res.plain, res.skip
+    u1, u2 = _chosen(res)
+    i1, i2 = f"[{u1 + 1}]", f"[{u2 + 1}]"
+    rows = [("", f"z1{i1} = {product_terms(w['w1'][u1], res.a0, p)}{_plus(w['b1'][u1], p)}"
+                 f" = {_n(plain.z1[u1], p)}"),
+            ("", f"a1{i1} = {f}({_n(plain.z1[u1], p)}) = {_n(plain.a1[u1], p)}"),
+            ("", f"z2{i2} = {product_terms(w['w2'][u2], plain.a1, p)}{_plus(w['b2'][u2], p)}"
+                 f" = {_n(plain.z2[u2], p)}"),
+            ("w/out skip:", f"a2{i2} = {f}(z2{i2}) = {f}({_n(plain.z2[u2], p)}) = "
+                            f"{_n(plain.a2[u2], p)}")]
+    if w["shortcut"] is None:
+        rows.append(("w/ skip:", f"a2{i2} = {f}(z2{i2} + a0{i2}) = "
+                                 f"{f}({_n(skip.z2[u2], p)}{_plus(res.a0[u2], p)}) = "
+                                 f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}"))
+    else:
+        rows.append(("w/ skip:", f"s{i2} = (WS a0){i2} = "
+                                 f"{product_terms(w['shortcut'][u2], res.a0, p)} = "
+                                 f"{_n(skip.shortcut[u2], p)}"))
+        rows.append(("", f"a2{i2} = {f}(z2{i2} + s{i2}) = "
+                         f"{f}({_n(skip.z2[u2], p)}{_plus(skip.shortcut[u2], p)}) = "
+                         f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}"))
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for label, formula in rows:
+        table.add_row(label, formula)
+    return Group(heading(f"One unit with the numbers: unit {u1 + 1} of a1, unit {u2 + 1} "
+                         "of a2"), table,
+                 Text(f"⇒ w/ skip: a2 = {f}(W2 a1 + b2 + {_skip_name(res)[0]})", style="bold"),
+                 Text("(the notes call the block's output a_3; it is the block's second "
+                      "activation, a2)", style="dim"))
+
+
+# --- the Jacobians, and what they show ---------------------------------------------------
+
+
+def _why_dead(res: ResBlockResult, units, values, name: str, p: int) -> str:
+    """'z2[2] + a0[2] = −0.3 ≤ 0' for one unit; for several, their values in a list."""
+    if res.activation == "relu":
+        rule = "≤ 0"
+    else:
+        rule = f"saturated: {res.activation}' = 0 in float64"
+    if len(units) == 1:
+        u = units[0]
+        return f"{name.replace('[]', f'[{u + 1}]')} = {_n(values[u], p)} {rule}"
+    shown = ", ".join(_n(values[u], p) for u in units[:LISTED])
+    return f"{name.replace('[]', '')} = {shown}{', …' if len(units) > LISTED else ''} {rule}"
+
+
+def block_sentences(res: ResBlockResult, p: int = 4) -> list[str]:
+    """The claims about one block, each chosen from res.facts."""
+    facts, plain, skip = res.facts, res.plain, res.skip
+    s, ident = _skip_name(res)
+    pre_name = "z2[] + a0[]" if s == "a0" else "z2[] + (WS a0)[]"
+    out = []
+    if facts.dead_a1:
+        units = facts.dead_a1
+        out.append(f"{unit_list(units)} of a1 {_is(units)} dead "
+                   f"({_why_dead(res, units, plain.z1, 'z1[]', p)}): no path runs through "
+                   f"{'them' if len(units) > 1 else 'it'}, with or without the skip")
+    if facts.rescued:
+        rows = facts.rescued
+        out.append(f"{unit_list(rows)} of a2 {_is(rows)} dead without the skip "
+                   f"({_why_dead(res, rows, plain.z2, 'z2[]', p)}), so row"
+                   f"{'s' if len(rows) > 1 else ''} {', '.join(str(r + 1) for r in rows)} of "
+                   f"∂a2/∂a0 {_is(rows)} 0 there; with the skip "
+                   f"{'they are' if len(rows) > 1 else 'it is'} alive "
+                   f"({_alive_values(rows, skip.pre, pre_name, p)}): the skip's path "
+                   "reaches a0")
+    dead_both = [u for u in facts.dead_skip]
+    if dead_both:
+        out.append(f"{unit_list(dead_both)} of a2 {_is(dead_both)} dead even with the skip "
+                   f"({_why_dead(res, dead_both, skip.pre, pre_name, p)}), so row"
+                   f"{'s' if len(dead_both) > 1 else ''} "
+                   f"{', '.join(str(r + 1) for r in dead_both[:LISTED])}"
+                   f"{', …' if len(dead_both) > LISTED else ''} of ∂a2/∂a0 "
+                   f"{_is(dead_both)} 0 even with the skip: the skip adds + {ident} inside "
+                   f"the bracket, but diag({res.activation}'(z2 + {s})) outside it is 0 there")
+    for rows, dead, label, bracket in (
+            (facts.zero_rows_plain, facts.dead_plain, "without the skip",
+             "W2 diag(f'(z1)) W1"),
+            (facts.zero_rows_skip, facts.dead_skip, "with the skip",
+             f"W2 diag(f'(z1)) W1 + {ident}")):
+        cut = [r for r in rows if r not in dead]
+        if cut:
+            many = len(cut) > 1
+            out.append(f"row{'s' if many else ''} {', '.join(str(r + 1) for r in cut)} of "
+                       f"∂a2/∂a0 {_is(cut)} 0 {label} although the unit{'s are' if many else ' is'}"
+                       f" alive: {'their rows' if many else 'its row'} of {bracket} "
+                       f"{_is(cut)} 0")
+    if not facts.zero_rows_skip:
+        out.append("with the skip no row of ∂a2/∂a0 is 0: the gradient reaches a0 from every "
+                   "unit of a2")
+    ratio = ("larger" if facts.norm_skip > facts.norm_plain else
+             "smaller" if facts.norm_skip < facts.norm_plain else "the same")
+    out.append(f"‖∂a2/∂a0‖₂ = {_n(facts.norm_plain, p)} without the skip, "
+               f"{_n(facts.norm_skip, p)} with it ({ratio}"
+               f"{'' if ratio == 'the same' else ' with the skip'})")
+    return out
+
+
+def _alive_values(rows, values, name: str, p: int) -> str:
+    if len(rows) == 1:
+        return f"{name.replace('[]', f'[{rows[0] + 1}]')} = {_n(values[rows[0]], p)}"
+    return f"{name.replace('[]', '')} = " + ", ".join(_n(values[r], p) for r in rows[:LISTED])
+
+
 def _jacobians(res: ResBlockResult, p: int):
-    s = "I" if res.weights["shortcut"] is None else "WS"
+    s, ident = _skip_name(res)
     plain = grid(res.plain.jacobian, p, title="w/out skip")
     skip = grid(res.skip.jacobian, p, title="w/ skip")
     lines = [heading("∂a2/∂a0 (rows are outputs)"),
              Text("w/out skip: diag(f'(z2)) W2 diag(f'(z1)) W1"),
-             Text(f"w/ skip:    diag(f'(z2 + a0)) (W2 diag(f'(z1)) W1 + {s})"),
+             Text(f"w/ skip:    diag(f'(z2 + {s})) (W2 diag(f'(z1)) W1 + {ident})"),
              Columns([plain, skip], padding=(0, 4))]
-    lines.append(Text(f"the skip adds the identity path: + {s} inside the bracket, so the "
-                      "gradient reaches a0 even when W2 diag(f'(z1)) W1 is small",
-                      style="dim"))
-    if res.activation == "relu":
-        lines.append(Text("relu'(0) = 0 at the kink, as PyTorch", style="dim"))
+    lines.append(bullets(block_sentences(res, p)))
     return Group(*lines)
 
 
+# --- through a stack ----------------------------------------------------------------------
+
+
+def column_format(values, p: int):
+    """One notation for a whole column: fixed while the values span few orders, else
+    scientific with real exponents for every value (0 stays 0)."""
+    values = np.asarray(values, dtype=np.float64)
+    nonzero = np.abs(values[values != 0])
+    scientific = nonzero.size and (nonzero.max() >= 1e6 or nonzero.min() < 10 ** -(p - 1)
+                                   or nonzero.max() / nonzero.min() >= 1e4)
+    if not scientific:
+        return [num(v, p) for v in values]
+    return ["0" if v == 0 else f"{v:.{max(p - 1, 1)}e}" for v in values]
+
+
+def _trend_sentence(trend, label: str, count: int, p: int) -> str:
+    if trend.verdict == "vanishes":
+        if trend.zero_dead:
+            return (f"{label} the norm is exactly 0 from l = {trend.first_zero} on: dead "
+                    f"units (f' = 0) in block {trend.first_zero} cut every remaining path, "
+                    "and a product stays 0 once it is 0")
+        return (f"{label} the norm underflows float64 to 0 from l = {trend.first_zero} on "
+                f"(it shrank below 1e-308 before)")
+    how = {"grows": "grows", "decays": "shrinks", "steady": "holds steady:"}[trend.verdict]
+    return (f"{label} the norm {how} ×{_n(trend.factor, 2 if trend.verdict != 'steady' else 3)}"
+            f" per block (geometric mean of the {count} ratios), to "
+            f"{column_format([trend.last], p)[0]} at l = {count}")
+
+
+def depth_sentences(res: ResBlockResult, p: int = 4) -> list[str]:
+    """The claims about the stack, each chosen from res.depth_facts."""
+    facts, count = res.depth_facts, len(res.grad_norms["skip"])
+    out = [_trend_sentence(facts.plain, "without skips", count, p),
+           _trend_sentence(facts.skip, "with skips", count, p)]
+    lo, hi = (num(b, 2) for b in BAND)
+    if facts.alive:
+        out.append(f"with skips the identity path keeps the gradient alive: its norm stays "
+                   f"within [{lo}, {hi}] at every block, while without them it falls to "
+                   f"{column_format([facts.plain.last], p)[0]}")
+    elif facts.skip.last > facts.plain.last:
+        out.append(f"at l = {count} the norm with skips is the larger, but it does not stay "
+                   f"within [{lo}, {hi}]"
+                   + (f": it explodes (×{_n(facts.skip.factor, 2)} per block)"
+                      if facts.skip.verdict == "grows" and facts.skip.last > BAND[1] else ""))
+    elif facts.skip.last < facts.plain.last:
+        out.append(f"here the skips do not help: at l = {count} the norm with skips is "
+                   "smaller than without")
+    else:
+        out.append(f"at l = {count} the two norms are equal")
+    return out
+
+
+class _DepthTable:
+    """The norms and their log-scale bars, as wide as the console allows."""
+
+    def __init__(self, res: ResBlockResult, p: int):
+        self.res, self.p = res, p
+
+    def __rich_console__(self, console, options):
+        res, p = self.res, self.p
+        norms = res.grad_norms
+        count = len(norms["skip"])
+        values = np.array(norms["skip"] + norms["plain"])
+        positive = values[values > 0]
+        lo = math.log10(positive.min()) if positive.size else 0.0
+        hi = math.log10(positive.max()) if positive.size else 0.0
+        shown = [i for i in _rows(count)]
+        plain_text = column_format([norms["plain"][i] for i in shown if i is not None], p)
+        skip_text = column_format([norms["skip"][i] for i in shown if i is not None], p)
+        widths = [len(str(count)), max(10, *map(len, plain_text)),
+                  max(7, *map(len, skip_text))]   # the headers "w/out skip", "w/ skip"
+        room = options.max_width - sum(widths) - 8  # 1 space each side of the 5 columns
+        bar_width = max(4, min(BAR_WIDTH, room // 2))
+
+        def bar(v, colour):
+            if v <= 0:
+                return Text("")
+            length = bar_width if hi == lo else 1 + round((math.log10(v) - lo) / (hi - lo)
+                                                          * (bar_width - 1))
+            return Text("█" * length, style=colour)
+
+        table = Table(title=f"‖∂a_l/∂a_0‖₂ through {count} "
+                            f"{'random' if res.depth_random else 'repeated'} blocks",
+                      title_justify="left", box=None, header_style="bold", pad_edge=False)
+        for col in ("l", "w/out skip", "", "w/ skip", ""):
+            table.add_column(col, justify="left" if col == "" else "right", no_wrap=True)
+        n = 0
+        for i in shown:
+            if i is None:
+                table.add_row("⋮", "", "", "", "")
+                continue
+            table.add_row(str(i + 1), plain_text[n], bar(norms["plain"][i], "red"),
+                          skip_text[n], bar(norms["skip"][i], "green"))
+            n += 1
+        yield table
+        if positive.size:
+            yield Text(f"bars in log scale: █ = 10^{_n(round(lo, 2), 2)} … full = "
+                       f"10^{_n(round(hi, 2), 2)} (0 has no bar)", style="dim")
+
+
+def _rows(count: int) -> list:
+    return list(range(count)) if count <= 24 else \
+        list(range(12)) + [None] + list(range(count - 11, count))
+
+
 def _depth(res: ResBlockResult, p: int):
-    norms = res.grad_norms
-    values = np.array(norms["skip"] + norms["plain"])
-    positive = values[values > 0]
-    lo = math.log10(positive.min()) if positive.size else 0.0
-    hi = math.log10(positive.max()) if positive.size else 0.0
-    table = Table(title=f"‖∂a_l/∂a_0‖ through {len(norms['skip'])} "
-                        f"{'random' if res.depth_random else 'repeated'} blocks (log scale)",
-                  title_justify="left", box=None, header_style="bold")
-    for col in ("l", "w/ skip", "", "w/out skip", ""):
-        table.add_column(col, justify="right" if col not in ("",) else "left", no_wrap=True)
-
-    def bar(v, colour):
-        if v <= 0:
-            return Text("")
-        length = BAR_WIDTH if hi == lo else 1 + round((math.log10(v) - lo) / (hi - lo)
-                                                         * (BAR_WIDTH - 1))
-        return Text("█" * length, style=colour)
-
-    count = len(norms["skip"])
-    shown = range(count) if count <= 24 else list(range(12)) + [None] + \
-        list(range(count - 11, count))
-    for i in shown:
-        if i is None:
-            table.add_row("⋮", "", "", "", "")
-            continue
-        table.add_row(str(i + 1), _num(norms["skip"][i], p), bar(norms["skip"][i], "green"),
-                      _num(norms["plain"][i], p), bar(norms["plain"][i], "red"))
-    return Group(table, Text("with skips the identity path keeps the gradient alive; "
-                             "without them the product of the blocks' Jacobians shrinks or "
-                             "grows geometrically", style="dim"))
-
-
-def _num(x, p: int) -> str:
-    return num(x, p)
+    return Group(_DepthTable(res, p), bullets(depth_sentences(res, p)))
 
 
 def rich(res: ResBlockResult, style):
     p = style.precision
-    f = res.activation
-    parts = [_side_by_side(res, p),
-             Text(f"⇒ w/ skip: a2 = {f}(W2 a1 + b2 + a0)", style="bold"),
-             Text("(the notes call the block's output a_3; it is the block's second "
-                  "activation, a2)", style="dim"),
+    parts = [_given(res, p), _layers(res, p, style.color), _formulas(res, p),
              _jacobians(res, p)]
     if res.grad_norms is not None:
         parts.append(_depth(res, p))
-    return Group(*parts)
+    return Group(*[item for part in parts for item in (part, Text(""))][:-1])
 
 
 def _lmat(m, p: int) -> str:
