@@ -78,6 +78,9 @@ CASES = [
     "pool '1 2; 3 4 | 5 6; 7 8' --global --mode sum",
     "pool '1 2 3 4; 5 6 7 8; 9 10 11 12; 13 14 15 16' --grad '1 2; 3 4'",
     "pool '1 2 3; 4 5 6; 7 8 9' --mode min -p 1",
+    # numbers in e-notation, and an L2 window of them: 10^{30} squared needs its brackets
+    "conv '1e20 2; 3 -4e-9' -k '1 0; 0 -1' -p 1",
+    "pool '1e30 -2; 3 4' -k 1 --mode l2",
 ]
 
 # Commands allowed in the text (outside maths), and environments allowed inside maths.
@@ -250,13 +253,15 @@ def katex_module() -> Path:
     if not version.startswith("0.16."):
         try:
             done = subprocess.run([npm, "install", "--prefix", str(KATEX_DIR), "--no-audit",
-                                   "--no-fund", "katex@0.16"], capture_output=True, text=True,
-                                  timeout=300)
+                                   "--no-fund", "--fetch-retries=1", "--fetch-timeout=30000",
+                                   "katex@0.16"], capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as exc:
             pytest.skip(f"npm install katex@0.16 failed: {exc}")
         if done.returncode != 0 or not (module / "package.json").exists():
-            pytest.skip("npm install katex@0.16 failed: "
-                        + (done.stderr.strip().splitlines() or ["no output"])[-1])
+            errors = [line for line in done.stderr.splitlines()
+                      if line.strip() and "complete log" not in line]
+            pytest.skip("npm install katex@0.16 failed: " + " / ".join(errors[:2] or
+                                                                      ["no output"]))
     return module
 
 

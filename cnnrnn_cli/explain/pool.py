@@ -143,8 +143,8 @@ def _lwindow(res: PoolResult, cell, p: int) -> str:
     elif res.mode == "sum":
         rhs = " + ".join(shown) + plus_more
     elif res.mode == "l2":
-        rhs = "\\sqrt{" + " + ".join(f"{v}^2" if not v.startswith("-") else f"({v})^2"
-                                     for v in shown) + plus_more + "}"
+        rhs = "\\sqrt{" + " + ".join(f"({v})^2" if v.startswith(("-", "+")) or "^" in v
+                                     else f"{v}^2" for v in shown) + plus_more + "}"
     else:
         rhs = (f"\\frac{{{' + '.join(shown)}{plus_more}}}"
                f"{{{latex_num(res.divisor[i, j], p)}}}")
