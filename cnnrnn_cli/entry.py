@@ -1,10 +1,16 @@
 """Where `cnnrnn` and `python -m cnnrnn_cli` start, before Click, Rich or NumPy load.
 
 Ctrl-C may come at any moment, also while those are still being imported (a good part
-of the start-up time). This module imports only `signal` and `sys`, so that it is in
-place early to turn an interrupt into a quiet exit 130 wherever it lands.
+of the start-up time). This module imports only `os`, `signal` and `sys`, so that it is in
+place early to turn an interrupt into a quiet exit 130 wherever it lands. Importing it
+makes an uncaught KeyboardInterrupt quiet (the console script runs a line or two of its
+own between the import and `main()`); only the entry points import it.
+
+Before this module is imported, Ctrl-C belongs to the interpreter's own start-up (its
+`site` module, an editable install's import hook), which no code of ours can guard.
 """
 
+import os
 import signal
 import sys
 
@@ -12,7 +18,6 @@ EXIT_INTERRUPT = 130
 
 
 def main() -> None:
-    _quiet_interrupts()
     try:
         from cnnrnn_cli.cli.main import main as run
 
@@ -26,17 +31,26 @@ def main() -> None:
 
 
 def _quiet_interrupts() -> None:
-    """An interrupt outside `main` (in the console script's own lines, in a finaliser)
-    ends the process without a traceback: the interpreter still exits by SIGINT, which
-    a shell reports as status 130."""
+    """An interrupt outside `main` (in the console script's own lines) exits 130 without
+    a traceback, and one in a finaliser is not reported."""
     hook, unraisable = sys.excepthook, sys.unraisablehook
 
     def excepthook(kind, value, tb):
         if not issubclass(kind, KeyboardInterrupt):
             hook(kind, value, tb)
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+        os._exit(EXIT_INTERRUPT)
 
     def unraisablehook(info):
         if not isinstance(info.exc_value, KeyboardInterrupt):
             unraisable(info)
 
     sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
+
+
+_quiet_interrupts()

@@ -173,9 +173,19 @@ def _stream_failed(err: OSError) -> int:
 
 
 def _fail(message: str) -> int:
-    message = " ".join(message.split("\n"))
-    click.echo(f"Error: {message}", err=True)
+    from cnnrnn_cli.io.streams import echo_err
+
+    message = " ".join(_shorten(word) for word in message.replace("\n", " ").split(" "))
+    echo_err(f"Error: {message}")
     return EXIT_USAGE
+
+
+def _shorten(word: str, limit: int = 200) -> str:
+    """A word of the user's echoed whole could be megabytes (a bad token, a file name):
+    past `limit` characters, its first 40 stand for it."""
+    if len(word) <= limit:
+        return word
+    return f"{word[:40]}…({len(word)} characters)"
 
 
 @click.group(cls=CnnrnnGroup, context_settings={"help_option_names": ["-h", "--help"],

@@ -110,8 +110,10 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
     """
     fmt = fmt or default_format()
     _check_finite(report)
+    from cnnrnn_cli.io.streams import echo_err
+
     for line in report.warnings:
-        click.echo(f"Warning: {line}", err=True)
+        echo_err(f"Warning: {line}")
     style = Style(precision=precision, color=not (no_color or os.environ.get("NO_COLOR")),
                   steps=steps, at=at)
     value = _only_field(report, only) if only is not None else None
@@ -133,7 +135,8 @@ def _only_field(report, only: str):
     try:
         return report.field(only)
     except KeyError:
-        raise InputError("only", f"no field {only!r}; the fields are "
+        shown = only if len(only) <= 40 else only[:40] + "…"
+        raise InputError("only", f"no field {shown!r}; the fields are "
                                  f"{', '.join(report.field_names())}") from None
 
 

@@ -112,6 +112,19 @@ def give_up_stdout() -> None:
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
+def echo_err(line: str) -> None:
+    """One line on stderr, best effort. Not click.echo: for a stream it finds ASCII, Click
+    writes UTF-8 bytes anyway, where this module's fallback writes `x` for `×`."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(line + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
 def _is_open(fd: int) -> bool:
     try:
         os.fstat(fd)
