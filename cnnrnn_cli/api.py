@@ -149,14 +149,21 @@ def inception(shape=None, n1x1=None, n3x3red=None, n3x3=None, n5x5red=None, n5x5
 
 def run_module(result, tensor=None, weights=None, seed=None):
     """Run a counted module (`inception(...)`) on `tensor` (C, H, W), or a random one from
-    `seed`; fills `.tensor`, `.output` and `.branch_outputs`."""
+    `seed` (chosen when not given); fills `.tensor`, `.output`, `.branch_outputs`, `.seed`
+    and `.generated` (the names of what was made at random)."""
     import numpy as np
 
     from cnnrnn_cli.core import inception as core
 
     core.check_compute_budget(result)
+    if seed is None:  # chosen, and kept in `.seed`, so the run can be repeated
+        import secrets
+
+        seed = secrets.randbits(32)
+    result.seed, result.generated = seed, []
     if tensor is None:
         tensor = np.random.default_rng(seed).standard_normal(result.input_shape)
+        result.generated.append("tensor")
     result.tensor = tensor
     result.output, result.branch_outputs, _ = core.compute(result, tensor, weights, seed)
     return result

@@ -60,11 +60,12 @@ def inception(shape, preset, no_bias, compute, tensor, weights, seed, **filters)
     result = {"output_shape": res.output_shape, "params": res.params, "macs": res.macs,
               "branches": [{"name": b.name, "output_shape": b.output_shape,
                             "params": b.params, "macs": b.macs} for b in res.branches],
-              "naive": res.naive}
+              "naive": res.naive, "channels": res.channels}
     if res.output is not None:
         result["output"] = res.output
+        result["zero_channels"] = res.zero_channels
     params = {"input": res.input_shape, **res.filters, "preset": preset, "bias": not no_bias,
-              "compute": compute}
+              "compute": compute, "seed": res.seed if res.generated else seed}
     plain = [("output_shape", res.output_shape), ("params", res.params), ("macs", res.macs),
              ("naive.output_shape", res.naive["output_shape"]),
              ("naive.params", res.naive["params"]), ("naive.macs", res.naive["macs"])]

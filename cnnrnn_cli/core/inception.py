@@ -81,10 +81,38 @@ class InceptionResult:
     tensor: object = None
     preset: str | None = None
     branch_outputs: list = field(default_factory=list)
+    seed: int | None = None          # the seed of what compute made at random
+    generated: list = field(default_factory=list)  # 'tensor', 'b1_w', ...: made at random
 
     @property
     def output_shape(self) -> list[int]:
         return [sum(b.output_shape[0] for b in self.branches), *self.input_shape[1:]]
+
+    @property
+    def channels(self) -> list[dict]:
+        """Which output channels come from which branch: [{branch, first, last}], 1-based
+        and inclusive, in the order of the concatenation (they cover every channel once)."""
+        out, first = [], 1
+        for branch in self.branches:
+            depth = branch.output_shape[0]
+            out.append({"branch": branch.name, "first": first, "last": first + depth - 1})
+            first += depth
+        return out
+
+    def branch_of(self, channel: int) -> str:
+        """The branch that makes output channel `channel` (1-based)."""
+        return next(c["branch"] for c in self.channels if c["first"] <= channel <= c["last"])
+
+    @property
+    def zero_channels(self) -> list[int]:
+        """Output channels (1-based) that are 0 everywhere after compute: every value of
+        that filter was ≤ 0 before its ReLU (a dead ReLU). [] before compute."""
+        if self.output is None:
+            return []
+        import numpy as np
+
+        flat = np.asarray(self.output).reshape(len(self.output), -1)
+        return [int(c) + 1 for c in np.flatnonzero(~flat.any(axis=1))]
 
     @property
     def params(self) -> int:
@@ -184,6 +212,7 @@ def compute(result: InceptionResult, tensor, weights: dict | None = None,
         raise ShapeError("tensor", f"is {'×'.join(map(str, tensor.shape))} but the module "
                                    f"takes {'×'.join(map(str, result.input_shape))}")
     rng = np.random.default_rng(seed)
+    result.generated = [name for name in result.generated if name == "tensor"]
     used = dict(weights or {})
     unknown = sorted(set(used) - {f"{n}_{s}" for n in CONV_NAMES for s in "wb"})
     if unknown:
@@ -199,6 +228,7 @@ def compute(result: InceptionResult, tensor, weights: dict | None = None,
             shape = (layer.c_out, layer.c_in, layer.size, layer.size)
             key = f"{layer.weight_name}_w"
             if key not in used:
+                result.generated += [key, f"{layer.weight_name}_b"]
                 used[key] = rng.standard_normal(shape) * np.sqrt(2 / (layer.c_in * layer.size ** 2))
                 used[f"{layer.weight_name}_b"] = np.zeros(layer.c_out)
             w = np.asarray(used[key], dtype=np.float64).reshape(

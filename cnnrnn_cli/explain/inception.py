@@ -4,6 +4,7 @@ concatenated output, and the naive module beside it."""
 from __future__ import annotations
 
 from rich import box
+from rich.columns import Columns
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -11,6 +12,7 @@ from rich.text import Text
 from cnnrnn_cli.core.inception import InceptionResult
 from cnnrnn_cli.explain.common import (
     ACCENT,
+    grid,
     heading,
     latex_num,
     latex_par,
@@ -52,6 +54,86 @@ def _table(res: InceptionResult) -> Table:
     return table
 
 
+def _sums(res: InceptionResult):
+    """Each conv's parameters and multiply-adds written with its numbers, then the totals."""
+    c, h, w = res.input_shape
+    bias = res.bias
+    convs = [(f"{branch.name} {layer.name}:", layer) for branch in res.branches
+             for layer in branch.layers if layer.kind == "conv"]
+
+    def block(title: str, rows: list):
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        return Group(heading(title), table)
+
+    params = [(name, f"{k.c_out}·{k.c_in}·{k.size}·{k.size}" + (f" + {k.c_out}" if bias else "")
+               + f" = {_count(k.params(bias))}") for name, k in convs]
+    params.append(("total:", " + ".join(_count(k.params(bias)) for _, k in convs)
+                   + f" = {_count(res.params)}"))
+    naive = [(res.filters["n1x1"], 1), (res.filters["n3x3"], 3), (res.filters["n5x5"], 5)]
+    params.append(("naive:", " + ".join(f"{k}·{c}·{f}·{f}" + (f" + {k}" if bias else "")
+                                        for k, f in naive)
+                   + f" = {_count(res.naive['params'])}"))
+    macs = [(name, f"{k.c_out}·{k.c_in}·{k.size}·{k.size}·{h}·{w} = {_count(k.macs(h, w))}")
+            for name, k in convs]
+    macs.append(("total:", " + ".join(_count(k.macs(h, w)) for _, k in convs)
+                 + f" = {_count(res.macs)}"))
+    return Group(block("Parameters, K·C·F·F" + (" + K" if bias else "") + " per conv "
+                       + ("(weights and biases)" if bias else "(weights only)"), params),
+                 block(f"Multiply-adds, K·C·F·F·H·W per conv (H×W = {h}×{w})", macs))
+
+
+def _channel_map(res: InceptionResult):
+    """Which output channels each branch makes (1-based), and the all-zero ones."""
+    spans = [f"{c['first']}" if c["first"] == c["last"] else f"{c['first']}–{c['last']}"
+             for c in res.channels]
+    lines = [Text("output channels: " + ", ".join(
+        f"{span} ← {c['branch']}" for span, c in zip(spans, res.channels, strict=True)))]
+    zeros = res.zero_channels
+    if zeros:
+        named = ", ".join(f"{z} ({res.branch_of(z)})" for z in zeros[:12])
+        more = f" and {len(zeros) - 12} more" if len(zeros) > 12 else ""
+        lines.append(Text(f"channel{'s' if len(zeros) > 1 else ''} {named}{more} "
+                          f"{'are' if len(zeros) > 1 else 'is'} all zeros: a dead ReLU, every "
+                          "value of that filter was ≤ 0 before its ReLU", style="bold"))
+    else:
+        lines.append(Text("no output channel is all zeros", style="dim"))
+    return Group(*lines)
+
+
+def _computed(res: InceptionResult, p: int):
+    parts = [heading("Computed (--compute, ReLU after every conv)")]
+    if res.generated:
+        made = ["the input tensor"] if "tensor" in res.generated else []
+        weights = [name for name in res.generated if name.endswith("_w")]
+        if weights:
+            made.append(f"the weights {', '.join(weights)} (He: N(0, 2/(C·F·F)), biases 0)")
+        parts.append(Text(f"random, seed {res.seed} (repeat with --seed {res.seed}): "
+                          + " and ".join(made)))
+    parts.append(Text(f"input {_shape(res.input_shape)} → output {_shape(res.output.shape)} "
+                      f"(= {_shape(res.output_shape)} from the shape arithmetic)"))
+    if res.tensor is not None and res.tensor.size <= 400:
+        parts.append(stack_grids(res.tensor, p, title="input", max_channels=16))
+    parts.append(_channel_map(res))
+    if res.output.size <= 400:
+        titles = {}
+        for c in res.channels:
+            for ch in range(c["first"], c["last"] + 1):
+                titles[ch] = f"{ch}: {c['branch']}"
+        parts.append(Columns([grid(res.output[ch - 1], p, title=titles[ch])
+                              for ch in range(1, min(len(res.output), 16) + 1)]))
+        if len(res.output) > 16:
+            parts.append(Text(f"… {len(res.output) - 16} more channels", style="dim"))
+    else:
+        parts.append(Text(f"mean {num(res.output.mean(), p)}, max "
+                          f"{num(res.output.max(), p)}, zeros (ReLU) "
+                          f"{(res.output == 0).mean():.0%}", style="dim"))
+    return Group(*parts)
+
+
 def rich(res: InceptionResult, style):
     p = style.precision
     naive = res.naive
@@ -68,18 +150,10 @@ def rich(res: InceptionResult, style):
                   + ("weights only (--no-bias), as the paper's table: "
                      f"{res.params / 1024:.1f}K params, {res.macs / 1e6:.1f}M ops"
                      if not res.bias else "parameters count weights and biases"),
-                  style="dim")]
+                  style="dim"),
+             Text(""), _sums(res)]
     if res.output is not None:
-        parts.append(heading("Computed (--compute, ReLU after every conv)"))
-        parts.append(Text(f"input {_shape(res.input_shape)} → output "
-                          f"{_shape(res.output.shape)} (= {_shape(res.output_shape)} from the "
-                          "shape arithmetic)"))
-        if res.output.size <= 400:
-            parts.append(stack_grids(res.output, p, title="output", max_channels=16))
-        else:
-            parts.append(Text(f"mean {num(res.output.mean(), p)}, max "
-                              f"{num(res.output.max(), p)}, zeros (ReLU) "
-                              f"{(res.output == 0).mean():.0%}", style="dim"))
+        parts += [Text(""), _computed(res, p)]
     return Group(*parts)
 
 
