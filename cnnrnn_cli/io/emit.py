@@ -1,4 +1,6 @@
-"""plain, csv and json text of a Report. Imports no NumPy: arrays arrive via `.tolist()`."""
+"""plain, csv and json text of a Report, streamed: arrays are formatted a block of rows at a
+time, so a result of any size is written with a few MB beyond itself. Imports no NumPy until
+it is given an array."""
 
 from __future__ import annotations
 
