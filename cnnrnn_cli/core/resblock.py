@@ -77,10 +77,11 @@ STEADY = 0.05
 
 @dataclass
 class Trend:
-    """How ‖∂a_l/∂a_0‖₂ behaves through one stack, l = 1..L (‖∂a_0/∂a_0‖ = ‖I‖ = 1)."""
+    """How ‖∂a_l/∂a_0‖₂ behaves through one stack, l = 1..L."""
 
-    factor: float | None         # per block: the geometric mean of the L ratios
-    #                              ‖J_l‖/‖J_{l−1}‖ = ‖J_L‖^(1/L); None once a norm is 0
+    factor: float | None         # per block: the geometric mean of the L − 1 ratios
+    #                              ‖J_l‖/‖J_{l−1}‖, l = 2..L (one block: ‖J_1‖/‖I‖);
+    #                              None once a norm is 0
     first_zero: int | None       # 1-based l from which the norm is exactly 0
     zero_dead: int = 0           # dead units (f' = 0) in block first_zero: 0 means underflow
     low: float = 0.0             # the smallest and largest norm
@@ -232,8 +233,11 @@ def trend(norms: list, dead_at_zero: int = 0) -> Trend:
     first_zero = int(zeros[0]) + 1 if zeros.size else None
     factor = None
     if first_zero is None:
-        # ‖J_L‖^(1/L), in logs: the product of the L ratios telescopes (‖J_0‖ = 1).
-        factor = float(np.exp(np.log(values[-1]) / values.size))
+        # The product of the L − 1 ratios ‖J_l‖/‖J_{l−1}‖ telescopes: (‖J_L‖/‖J_1‖)^(1/(L−1)),
+        # in logs; one block is measured against ‖J_0‖ = ‖I‖ = 1.
+        steps = max(values.size - 1, 1)
+        base = values[0] if values.size > 1 else 1.0
+        factor = float(np.exp((np.log(values[-1]) - np.log(base)) / steps))
     return Trend(factor, first_zero, dead_at_zero if first_zero else 0,
                  float(values.min()), float(values.max()), float(values[-1]))
 

@@ -298,9 +298,9 @@ def _trend_sentence(trend, label: str, count: int, p: int) -> str:
         return (f"{label} the norm underflows float64 to 0 from l = {trend.first_zero} on "
                 f"(it shrank below 1e-308 before)")
     how = {"grows": "grows", "decays": "shrinks", "steady": "holds steady:"}[trend.verdict]
+    ratios = f"the geometric mean of the {count - 1} ratios" if count > 1 else "against ‖I‖ = 1"
     return (f"{label} the norm {how} ×{_n(trend.factor, 2 if trend.verdict != 'steady' else 3)}"
-            f" per block (geometric mean of the {count} ratios), to "
-            f"{column_format([trend.last], p)[0]} at l = {count}")
+            f" per block ({ratios}), to {column_format([trend.last], p)[0]} at l = {count}")
 
 
 def depth_sentences(res: ResBlockResult, p: int = 4) -> list[str]:
