@@ -31,10 +31,12 @@ import numpy as np
 
 MB = 1 << 20
 # A hang detector, not a speed test: no case needs more than a few seconds of CPU. The
-# limit is on CPU time (RLIMIT_CPU), so that a busy machine does not fail a case; the
-# wall clock gets WALL_FACTOR times as long, for processes blocked without using the CPU.
+# limit is on CPU time (RLIMIT_CPU), so that a busy machine does not fail a case; a process
+# that has run TIMEOUT seconds of wall clock and used no CPU for BLOCKED seconds is hung
+# (blocked on a read, say) and killed; WALL_FACTOR × TIMEOUT is the ceiling either way.
 TIMEOUT = 60.0
-WALL_FACTOR = 3
+BLOCKED = 20.0
+WALL_FACTOR = 10
 
 # What the case expects.
 ERROR = "error"  # exit 2, exactly one `Error:` line, other stderr lines are warnings
@@ -262,7 +264,26 @@ def run_case(case: Case, root: Path) -> Outcome:
             except ProcessLookupError:
                 pass
 
-    timers = [threading.Timer(case.timeout * WALL_FACTOR, kill)]
+    def watch():
+        ticks = os.sysconf("SC_CLK_TCK")
+        history = []
+        while not done.wait(1.0):
+            elapsed = time.monotonic() - start
+            try:
+                with open(f"/proc/{proc.pid}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                cpu = (int(fields[11]) + int(fields[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                return
+            history.append((elapsed, cpu))
+            before = [c for t, c in history if t <= elapsed - BLOCKED]
+            if elapsed > case.timeout * WALL_FACTOR or (
+                    elapsed > case.timeout and before and cpu - before[-1] < 0.2):
+                kill()
+                return
+    timers = []
+    threads.append(threading.Thread(target=watch, daemon=True))
+    threads[-1].start()
     if case.sigint_on is not None:
         def interrupt_when_loaded():
             maps = f"/proc/{proc.pid}/maps"
@@ -316,7 +337,8 @@ def verdict(outcome: Outcome) -> list[str]:
     errors = [line for line in lines if line.startswith("Error: ")]
     others = [line for line in lines if not line.startswith(("Error: ", "Warning: "))]
     if outcome.timed_out:
-        problems.append(f"no answer within {case.timeout * WALL_FACTOR:.0f} s (killed)")
+        problems.append(f"hung: no answer after {outcome.seconds:.0f} s, the last "
+                        f"{BLOCKED:.0f} without CPU (killed)")
     if outcome.returncode == -signal.SIGXCPU:
         problems.append(f"more than {case.timeout:.0f} s of CPU (killed by RLIMIT_CPU)")
     for bad in BAD_IN_STDERR:
