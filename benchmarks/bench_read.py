@@ -27,14 +27,16 @@ from timing import side_by_side  # noqa: E402
 
 from cnnrnn_cli.io.matrix import read_source  # noqa: E402
 
+# VmHWM, not ru_maxrss: a child's ru_maxrss keeps its parent's size from before exec.
 _PEAK = """
-import resource, sys
 import numpy as np
 from cnnrnn_cli.io.matrix import read_source
-start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():
+    with open("/proc/self/status") as fh:
+        return int(fh.read().split("VmHWM:")[1].split()[0]) * 1024
+start = hwm()
 arr = {call}
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((peak - start) * 1024, arr.nbytes)
+print(hwm() - start, arr.nbytes)
 """
 
 

@@ -143,10 +143,10 @@ def test_a_valid_input_peaks_at_about_twice_its_array(tmp_path):
     arr = np.random.default_rng(1).standard_normal((1000, 1000))
     path = tmp_path / "m.txt"
     np.savetxt(path, arr, fmt="%.17g")
-    code = ("import resource; import numpy as np; from cnnrnn_cli.io.matrix import "
-            "read_source; r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-            f"a = read_source('@{path}', 'x'); "
-            "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - r) * 1024)")
+    # VmHWM, not ru_maxrss: a child's ru_maxrss keeps pytest's size from before exec.
+    hwm = "int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) * 1024"
+    code = ("import numpy as np; from cnnrnn_cli.io.matrix import read_source; "
+            f"r = {hwm}; a = read_source('@{path}', 'x'); print({hwm} - r)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=ENV, check=True)
     extra = int(out.stdout)

@@ -51,8 +51,10 @@ _NONFINITE_WORDS = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+
 # The characters a chunk may hold to go to NumPy's reader in one call.
 _FAST = b"0123456789eE+-. \t\r\n,"
 _BAD_COMMA = re.compile(rb",[ \t]*,|(?:^|\n)[ \t]*,")
-_BLANK_LINES = re.compile(rb"\n[ \t]*\n(?:[ \t]*\n)*")
-_LEADING_BLANKS = re.compile(rb"(?:[ \t]*\n)+")
+# A run of blank lines; one character class repeated, never a repeated group, so a
+# megabyte of newlines costs the regex engine no memory.
+_BLANK_LINES = re.compile(rb"\n[ \t\n]*\n")
+_LEADING_BLANKS = re.compile(rb"[ \t\n]*\n")
 _SEPARATORS = b" \t\r\n,;|[]"
 
 
@@ -300,12 +302,16 @@ class TextReader:
             data = data[cut:]
         if ends_line and self._fast(data):
             return
+        if ends_line and not data.isascii():
+            # Unicode minus signs, odd blanks, a BOM: plain numbers once normalised.
+            text = normalize_text(data.decode("utf-8", self.errors))
+            if text.isascii() and self._fast(text.encode()):
+                return
         self._slow(data, ends_line=ends_line)
 
     def _fast(self, data: bytes) -> bool:
         """Whole lines of plain numbers through NumPy's C reader; False when they are not."""
-        if not data.isascii():
-            return False
+        # (Non-ASCII bytes are left by the translate below, so they take the slow path.)
         if b"#" in data:
             data = _drop_comment_lines(data)
             if data is None:
@@ -323,7 +329,8 @@ class TextReader:
             if lead:
                 self._blank_line()
                 data = data[lead.end():]
-            segments = _BLANK_LINES.split(data)
+            maybe_blank = b"\n\n" in data or b"\n " in data or b"\n\t" in data
+            segments = _BLANK_LINES.split(data) if maybe_blank else [data]
         else:
             segments = [data]
         for i, segment in enumerate(segments):
@@ -433,8 +440,14 @@ def read_stream(source: Source, name: str, *, blank_line_channels: bool,
                 head: bytes = b"", errors: str = "strict") -> np.ndarray:
     """Matrix text from `source` (after `head`, bytes already taken from it) as an array."""
     reader = TextReader(name, blank_line_channels=blank_line_channels, errors=errors)
-    buf = head
+    buf = _feed_lines(reader, head, name) if head else b""  # before reading on
     for data in source.chunks():
+        cut = data.rfind(b"\n") + 1
+        if cut and len(buf) + cut <= LONG_LINE:
+            # One copy: the tail of the last chunk joined to this one's whole lines.
+            reader.feed(buf + data[:cut] if buf else data[:cut], ends_line=True)
+            buf = data[cut:]
+            continue
         buf = buf + data if buf else data
         buf = _feed_lines(reader, buf, name)
     if buf:
