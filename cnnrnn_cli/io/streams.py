@@ -103,13 +103,14 @@ def stdin_closed() -> bool:
 
 def give_up_stdout() -> None:
     """After a failure to write stdout has been reported: drop whatever is still buffered
-    and point sys.stdout at /dev/null, so that nothing (the interpreter's last flush
-    included) tries again and complains."""
+    and whatever comes, so that nothing (the interpreter's last flush included) tries
+    again and complains. A stream not ours is replaced by /dev/null for that."""
     stream = sys.stdout
     raw = getattr(getattr(stream, "buffer", None), "raw", None)
     if isinstance(raw, _Stdout):
         raw.give_up()
-    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    else:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def echo_err(line: str) -> None:
