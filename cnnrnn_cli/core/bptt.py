@@ -10,6 +10,25 @@ hoisted out of it):
     ∂L/∂h_t = (readout at t) + W_hᵀ ∂L/∂a_{t+1}       ∂L/∂a_t = ∂L/∂h_t ⊙ f'(a_t)
     ∂L/∂W_h = Σ_t ∂L/∂a_t h_{t−1}ᵀ   (the notes' sum over t: one term per step)
     ∂h_{t+1}/∂h_t = diag(f'(a_{t+1})) W_h      (the notes write tanh where f' belongs)
+
+The cost, and what bounds it (H the hidden size, T the steps):
+- forward and backward: T·H² (one matrix-vector product a step);
+- the Jacobian norms ‖∂h_T/∂h_t‖ for every t: the products are accumulated backwards as one
+  matrix, M_t = M_{t+1}·diag(f'(a_{t+1}))·W_h, one GEMM (2H³) a step, and each norm is
+  taken by a few steps of subspace iteration warm-started from the previous product's top
+  left singular vectors (they live in h_T's space and settle as the product grows), checked
+  by its residual: O(H²) a step instead of an SVD. Small cases (T·H³ ≤ EXACT_NORM_WORK)
+  take an exact SVD of each product;
+- the eigenvalues of W_h: about 25·H³ (LAPACK's nonsymmetric QR algorithm). Eigenvectors and
+  their condition number only for H ≤ EIGVEC_MAX; above, a normal W_h (W_hᵀW_h = W_hW_hᵀ,
+  e.g. the random σ·Q) is unitarily diagonalisable, cond = 1, and otherwise diagonalisability
+  is not computed (None). σ_max is an SVD for H ≤ EIGVEC_MAX, else the same iteration.
+Every array is sized against the budget before it is made (W_h and the product H×H, the
+traces T×H), and the arithmetic is bounded too: at most WORK_PER_ELEMENT operations per
+element of --max-elements (10¹² by default, a minute or two), so `--random 2,1,9000` (the
+eigenvalues alone, 1.8·10¹³) is refused up front instead of running for ten minutes.
+Long work reports to `cnnrnn_cli.progress` and runs where Ctrl-C reaches it
+(`core.parallel.interruptible`).
 """
 
 from __future__ import annotations
@@ -19,13 +38,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnrnn_cli import budget, progress
 from cnnrnn_cli.core.activations import activation as get_activation
+from cnnrnn_cli.core.parallel import interruptible
 from cnnrnn_cli.core.shapes import as_matrix, sized_vector
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 
 DEFECTIVE_COND = 1e12  # eigenvector matrices worse conditioned than this: not diagonalisable
 EXACT_NORM_WORK = 5e7  # T·H³ up to which every ‖∂h_T/∂h_t‖ is an exact SVD norm
+EIGVEC_MAX = 512       # H up to which eigenvectors, cond(T) and σ_max come from LAPACK
+NORMAL_TOL = 1e-10     # ‖WᵀW − WWᵀ‖_F ≤ this·‖W‖_F²: numerically normal
+BLOCK = 16             # left singular vectors carried from one product to the next
+RESIDUAL_TOL = 1e-11   # a norm is accepted when its singular triplet's residual is this small
+MAX_SWEEPS = 8         # subspace-iteration sweeps before falling back to eigvalsh(M Mᵀ)
+SETTLED = 1e-13        # ...or when a sweep no longer moves the Ritz value
+COLD_SWEEPS = 3        # the same from a random start (the first product, a lone W_h)
+WORK_PER_ELEMENT = 10**4  # operations allowed per element of --max-elements
+EIGEN_OPS = 25         # the eigenvalues of an H×H matrix: about 25·H³ operations
 MAX_FLOAT = np.finfo(np.float64).max
+LOG10_2 = math.log10(2.0)
 
 
 @dataclass
@@ -63,7 +94,7 @@ class BPTTResult:
     eigenvalues: list
     spectral_radius: float
     singular_max: float
-    diagonalizable: bool
+    diagonalizable: bool | None  # None: not computed (a large, non-normal W_h)
     regime: str
     updated: dict | None = None
     # trace
@@ -76,8 +107,10 @@ class BPTTResult:
     dh: np.ndarray | None = None           # (T, H) ∂L/∂h_t (all paths)
     da: np.ndarray | None = None           # (T, H) ∂L/∂a_t
     wh_contributions: np.ndarray | None = None  # (T,) ‖∂L/∂a_t h_{t−1}ᵀ‖_F
-    eigvecs: np.ndarray | None = None
-    eig_cond: float = 1.0
+    eigvecs: np.ndarray | None = None     # None when not computed (H > EIGVEC_MAX)
+    eig_cond: float | None = 1.0          # None when not computed
+    log10_norms: np.ndarray | None = None  # (T,) log₁₀‖∂h_T/∂h_t‖, beyond float64's range
+    log10_bound: np.ndarray | None = None  # (T,) log₁₀ (γ σ_max)^(T−t)
     gamma: float = 1.0
     bound: np.ndarray | None = None        # (T,) (γ σ_max)^(T−t)
     norms_exact: bool = True
@@ -100,21 +133,32 @@ class BPTTResult:
 
     def jacobian_factors(self, t: int, limit: int | None = None) -> np.ndarray:
         """(n, H, H): ∂h_{k+1}/∂h_k = diag(f'(a_{k+1})) W_h for k = t..T−2 (0-based), the
-        factors of ∂h_T/∂h_t; at most `limit` of them."""
+        factors of ∂h_T/∂h_t; at most `limit` of them (each is H×H: keep `limit` small)."""
         stop = self.T - 1 if limit is None else min(self.T - 1, t + limit)
+        budget.check_shape((stop - t, *self.rnn.wh.shape), "wh", "the Jacobian factors")
         return np.array([self.fprime[k + 1][:, None] * self.rnn.wh for k in range(t, stop)])
 
     def factor_norms(self, t: int, limit: int | None = None) -> np.ndarray:
-        """‖∂h_{k+1}/∂h_k‖₂ of those factors."""
-        factors = self.jacobian_factors(t, limit)
-        return np.linalg.norm(factors, 2, axis=(1, 2)) if len(factors) else np.zeros(0)
+        """‖∂h_{k+1}/∂h_k‖₂ of those factors, made and measured one at a time."""
+        stop = self.T - 1 if limit is None else min(self.T - 1, t + limit)
+        return np.array([spectral_norm(self.fprime[k + 1][:, None] * self.rnn.wh)
+                         for k in range(t, stop)])
 
     def chain(self, t: int) -> np.ndarray:
-        """(H, H): ∂h_T/∂h_t, the factors multiplied out (t 0-based)."""
+        """(H, H): ∂h_T/∂h_t, the factors multiplied out (t 0-based; may overflow to inf:
+        `jacobian_norms` has the norms without overflow)."""
         product = np.eye(self.rnn.wh.shape[0])
-        for factor in self.jacobian_factors(t):
-            product = factor @ product
+        for k in range(t, self.T - 1):
+            product = (self.fprime[k + 1][:, None] * self.rnn.wh) @ product
         return product
+
+    def chain_log10(self, t: int) -> tuple[float, float]:
+        """For a scalar RNN, ∂h_T/∂h_t as (sign, log₁₀|value|): Π f'(a_{k+1})·w_h, taken in
+        log space so that 3^1000 neither overflows nor underflows (log₁₀ 0 is −inf)."""
+        factors = self.fprime[t + 1:, 0] * self.rnn.wh[0, 0]
+        sign = float(np.prod(np.sign(factors)))
+        with np.errstate(divide="ignore"):
+            return sign, float(np.sum(np.log10(np.abs(factors))))
 
 
 def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:
@@ -161,7 +205,10 @@ def _contiguous(rnn: RNN) -> RNN:
     return rnn
 
 
-def forward(rnn: RNN, f) -> tuple[np.ndarray, np.ndarray]:
+REPORT_EVERY = 64  # time steps between two progress reports of the forward/backward loops
+
+
+def forward(rnn: RNN, f, work: progress.Task | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(a, h), both (T, H): a_t = W_x x_t + W_h h_{t−1} + b, h_t = f(a_t)."""
     inputs = rnn.xs @ rnn.wx.T + rnn.b  # hoisted: one GEMM for all t
     pre = np.empty_like(inputs)
@@ -170,6 +217,8 @@ def forward(rnn: RNN, f) -> tuple[np.ndarray, np.ndarray]:
     for t in range(inputs.shape[0]):
         pre[t] = inputs[t] + rnn.wh @ prev
         h[t] = prev = f(pre[t])
+        if work is not None and t % REPORT_EVERY == REPORT_EVERY - 1:
+            work.advance(REPORT_EVERY)
     return pre, h
 
 
@@ -190,7 +239,14 @@ def forward_backward(rnn: RNN, targets: np.ndarray, name: str = "tanh",
                      many_to_many: bool = False) -> dict:
     """Forward pass and BPTT. Returns pre, h, y_hat, loss, grads, dh, da, fprime."""
     f, fprime_of, _ = get_activation(name)
-    pre, h = forward(rnn, f)
+    T, hidden = rnn.xs.shape[0], rnn.wh.shape[0]
+    with progress.task("forward and backward passes", steps=2 * T,
+                       ops=4.0 * T * hidden ** 2) as work:
+        pre, h = forward(rnn, f, work)
+        return _backward(rnn, targets, fprime_of, many_to_many, pre, h, work)
+
+
+def _backward(rnn: RNN, targets, fprime_of, many_to_many: bool, pre, h, work) -> dict:
     y_hat = readout(rnn, h, many_to_many)
     err = y_hat - targets                                   # ∂L/∂ŷ = ŷ − y
     loss = 0.5 * float(np.sum(err * err))
@@ -216,6 +272,8 @@ def forward_backward(rnn: RNN, targets: np.ndarray, name: str = "tanh",
         dh[t] = top[t] + carry
         da[t] = dh[t] * fprime[t]                           # through h_t = f(a_t)
         carry = rnn.wh.T @ da[t]                            # through a_t's W_h h_{t−1}
+        if t % REPORT_EVERY == 0:
+            work.advance(REPORT_EVERY)
     prev = np.vstack([rnn.h0, h[:-1]])                      # h_{t−1} for t = 1..T
     grads["wx"] = da.T @ rnn.xs                             # hoisted: Σ_t ∂L/∂a_t x_tᵀ
     grads["wh"] = da.T @ prev                               # Σ_t ∂L/∂a_t h_{t−1}ᵀ
@@ -229,80 +287,204 @@ def forward_backward(rnn: RNN, targets: np.ndarray, name: str = "tanh",
 
 def jacobian_norms(fprime: np.ndarray, wh: np.ndarray) -> tuple[np.ndarray, bool]:
     """(T,) spectral norms ‖∂h_T/∂h_t‖₂ = ‖Π_{a=t}^{T−1} diag(f'(a_{a+1})) W_h‖₂, and whether
-    they are exact (an SVD each) or power-iteration estimates (large T·H³).
+    each is an exact SVD norm (else a subspace-iteration value checked by its residual).
 
-    The running product is rescaled as it goes, so that 2^1000 neither overflows nor
-    underflows before the norm is taken; norms beyond float64 are clipped to its maximum.
+    Norms beyond float64 are clipped to its maximum; `jacobian_log10_norms` has them all.
+    """
+    mantissa, exponent, exact = _jacobian_norm_parts(fprime, wh)
+    with np.errstate(over="ignore"):
+        norms = np.ldexp(mantissa, exponent)
+    return np.minimum(norms, MAX_FLOAT), exact
+
+
+def jacobian_log10_norms(mantissa: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """log₁₀ of mantissa·2^exponent (−inf for 0), for norms beyond float64's range."""
+    with np.errstate(divide="ignore"):
+        return np.log10(mantissa) + exponent * LOG10_2
+
+
+def _jacobian_norm_parts(fprime: np.ndarray, wh: np.ndarray):
+    """The norms as mantissa·2^exponent (T,) each, and whether they are exact.
+
+    The running product is kept as M̂·2^e with max|M̂| in [½, 1): W_h is scaled by a power of
+    two once (exactly), and each step's product renormalised by another, so that nothing
+    overflows (every entry of M̂·diag(f')·Ŵ is at most H in size: |f'| ≤ 1) and 2^1000
+    is still exactly 2^1000.
     """
     T, hidden = fprime.shape
+    mantissa, exponent = np.ones(T), np.zeros(T, dtype=np.int64)
     exact = T * hidden ** 3 <= EXACT_NORM_WORK
-    norms = np.ones(T)
-    product = np.eye(hidden)
-    log_scale = 0.0
-    stack, scales, slots = [], [], []
-    vector = np.ones(hidden) / math.sqrt(hidden)
-    for t in range(T - 2, -1, -1):
-        product = product @ (fprime[t + 1][:, None] * wh)    # ∂h_T/∂h_t = ∂h_T/∂h_{t+1} J_t
-        peak = np.abs(product).max()
-        if peak == 0:
-            norms[: t + 1] = 0.0
+    if T < 2:
+        return mantissa, exponent, exact
+    peak = float(np.abs(wh).max())
+    if peak == 0:
+        mantissa[:-1] = 0.0
+        return mantissa, exponent, exact
+    shift = math.frexp(peak)[1]
+    w = np.ldexp(wh, -shift)                              # Ŵ = W_h·2^−shift, max|Ŵ| in [½, 1)
+    budget.check_shape((hidden, hidden), "wh", "the Jacobian product ∂h_T/∂h_t")
+    stack, slots = [], []
+    chunk = max(1, min(256, budget.limit() // max(1, hidden * hidden)))
+    block = None
+    with progress.task("Jacobian norms ‖∂h_T/∂h_t‖", steps=T - 1,
+                       ops=2.0 * (T - 2) * hidden ** 3) as work:
+        product, scale = fprime[T - 1][:, None] * w, shift  # ∂h_T/∂h_{T−1} = diag(f') W
+        scratch = np.empty_like(product)
+        for t in range(T - 2, -1, -1):
+            if t < T - 2:  # ∂h_T/∂h_t = ∂h_T/∂h_{t+1} · diag(f'(a_{t+1})) W_h
+                np.multiply(product, fprime[t + 1], out=scratch)
+                np.matmul(scratch, w, out=product)
+                scale += shift
+            top = float(max(product.max(), -product.min()))
+            if not math.isfinite(top):
+                raise InputError("wh", "the Jacobian products are not finite (the forward "
+                                       "pass overflowed); scale W_h down")
+            if top == 0:  # a zero factor: every longer product is zero too
+                mantissa[: t + 1] = 0.0
+                break
+            step = math.frexp(top)[1]
+            if step:
+                np.ldexp(product, -step, out=product)
+                scale += step
+            exponent[t] = scale
+            if exact:
+                stack.append(product.copy())
+                slots.append(t)
+                if len(stack) == chunk:
+                    _exact_norms(stack, slots, mantissa)
+            else:
+                mantissa[t], block = _top_singular(product, block)
+            work.advance()
+        if stack:
+            _exact_norms(stack, slots, mantissa)
+    return mantissa, exponent, exact
+
+
+def _exact_norms(stack: list, slots: list, mantissa: np.ndarray) -> None:
+    """The largest singular value of each stacked product, by one batched SVD; empties the
+    lists."""
+    sigmas = np.linalg.svd(np.array(stack), compute_uv=False)[:, 0]
+    mantissa[slots] = sigmas
+    stack.clear()
+    slots.clear()
+
+
+def _top_singular(m: np.ndarray, block: np.ndarray | None,
+                  tol: float | None = None) -> tuple[float, np.ndarray]:
+    """‖m‖₂ by subspace iteration on m mᵀ, warm-started from `block` (H×k orthonormal left
+    vectors: the previous product's top ones), and the block for the next call.
+
+    Rayleigh–Ritz on y = mᵀU gives σ ≤ ‖m‖₂ with singular vectors u (left) and v (right,
+    v = mᵀu/σ exactly); the value is accepted when the residual ‖m v − σ u‖ ≤ tol·σ, which
+    puts a singular value of m within tol·σ of it. After MAX_SWEEPS sweeps (the top singular
+    values are clustered), it is exact instead: λ_max(m mᵀ), one GEMM and a symmetric
+    tridiagonalisation (4/3·H³), a quarter of an SVD; σ_max² has absolute error ε‖m‖², so
+    σ_max keeps full relative accuracy.
+    """
+    tol = RESIDUAL_TOL if tol is None else tol
+    hidden = m.shape[0]
+    k = min(hidden, BLOCK)
+    warm = block is not None and block.shape == (hidden, k)
+    if not warm:
+        rng = np.random.default_rng(hidden)
+        block, _ = np.linalg.qr(rng.standard_normal((hidden, k)))
+    previous = 0.0
+    for _ in range(MAX_SWEEPS if warm else COLD_SWEEPS):
+        y = m.T @ block                                   # (H, k): mᵀU
+        z = m @ y                                         # (H, k): m mᵀ U
+        _, s, wt = np.linalg.svd(y, full_matrices=False)
+        sigma = float(s[0])
+        if sigma == 0:
             break
-        if not np.isfinite(peak):  # one step alone overflowed: nothing left to rescale
-            raise InputError("wh", "the Jacobian products overflow float64; scale W_h down")
-        if not 1e-150 < peak < 1e150:
-            product /= peak
-            log_scale += math.log(peak)
-        if exact:
-            stack.append(product.copy())
-            scales.append(log_scale)
-            slots.append(t)
-        else:
-            sigma, vector = _power_norm(product, vector)
-            norms[t] = _scaled(sigma, log_scale)
-    for start in range(0, len(stack), 256):
-        chunk = np.array(stack[start:start + 256])
-        sigmas = np.linalg.svd(chunk, compute_uv=False)[:, 0]
-        for sigma, scale, t in zip(sigmas, scales[start:start + 256],
-                                   slots[start:start + 256], strict=True):
-            norms[t] = _scaled(sigma, scale)
-    return norms, exact
+        residual = z @ wt[0] / sigma - sigma * (block @ wt[0])
+        if np.linalg.norm(residual) <= tol * sigma or sigma - previous <= SETTLED * sigma:
+            return sigma, _orthonormal(z, block)
+        previous = sigma
+        block = _orthonormal(z, block)
+    return math.sqrt(max(0.0, float(np.linalg.eigvalsh(m @ m.T)[-1]))), block
 
 
-def _power_norm(matrix: np.ndarray, start: np.ndarray, tol: float = 1e-12,
-                max_iter: int = 200) -> tuple[float, np.ndarray]:
-    """Largest singular value by power iteration on MᵀM, warm-started from `start`."""
-    v = start / (np.linalg.norm(start) or 1.0)
-    sigma = 0.0
-    for _ in range(max_iter):
-        w = matrix.T @ (matrix @ v)
-        norm = np.linalg.norm(w)
-        if norm == 0:
-            return 0.0, start
-        v = w / norm
-        new = math.sqrt(norm)
-        if abs(new - sigma) <= tol * new:
-            return new, v
-        sigma = new
-    return sigma, v
+def _orthonormal(z: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    q, r = np.linalg.qr(z)
+    return q if np.abs(np.diag(r)).min() > 0 else fallback
 
 
-def _scaled(sigma: float, log_scale: float) -> float:
-    if sigma == 0:
-        return 0.0
-    value = math.log(sigma) + log_scale
-    return MAX_FLOAT if value > math.log(MAX_FLOAT) else math.exp(value)
+def spectral_norm(m: np.ndarray) -> float:
+    """‖m‖₂: an SVD for small matrices, else the checked subspace iteration (scaled by a
+    power of two so that m mᵀ cannot overflow)."""
+    if m.shape[0] <= EIGVEC_MAX or m.shape[0] != m.shape[1]:
+        return float(np.linalg.norm(m, 2))
+    peak = float(np.abs(m).max())
+    if peak == 0 or not math.isfinite(peak):
+        return peak
+    shift = math.frexp(peak)[1]
+    sigma, _ = _top_singular(np.ldexp(m, -shift), None)
+    return min(math.ldexp(sigma, shift), MAX_FLOAT) if math.frexp(sigma)[1] + shift < 1024 \
+        else MAX_FLOAT
 
 
 def eigen(wh: np.ndarray) -> dict:
-    """W_h = T Σ T⁻¹: eigenvalues by modulus (largest first), ρ, σ_max, diagonalisability."""
-    values, vectors = np.linalg.eig(wh)
+    """W_h = T Σ T⁻¹: eigenvalues by modulus (largest first), ρ, σ_max, diagonalisability.
+
+    Eigenvectors and cond(T) only for H ≤ EIGVEC_MAX (an eigen-solver with vectors and an
+    SVD of a complex H×H); above it, a normal W_h is diagonalisable with cond 1 (a unitary
+    T) and anything else is `None`: not computed.
+    """
+    hidden = wh.shape[0]
+    small = hidden <= EIGVEC_MAX
+    with progress.task("eigenvalues of W_h", ops=EIGEN_OPS * hidden ** 3):
+        if small:
+            values, vectors = np.linalg.eig(wh)
+        else:
+            values, vectors = np.linalg.eigvals(wh), None
     order = np.argsort(-np.abs(values), kind="stable")
-    values, vectors = values[order], vectors[:, order]
-    cond = float(np.linalg.cond(vectors))
-    return dict(values=values, vectors=vectors, cond=cond,
-                diagonalizable=bool(np.isfinite(cond) and cond <= DEFECTIVE_COND),
-                radius=float(np.abs(values).max()),
-                singular_max=float(np.linalg.norm(wh, 2)))
+    values = values[order]
+    if small:
+        vectors = vectors[:, order]
+        cond = float(np.linalg.cond(vectors))
+        diagonalizable = bool(np.isfinite(cond) and cond <= DEFECTIVE_COND)
+        singular_max = float(np.linalg.norm(wh, 2))
+    else:
+        progress.checkpoint()
+        cond, diagonalizable = (1.0, True) if _is_normal(wh) else (None, None)
+        singular_max = spectral_norm(wh)
+    return dict(values=values, vectors=vectors, cond=cond, diagonalizable=diagonalizable,
+                radius=float(np.abs(values).max()), singular_max=singular_max)
+
+
+def _is_normal(wh: np.ndarray) -> bool:
+    """W_hᵀW_h = W_hW_hᵀ to NORMAL_TOL (two GEMMs, on W_h scaled by a power of two)."""
+    peak = float(np.abs(wh).max())
+    if peak == 0 or not math.isfinite(peak):
+        return peak == 0
+    w = np.ldexp(wh, -math.frexp(peak)[1])
+    defect = np.linalg.norm(w.T @ w - w @ w.T)
+    return bool(defect <= NORMAL_TOL * float(np.sum(w * w)))
+
+
+def analysis_ops(T: int, hidden: int, check: bool = False) -> dict[str, float]:
+    """Estimated floating-point operations of each part of `bptt` (see the module doc)."""
+    ops = {"the forward and backward passes (4·T·H²)": 4.0 * T * hidden ** 2,
+           "the Jacobian products (2·T·H³)": 2.0 * max(0, T - 2) * hidden ** 3,
+           f"the eigenvalues of W_h ({EIGEN_OPS}·H³)": float(EIGEN_OPS) * hidden ** 3}
+    if check:
+        ops["the gradient check (1536·T·H²)"] = 2 * 6 * 64 * 2.0 * T * hidden ** 2
+    return ops
+
+
+def check_work(T: int, hidden: int, name: str, check: bool = False) -> None:
+    """Refuse an analysis whose arithmetic exceeds WORK_PER_ELEMENT·--max-elements."""
+    ops = analysis_ops(T, hidden, check)
+    total = sum(ops.values())
+    allowed = WORK_PER_ELEMENT * budget.limit()
+    if total <= allowed:
+        return
+    biggest = max(ops, key=ops.get)
+    raise InputError(name, f"the analysis would take about {total:.2g} operations (T = {T}, "
+                           f"H = {hidden}; most of it {biggest}), over the {allowed:.2g} "
+                           f"allowed by --max-elements {budget.limit()} "
+                           f"({WORK_PER_ELEMENT} per element): take a smaller T or H, or "
+                           "raise --max-elements")
 
 
 def regime_of(rate: float, tol: float) -> str:
@@ -350,18 +532,28 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
                 f"h_T (H = {out_size})"
             raise ShapeError("y", f"has {tgt.size} values but must have {out_size} to fit "
                                   f"{what}")
-    with np.errstate(over="ignore", invalid="ignore"):
+    T, hidden = rnn.xs.shape[0], rnn.wh.shape[0]
+    budget.check_shape((T, hidden), "xs", "each trace (h_t, a_t, ∂L/∂h_t, ...: T×H)")
+    check_work(T, hidden, "wh", check)
+    ops = analysis_ops(T, hidden)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         fb = forward_backward(rnn, tgt, activation, many)
         try:
-            norms, exact = jacobian_norms(fb["fprime"], rnn.wh)
-            eig = eigen(rnn.wh)
+            mantissa, exponent, exact = interruptible(
+                _jacobian_norm_parts, fb["fprime"], rnn.wh,
+                ops=ops["the Jacobian products (2·T·H³)"] + T * hidden ** 2)
+            eig = interruptible(eigen, rnn.wh, ops=EIGEN_OPS * hidden ** 3)
         except np.linalg.LinAlgError as err:
             raise InputError("wh", f"the linear algebra did not converge ({err}); are the "
                                    "values too large?") from None
-    T = rnn.xs.shape[0]
-    steps = np.arange(T - 1, -1, -1)
-    bound = np.array([_scaled(1.0, k * math.log(gamma * eig["singular_max"]))
-                      if gamma * eig["singular_max"] > 0 else float(k == 0) for k in steps])
+        norms = np.minimum(np.ldexp(mantissa, exponent), MAX_FLOAT)
+        log10_norms = jacobian_log10_norms(mantissa, exponent)
+        # (γ·σ_max)^(T−t): numpy's power gives inf, not OverflowError; the log is for display
+        steps = np.arange(T - 1, -1, -1).astype(np.float64)
+        rate = gamma * eig["singular_max"]
+        bound = np.minimum(np.power(rate, steps), MAX_FLOAT)
+        log10_bound = np.where(steps == 0, 0.0, steps * (math.log10(rate) if rate > 0
+                                                         else -math.inf))
     result = BPTTResult(
         h=fb["h"], y_hat=fb["y_hat"], loss=fb["loss"], grads=fb["grads"],
         jacobian_norms=norms,
@@ -372,9 +564,11 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
         fprime=fb["fprime"], dh=fb["dh"], da=fb["da"],
         wh_contributions=np.linalg.norm(fb["da"], axis=1) * np.linalg.norm(fb["prev"], axis=1),
         eigvecs=eig["vectors"], eig_cond=eig["cond"], gamma=gamma, bound=bound,
-        norms_exact=exact, lr=lr, tol=tol, warnings=warnings)
-    if T >= 2 and norms[0] > 0:
-        result.measured_regime = regime_of(norms[0] ** (1 / (T - 1)), max(tol, 1e-3))
+        norms_exact=exact, lr=lr, tol=tol, warnings=warnings, log10_norms=log10_norms,
+        log10_bound=log10_bound)
+    if T >= 2 and math.isfinite(log10_norms[0]):  # the geometric mean rate ‖∂h_T/∂h_1‖^(1/(T−1))
+        result.measured_regime = regime_of(10.0 ** min(300.0, log10_norms[0] / (T - 1)),
+                                           max(tol, 1e-3))
     elif T >= 2:
         result.measured_regime = "vanishing"
     if lr is not None:
@@ -392,25 +586,31 @@ def gradient_check(rnn: RNN, targets, name: str, many: bool, grads: dict,
     f, _, _ = get_activation(name)
     rng = np.random.default_rng(0)
     worst, where, sampled = 0.0, "", False
+    picked = {}
     for key, param in rnn.arrays().items():
-        flat = param.reshape(-1)
-        entries = np.arange(flat.size)
-        if flat.size > max_entries:
-            entries = rng.choice(flat.size, max_entries, replace=False)
+        picked[key] = np.arange(param.size)
+        if param.size > max_entries:
+            picked[key] = rng.choice(param.size, max_entries, replace=False)
             sampled = True
-        for i in entries:
-            saved = flat[i]
-            step = eps * max(1.0, abs(saved))
-            flat[i] = saved + step
-            up = loss_of(rnn, targets, f, many)
-            flat[i] = saved - step
-            down = loss_of(rnn, targets, f, many)
-            flat[i] = saved
-            numeric = (up - down) / (2 * step)
-            analytic = grads[key].reshape(-1)[i]
-            error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-8)
-            if error >= worst:
-                worst, where = error, f"{key}[{int(i)}]"
+    count = sum(len(entries) for entries in picked.values())
+    with progress.task("gradient check", steps=count,
+                       ops=4.0 * count * rnn.xs.shape[0] * rnn.wh.shape[0] ** 2) as work:
+        for key, param in rnn.arrays().items():
+            flat = param.reshape(-1)
+            for i in picked[key]:
+                saved = flat[i]
+                step = eps * max(1.0, abs(saved))
+                flat[i] = saved + step
+                up = loss_of(rnn, targets, f, many)
+                flat[i] = saved - step
+                down = loss_of(rnn, targets, f, many)
+                flat[i] = saved
+                numeric = (up - down) / (2 * step)
+                analytic = grads[key].reshape(-1)[i]
+                error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-8)
+                if error >= worst:
+                    worst, where = error, f"{key}[{int(i)}]"
+                work.advance()
     return worst, where, sampled
 
 
@@ -422,8 +622,14 @@ def random_case(t: int, d: int, hidden: int, seed: int | None, scale: float) -> 
             raise InputError("random", f"{name} must be 1 or more, got {value}")
     if not math.isfinite(scale):
         raise InputError("scale", f"must be a finite number, got {scale}")
+    budget.check_shape((t, d), "random", "the inputs xs (T×D)")
+    budget.check_shape((hidden, d), "random", "W_x (H×D)")
+    budget.check_shape((hidden, hidden), "random", "W_h (H×H)")
+    budget.check_shape((t, hidden), "random", "each trace (h_t, a_t, ...: T×H)")
+    check_work(t, hidden, "random")
     rng = np.random.default_rng(seed)
-    q, r = np.linalg.qr(rng.standard_normal((hidden, hidden)))
+    q, r = interruptible(np.linalg.qr, rng.standard_normal((hidden, hidden)),
+                         ops=4.0 * hidden ** 3)
     q *= np.sign(np.diag(r))  # Haar-distributed
     return dict(xs=rng.standard_normal((t, d)), wx=rng.standard_normal((hidden, d)) /
                 math.sqrt(d), wh=scale * q, b=np.zeros(hidden), y=rng.standard_normal(hidden))

@@ -23,6 +23,24 @@ from cnnrnn_cli.explain.common import (
 )
 
 BAR_WIDTH = 36
+
+
+def num_log10(log10_value: float, p: int) -> str:
+    """A positive number given by its log₁₀, beyond float64's range if need be:
+    (3·1000·log₁₀ 3) -> '1.322e+477'; −inf -> '0'."""
+    if log10_value == -math.inf:
+        return "0"
+    if -300 < log10_value < 300:
+        return num(10.0 ** log10_value, p)
+    exponent = math.floor(log10_value)
+    mantissa = 10.0 ** (log10_value - exponent)
+    if round(mantissa, max(0, p - 1)) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{num(mantissa, p)}e{exponent:+d}"
+
+
+def _log10_abs(x: float) -> float:
+    return math.log10(abs(x)) if x else -math.inf
 TABLE_VALUES = 2  # values of a vector shown in a time table; JSON and plain have them all
 
 
@@ -114,22 +132,37 @@ def _chain(res: BPTTResult, p: int, t: int):
                            for k in range(t, min(T - 1, t + 8)))
         if T - 1 - t > 8:
             shown += f" · … ({T - 1 - t - 8} more)"
-        parts.append(Text.assemble("  = ", shown, " = ", (num(res.chain(t)[0, 0], p), ACCENT)))
+        sign, log10_value = res.chain_log10(t)
+        value = ("−" if sign < 0 else "") + num_log10(log10_value, p) if sign else "0"
+        parts.append(Text.assemble("  = ", shown, " = ", (value, ACCENT)))
     else:
         norms = res.factor_norms(t, limit=8)
         parts.append(Text("  factor norms ‖diag(f')W_h‖: " + ", ".join(num(n, p) for n in norms)
                           + (" …" if T - 1 - t > 8 else "")))
         parts.append(Text.assemble("  ‖∂h_T/∂h_t‖₂ = ",
-                                   (num(res.jacobian_norms[t], p), ACCENT),
+                                   (num_log10(_norm_log10(res, t), p), ACCENT),
                                    " ≤ product of the factor norms"))
     return Group(*parts)
 
 
+def _norm_log10(res: BPTTResult, t: int) -> float:
+    if res.log10_norms is not None:
+        return float(res.log10_norms[t])
+    return _log10_abs(float(res.jacobian_norms[t]))
+
+
+def _bound_log10(res: BPTTResult, t: int) -> float:
+    if res.log10_bound is not None:
+        return float(res.log10_bound[t])
+    return _log10_abs(float(res.bound[t]))
+
+
 def _bars(res: BPTTResult, p: int, steps: int):
-    norms = res.jacobian_norms
-    positive = norms[norms > 0]
-    logs = np.log10(positive) if positive.size else np.zeros(1)
-    lo, hi = float(logs.min()), float(logs.max())
+    logs = np.array([_norm_log10(res, t) for t in range(res.T)])
+    finite = logs[np.isfinite(logs)]
+    if not finite.size:
+        finite = np.zeros(1)
+    lo, hi = float(finite.min()), float(finite.max())
     table = Table(title="‖∂h_T/∂h_t‖ against t (log scale)", header_style="bold",
                   title_justify="left", box=None)
     table.add_column("t", justify="right")
@@ -140,17 +173,18 @@ def _bars(res: BPTTResult, p: int, steps: int):
         if t is None:
             table.add_row("⋮", "", "", "")
             continue
-        value = norms[t]
-        if value > 0 and hi > lo:
-            length = 1 + round((math.log10(value) - lo) / (hi - lo) * (BAR_WIDTH - 1))
+        log_value = logs[t]
+        if math.isfinite(log_value) and hi > lo:
+            length = 1 + round((log_value - lo) / (hi - lo) * (BAR_WIDTH - 1))
         else:
-            length = BAR_WIDTH if value > 0 else 0
-        colour = "red" if value > 1 else "green" if value < 1 else "white"
-        table.add_row(str(t + 1), num(value, p), Text("█" * length, style=colour),
-                      num(res.bound[t], p))
+            length = BAR_WIDTH if math.isfinite(log_value) else 0
+        colour = "red" if log_value > 0 else "green" if log_value < 0 else "white"
+        table.add_row(str(t + 1), num_log10(log_value, p), Text("█" * length, style=colour),
+                      num_log10(_bound_log10(res, t), p))
     notes = []
     if not res.norms_exact:
-        notes.append(Text("(large T·H³: norms estimated by power iteration)", style="dim"))
+        notes.append(Text("(large T·H³: each norm by subspace iteration on the running "
+                          "product, checked by its residual, else exact)", style="dim"))
     return Group(table, *notes)
 
 
@@ -166,7 +200,10 @@ def _eigen(res: BPTTResult, p: int):
     for lam in values[:8]:
         shown = num(lam.real, p) if abs(lam.imag) < 1e-15 else \
             f"{num(lam.real, p)}{'+' if lam.imag >= 0 else '−'}{num(abs(lam.imag), p)}i"
-        table.add_row(shown, num(abs(lam), p), *[num(abs(lam) ** k, p) for k in ks])
+        # |λ|^k in log space: 3^999 is beyond float64 (an OverflowError in Python floats)
+        table.add_row(shown, num(abs(lam), p),
+                      *[num_log10(k * _log10_abs(abs(lam)), p) if lam else num(0.0, p)
+                        for k in ks])
     if len(values) > 8:
         table.add_row("…", f"({len(values) - 8} more)", *[""] * len(ks))
     lines = [table]
@@ -175,7 +212,14 @@ def _eigen(res: BPTTResult, p: int):
     if _scalar(res):
         lines.append(Text(f"a scalar W_h: W_h^α is just w_h^α = {num(res.rnn.wh[0, 0], p)}^α",
                           style="dim"))
-    if res.diagonalizable:
+    if res.diagonalizable is None:
+        lines.append(Text(f"diagonalisability not computed: W_h is large ({res.rnn.wh.shape[0]}"
+                          f"×{res.rnn.wh.shape[0]}) and not normal, and its eigenvectors would "
+                          "cost an eigen-solver with vectors and an SVD", style="dim"))
+    elif res.diagonalizable and res.eigvecs is None:
+        lines.append(Text("diagonalisable: W_h is normal (W_hᵀW_h = W_hW_hᵀ), so T can be "
+                          "unitary, cond(T) = 1", style="dim"))
+    elif res.diagonalizable:
         lines.append(Text(f"diagonalisable: cond(T) = {num(res.eig_cond, p)}", style="dim"))
     else:
         lines.append(Text(f"W_h is not diagonalisable (defective, or numerically so: cond(T) "
