@@ -73,8 +73,11 @@ def bptt(activation, tol, lr, weights, random_shape, seed, scale, check, at_step
     if random_shape:  # the arrays --random would make, and the traces kept per step
         t, d, h = parse_ints(random_shape, "random", 3)
         check_elements(t * (d + 5 * h) + h * (d + h), "random")
-    res = api.bptt(**given, activation=activation, tol=tol, lr=lr, weights=weights,
-                   random=random_shape, seed=seed, scale=scale, check=check)
+    from cnnrnn_cli.cli.progress import bar
+
+    with bar():  # a transient progress bar on a terminal's stderr, for long work
+        res = api.bptt(**given, activation=activation, tol=tol, lr=lr, weights=weights,
+                       random=random_shape, seed=seed, scale=scale, check=check)
     if at_step is not None and at_step > res.T:
         raise InputError("at", f"t = {at_step} is beyond T = {res.T}")
     result = {"h": res.h, "y_hat": res.y_hat, "loss": res.loss, "grads": res.grads,
