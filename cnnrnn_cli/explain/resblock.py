@@ -392,9 +392,19 @@ def rich(res: ResBlockResult, style):
     return Group(*[item for part in parts for item in (part, Text(""))][:-1])
 
 
-def _lmat(m, p: int) -> str:
-    rows = [" & ".join(latex_num(x, p) for x in row) for row in np.atleast_2d(m)]
-    return "\\begin{pmatrix} " + " \\\\ ".join(rows) + " \\end{pmatrix}"
+def _lmat(m, p: int, limit: int = 8) -> str:
+    """A matrix as a pmatrix, the middle rows and columns elided past `limit`."""
+    from cnnrnn_cli.explain.common import elide
+
+    m = np.atleast_2d(m)
+    rows, cols = elide(m.shape[0], limit), elide(m.shape[1], limit)
+    lines = [" & ".join("\\vdots" if i is None else "\\cdots" if j is None else
+                        latex_num(m[i, j], p) for j in cols) for i in rows]
+    return "\\begin{pmatrix} " + " \\\\ ".join(lines) + " \\end{pmatrix}"
+
+
+def _lgiven(v, p: int) -> str:
+    return _lmat(v, p) if np.ndim(v) == 2 else latex_vector(v, p, 8)
 
 
 def _lnorms(res: ResBlockResult, p: int) -> list[str]:
@@ -435,7 +445,15 @@ def latex(res: ResBlockResult, style) -> str:
     plain, skip = res.plain, res.skip
     s, eye = ("a_0", "I") if res.weights["shortcut"] is None else ("W_S a_0", "W_S")
     fp = "f'" if res.activation == "relu" else f"{f}'"
+    given = [("a_0", res.a0), ("w_1", res.weights["w1"]), ("b_1", res.weights["b1"]),
+             ("w_2", res.weights["w2"]), ("b_2", res.weights["b2"])]
+    if res.weights["shortcut"] is not None:
+        given.append(("W_S", res.weights["shortcut"]))
+    seed = getattr(res, "seed", None)
     lines = [
+        latex_par("Given" + ("" if seed is None else f" (a random case, seed {seed}: repeat it "
+                                                     f"with \\texttt{{--seed {seed}}})") + ":"),
+        "$$" + ", \\quad ".join(f"{name} = {_lgiven(v, p)}" for name, v in given) + "$$",
         latex_par("w/out skip" + (", with $f = \\text{relu}$" if f == "f" else "")),
         f"$$z_1 = w_1 a_0 + b_1 = {latex_vector(plain.z1, p)}$$",
         f"$$a_1 = {f}(z_1) = {latex_vector(plain.a1, p)}$$",
