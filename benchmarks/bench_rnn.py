@@ -2,6 +2,10 @@
 
     python benchmarks/bench_rnn.py [--quick]
 
+BPTT analysis: the Jacobian norms ‖∂h_T/∂h_t‖ for every t (T = 1000, H = 512) and the
+eigen-analysis of W_h, against the first release's way (the explicit product, a batched
+exact SVD of each) on a shorter run, per step.
+
 BPTT: forward pass plus every gradient for T = 1000, D = 64, H = 128 in float64,
 against the same maths through torch autograd; GRU: one step and a T = 1000
 sequence (D = 64, H = 128) against torch.nn.GRUCell in float64. torch is used when
@@ -75,6 +79,34 @@ def bench_bptt(repeat: int) -> None:
     report("BPTT T=1000 D=64 H=128 float64", t_ours, ref, "(target ≤ 0.25)")
 
 
+def bench_analysis(repeat: int, quick: bool) -> None:
+    from cnnrnn_cli.core.bptt import _jacobian_norm_parts, eigen, forward_backward
+
+    T, H = (200, 256) if quick else (1000, 512)
+    arrays = random_case(T, 64, H, seed=0, scale=1.0)
+    rnn = make_rnn(arrays["xs"], arrays["wx"], arrays["wh"], arrays["b"])
+    fprime = forward_backward(rnn, arrays["y"], "tanh")["fprime"]
+
+    def ours():
+        _jacobian_norm_parts(fprime, rnn.wh)
+        eigen(rnn.wh)
+
+    steps = 50  # the reference: the product and an exact SVD of it each step
+
+    def reference():
+        product = np.eye(H)
+        for t in range(T - 2, T - 2 - steps, -1):
+            product = product @ (fprime[t + 1][:, None] * rnn.wh)
+            np.linalg.svd(product, compute_uv=False)
+        np.linalg.eig(rnn.wh)
+
+    a = best_time(ours, max(1, repeat // 3))
+    b = best_time(reference, max(1, repeat // 3)) * (T - 1) / steps
+    name = f"BPTT analysis T={T} H={H} (norms + eigen)"
+    print(f"  {name:<40} ours {a * 1e3:8.1f} ms"
+          f"   SVD per step {b * 1e3:8.1f} ms (extrapolated)   ratio {a / b:6.3f}")
+
+
 def bench_gru(repeat: int) -> None:
     dim, hidden, steps = 64, 128, 1000
     rng = np.random.default_rng(0)
@@ -130,6 +162,7 @@ def main() -> None:
     repeat = 3 if args.quick else 7
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'absent'}")
     bench_bptt(repeat)
+    bench_analysis(repeat, args.quick)
     bench_gru(repeat)
 
 
