@@ -101,9 +101,9 @@ def bullets(sentences) -> Table:
     return table
 
 
-def _table(title: str, headers: list, columns: list, count: int) -> Group:
-    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                  padding=(0, 1))
+def _table(title: str, headers: list, columns: list, count: int) -> Table:
+    table = Table(title=title, title_justify="left", title_style="italic", header_style="bold",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
     for header in headers:
         table.add_column(header, justify="right", no_wrap=True)
     from cnnrnn_cli.explain.common import elide
@@ -113,7 +113,7 @@ def _table(title: str, headers: list, columns: list, count: int) -> Group:
             table.add_row(*["⋮"] * len(headers))
             continue
         table.add_row(str(i + 1), *[(col[i] if i < len(col) else "") for col in columns])
-    return Group(Text(title), table)
+    return table
 
 
 def _layers(res: ResBlockResult, p: int, color: bool):
@@ -121,18 +121,21 @@ def _layers(res: ResBlockResult, p: int, color: bool):
     plain, skip = res.plain, res.skip
     s, _ = _skip_name(res)
     nums = lambda v: [num(x, p) for x in v]  # noqa: E731
-    first = _table(f"layer 1: z1 = W1 a0 + b1, a1 = {f}(z1) (the same with and without the "
-                   "skip)", ["unit", "z1", f"a1 = {f}(z1)", "f'(z1)"],
+    lit = lambda v: [Text(x, style=ACCENT) for x in nums(v)]  # noqa: E731
+    first = _table("layer 1", ["unit", "z1", "a1", "f'(z1)"],
                    [nums(plain.z1), nums(plain.a1), _mark(plain.d1, facts.dead_a1, p, color)],
                    plain.z1.size)
-    second = _table(f"layer 2: z2 = W2 a1 + b2, then a2 without and with the skip {s}",
-                    ["unit", "z2", f"w/out skip\na2 = {f}(z2)", "f'(z2)",
-                     f"w/ skip\nz2 + {s}", f"a2 = {f}(·)", f"f'(z2 + {s})"],
-                    [nums(plain.z2), [Text(x, style=ACCENT) for x in nums(plain.a2)],
-                     _mark(plain.d2, facts.dead_plain, p, color), nums(skip.pre),
-                     [Text(x, style=ACCENT) for x in nums(skip.a2)],
-                     _mark(skip.d2, facts.dead_skip, p, color)], plain.z2.size)
-    parts = [heading(f"Skip connection in ResNet ({f})"), first, second]
+    without = _table("layer 2, w/out skip", ["unit", "z2", "a2", "f'(z2)"],
+                     [nums(plain.z2), lit(plain.a2), _mark(plain.d2, facts.dead_plain, p, color)],
+                     plain.z2.size)
+    with_skip = _table("layer 2, w/ skip", ["unit", f"z2 + {s}", "a2", f"f'(z2 + {s})"],
+                       [nums(skip.pre), lit(skip.a2), _mark(skip.d2, facts.dead_skip, p, color)],
+                       skip.z2.size)
+    parts = [heading(f"Skip connection in ResNet (f = {f})"),
+             Text(f"z1 = W1 a0 + b1, a1 = f(z1), z2 = W2 a1 + b2 (the same both ways); "
+                  f"w/out skip a2 = f(z2), w/ skip a2 = f(z2 + {s})"),
+             # Side by side when they fit, one under the other when they do not.
+             first, Columns([without, with_skip], padding=(0, 4))]
     if facts.dead_a1 or facts.dead_skip or facts.dead_plain:
         legend = "f' = 0 (red)" if color else "f' = 0 [bracketed]"
         parts.append(Text(f"{legend}: a dead unit, no gradient passes through it"
@@ -370,7 +373,7 @@ class _DepthTable:
             n += 1
         yield table
         if positive.size:
-            yield Text(f"bars in log scale: █ = 10^{_n(round(lo, 2), 2)} … full = "
+            yield Text(f"bars in log scale: from █ = 10^{_n(round(lo, 2), 2)} to full = "
                        f"10^{_n(round(hi, 2), 2)} (0 has no bar)", style="dim")
 
 
