@@ -244,17 +244,8 @@ def peak_rss_mb(argv: list[str]) -> float:
     return int(out.stdout) / 1024
 
 
-def json_streams_in_the_cli() -> bool:
-    from cnnrnn_cli.cli import options
-
-    with open(options.__file__, encoding="utf-8") as f:
-        return "iter_json" in f.read()
-
-
 @pytest.mark.parametrize("fmt", ["plain", "csv", "json"])
 def test_a_large_result_is_written_within_twice_its_bytes(fmt):
-    if fmt == "json" and not json_streams_in_the_cli():
-        pytest.xfail("cli/options.py still writes json_text(report) whole")
     peak = peak_rss_mb([sys.executable, "-m", "cnnrnn_cli", "conv", "1", "-k", "1",
                         "-p", "1500", "-f", fmt])
     assert peak < 2 * ARRAY_BYTES / 2 ** 20 + 100, f"{fmt}: peak {peak:.0f} MB"

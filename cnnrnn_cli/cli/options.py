@@ -148,9 +148,9 @@ def _print(report, fmt: str, style: Style, only, value, interactive: bool) -> No
 
         _write_lines(iter_blocks(report.blocks(), " " if fmt == "plain" else ","))
     elif fmt == "json":
-        from cnnrnn_cli.io.emit import json_text
+        from cnnrnn_cli.io.emit import iter_json
 
-        _write(json_text(report))
+        _write_pieces(iter_json(report))  # streamed: a 10⁸-element result costs no copy
     elif fmt == "latex":
         _write(_explainer(report).latex(report.trace, style) + "\n")
     elif interactive and _isatty(sys.stdin) and _isatty(sys.stdout):
@@ -189,9 +189,7 @@ def _write_only(name: str, value, fmt: str) -> None:
     from cnnrnn_cli.io import emit as text
 
     if fmt == "json":
-        import json
-
-        _write(json.dumps(text.to_builtin(value), allow_nan=False) + "\n")
+        _write_pieces(text.iter_json_value(value))
     else:
         from cnnrnn_cli.report import flatten
 
@@ -199,6 +197,14 @@ def _write_only(name: str, value, fmt: str) -> None:
         blocks = list(flatten(value, name + ".")) if isinstance(value, dict) \
             else [(name, value)]
         _write_lines(text.iter_blocks(blocks, "," if fmt == "csv" else " "))
+
+
+def _write_pieces(pieces) -> None:
+    """Write text as it is made: a closed pipe stops the work early."""
+    out = sys.stdout
+    for piece in pieces:
+        out.write(piece)
+    out.flush()
 
 
 def _write_lines(lines) -> None:
