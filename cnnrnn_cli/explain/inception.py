@@ -179,6 +179,23 @@ def _channels(res: InceptionResult) -> str:
     return ", ".join(parts)
 
 
+def _llayer_sums(res: InceptionResult) -> str:
+    """Each conv's parameters and multiply-adds with the numbers in."""
+    _, h, w = res.input_shape
+    rows = []
+    for branch in res.branches:
+        for layer in branch.layers:
+            if layer.kind != "conv":
+                continue
+            k, c, f = layer.c_out, layer.c_in, layer.size
+            bias = f" + {k}" if res.bias else ""
+            rows.append(f"\\text{{{latex_text(branch.name)}, }} {_llayer(layer)} &\\colon\\ "
+                        f"{k} \\cdot {c} \\cdot {f}^2{bias} = {_lcount(layer.params(res.bias))}"
+                        f" \\text{{ params}}, \\quad {k} \\cdot {c} \\cdot {f}^2 \\cdot {h} "
+                        f"\\cdot {w} = {_lcount(layer.macs(h, w))} \\text{{ MACs}}")
+    return "$$\\begin{aligned} " + " \\\\ ".join(rows) + " \\end{aligned}$$"
+
+
 def latex(res: InceptionResult, style) -> str:
     p = style.precision
     naive = res.naive
@@ -219,17 +236,31 @@ def latex(res: InceptionResult, style) -> str:
     ]
     if not res.bias:
         lines.append(f"That is {res.params / 1024:.1f}K params and {res.macs / 1e6:.1f}M ops.")
+    lines.append(_llayer_sums(res))
     if res.output is not None:
         out = res.output
-        lines.append(latex_par(
-            f"Computed (\\texttt{{--compute}}, ReLU after every conv): input {shape} "
-            f"$\\rightarrow$ output {latex_text('×'.join(map(str, out.shape)))}."))
+        words = (f"Computed (\\texttt{{--compute}}, ReLU after every conv): input {shape} "
+                 f"$\\rightarrow$ output {latex_text('×'.join(map(str, out.shape)))}.")
+        generated = getattr(res, "generated", [])
+        if generated:
+            made = ["the input tensor"] if "tensor" in generated else []
+            weights = [latex_text(name) for name in generated if name.endswith("_w")]
+            if weights:
+                made.append(f"the weights {', '.join(weights)} (He: $N(0, 2/(C F^2))$, "
+                            "biases 0)")
+            words += (f" Made at random, seed {res.seed} (repeat it with "
+                      f"\\texttt{{--seed {res.seed}}}): {' and '.join(made)}.")
+        lines.append(latex_par(words))
+        if res.tensor is not None and res.tensor.size <= 400:
+            lines.append(f"$$\\text{{input}} = {latex_tensor(res.tensor, p, max_channels=16)}$$")
         dead = [c + 1 for c in range(out.shape[0]) if not out[c].any()]
         if dead:
             listed = ", ".join(map(str, dead[:12])) + \
                 (f" and {len(dead) - 12} more" if len(dead) > 12 else "")
-            lines[-1] += (f" Channel{'s' if len(dead) > 1 else ''} {listed} "
-                          f"{'are' if len(dead) > 1 else 'is'} all zeros (a dead ReLU).")
+            lines.append(latex_par(f"Output channel{'s' if len(dead) > 1 else ''} {listed} "
+                                   f"{'are' if len(dead) > 1 else 'is'} all zeros: a dead "
+                                   "ReLU, every value of that filter was at most 0 before "
+                                   "its ReLU."))
         if out.size <= 400:
             lines.append(f"$$\\text{{output}} = {latex_tensor(out, p, max_channels=16)}$$")
         else:
