@@ -83,6 +83,7 @@ class InceptionResult:
     branch_outputs: list = field(default_factory=list)
     seed: int | None = None          # the seed of what compute made at random
     generated: list = field(default_factory=list)  # 'tensor', 'b1_w', ...: made at random
+    weights: dict = field(default_factory=dict)    # the weights compute used, given or made
 
     @property
     def output_shape(self) -> list[int]:
@@ -240,4 +241,5 @@ def compute(result: InceptionResult, tensor, weights: dict | None = None,
             b = used.get(f"{layer.weight_name}_b")
             x = np.maximum(conv2d(x, w, 1, layer.padding, bias=b).output, 0)  # ReLU
         outputs.append(x)
+    result.weights = used
     return np.concatenate(outputs, axis=0), outputs, used

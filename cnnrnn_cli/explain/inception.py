@@ -104,6 +104,39 @@ def _channel_map(res: InceptionResult):
     return Group(*lines)
 
 
+def _weights(res: InceptionResult, p: int):
+    """The weights compute used: each conv's K×C (1×1) or K·C F×F grids and its biases,
+    drawn whole when small, else their shapes."""
+    import numpy as np
+
+    items, total = [], sum(np.size(v) for v in res.weights.values())
+    for branch in res.branches:
+        for layer in branch.layers:
+            key = f"{layer.weight_name}_w"
+            if layer.kind != "conv" or key not in res.weights:
+                continue
+            w = np.asarray(res.weights[key], dtype=np.float64).reshape(
+                layer.c_out, layer.c_in, layer.size, layer.size)
+            b = res.weights.get(f"{layer.weight_name}_b")
+            label = f"{key} ({branch.name} {layer.name})"
+            if total > 400:
+                items.append(Text(f"{label}: {_shape(w.shape)}"))
+                continue
+            if layer.size == 1:
+                drawn = [grid(w[:, :, 0, 0], p, title=f"{key} (K×C)")]
+            else:
+                drawn = [grid(w[k, c], p, title=f"{key}[{k + 1},{c + 1}]")
+                         for k in range(layer.c_out) for c in range(layer.c_in)]
+            if b is not None:
+                drawn.append(grid(np.atleast_2d(np.asarray(b, dtype=np.float64)), p,
+                                  title=f"{layer.weight_name}_b"))
+            items.append(Columns(drawn, padding=(0, 2)))  # one conv a row
+    if not items:
+        return Group()
+    title = "weights (K filters × C channels; a 1×1 conv's as one K×C matrix)"
+    return Group(Text(title, style="italic"), *items)
+
+
 def _computed(res: InceptionResult, p: int):
     parts = [heading("Computed (--compute, ReLU after every conv)")]
     if res.generated:
@@ -117,6 +150,7 @@ def _computed(res: InceptionResult, p: int):
                       f"(= {_shape(res.output_shape)} from the shape arithmetic)"))
     if res.tensor is not None and res.tensor.size <= 400:
         parts.append(stack_grids(res.tensor, p, title="input", max_channels=16))
+    parts.append(_weights(res, p))
     parts.append(_channel_map(res))
     if res.output.size <= 400:
         titles = {}
