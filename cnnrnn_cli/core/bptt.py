@@ -329,11 +329,11 @@ def _jacobian_norm_parts(fprime: np.ndarray, wh: np.ndarray):
     with progress.task("Jacobian norms ‖∂h_T/∂h_t‖", steps=T - 1,
                        ops=2.0 * (T - 2) * hidden ** 3) as work:
         product, scale = fprime[T - 1][:, None] * w, shift  # ∂h_T/∂h_{T−1} = diag(f') W
-        scratch = np.empty_like(product)
+        factor, spare = np.empty_like(product), np.empty_like(product)
         for t in range(T - 2, -1, -1):
             if t < T - 2:  # ∂h_T/∂h_t = ∂h_T/∂h_{t+1} · diag(f'(a_{t+1})) W_h
-                np.multiply(product, fprime[t + 1], out=scratch)
-                np.matmul(scratch, w, out=product)
+                np.multiply(fprime[t + 1][:, None], w, out=factor)
+                product, spare = np.matmul(product, factor, out=spare), product
                 scale += shift
             top = float(max(product.max(), -product.min()))
             if not math.isfinite(top):
