@@ -10,11 +10,9 @@ from cnnrnn_cli.cli.params import (
     IntParam,
     MatrixParam,
     NamedArraysParam,
-    check_elements,
     seed_goes_with,
 )
 from cnnrnn_cli.errors import InputError
-from cnnrnn_cli.io.spec import parse_ints
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import ACTIVATION_NAMES
 
@@ -70,9 +68,6 @@ def bptt(activation, tol, lr, weights, random_shape, seed, scale, check, at_step
     from cnnrnn_cli import api
 
     seed_goes_with(bool(random_shape), seed)
-    if random_shape:  # the arrays --random would make, and the traces kept per step
-        t, d, h = parse_ints(random_shape, "random", 3)
-        check_elements(t * (d + 5 * h) + h * (d + h), "random")
     from cnnrnn_cli.cli.progress import bar
 
     with bar():  # a transient progress bar on a terminal's stderr, for long work
