@@ -85,7 +85,7 @@ def bench_analysis(repeat: int, quick: bool) -> None:
     T, H = (200, 256) if quick else (1000, 512)
     arrays = random_case(T, 64, H, seed=0, scale=1.0)
     rnn = make_rnn(arrays["xs"], arrays["wx"], arrays["wh"], arrays["b"])
-    fprime = forward_backward(rnn, arrays["y"], "tanh")["fprime"]
+    fprime = forward_backward(rnn, arrays["y"], "tanh").fprime
 
     def ours():
         _jacobian_norm_parts(fprime, rnn.wh)

@@ -42,12 +42,12 @@ def test_non_normal_wh_and_large_h_paths(monkeypatch):
     wh = 0.3 * rng.standard_normal((30, 30))
     monkeypatch.setattr(core, "EIGVEC_MAX", 8)  # take the large-H path on a small case
     eig = core.eigen(wh)
-    assert eig["diagonalizable"] is None and eig["vectors"] is None
-    assert eig["singular_max"] == pytest.approx(np.linalg.norm(wh, 2), rel=1e-9)
+    assert eig.diagonalizable is None and eig.vectors is None
+    assert eig.singular_max == pytest.approx(np.linalg.norm(wh, 2), rel=1e-9)
     q, _ = np.linalg.qr(rng.standard_normal((30, 30)))
     normal = core.eigen(2 * q)
-    assert normal["diagonalizable"] is True and normal["cond"] == 1.0
-    assert normal["singular_max"] == pytest.approx(2, rel=1e-12)
+    assert normal.diagonalizable is True and normal.cond == 1.0
+    assert normal.singular_max == pytest.approx(2, rel=1e-12)
 
 
 @pytest.mark.parametrize("scale", [0, 1e-300, 0.5, 1, 3, 1e10, 1e300])

@@ -235,9 +235,38 @@ def loss_of(rnn: RNN, targets: np.ndarray, f, many_to_many: bool) -> float:
     return 0.5 * float(np.sum((readout(rnn, h, many_to_many) - targets) ** 2))
 
 
+@dataclass
+class Passes:
+    """The forward pass and BPTT: pre-activations a_t and states h_t (T, H), ŷ, L, the
+    gradients by parameter, ∂L/∂h_t and ∂L/∂a_t (T, H), f'(a_t) (T, H), and h_{t−1}."""
+
+    pre: np.ndarray
+    h: np.ndarray
+    y_hat: np.ndarray
+    loss: float
+    grads: dict
+    dh: np.ndarray
+    da: np.ndarray
+    fprime: np.ndarray
+    prev: np.ndarray
+
+
+@dataclass
+class Eigen:
+    """W_h = T Σ T⁻¹: eigenvalues (largest modulus first), the vectors T (None above
+    EIGVEC_MAX), cond(T), diagonalisability (None: not computed), ρ and σ_max."""
+
+    values: np.ndarray
+    vectors: np.ndarray | None
+    cond: float | None
+    diagonalizable: bool | None
+    radius: float
+    singular_max: float
+
+
 def forward_backward(rnn: RNN, targets: np.ndarray, name: str = "tanh",
-                     many_to_many: bool = False) -> dict:
-    """Forward pass and BPTT. Returns pre, h, y_hat, loss, grads, dh, da, fprime."""
+                     many_to_many: bool = False) -> Passes:
+    """Forward pass and BPTT (see Passes)."""
     f, fprime_of, _ = get_activation(name)
     T, hidden = rnn.xs.shape[0], rnn.wh.shape[0]
     with progress.task("forward and backward passes", steps=2 * T,
@@ -246,7 +275,7 @@ def forward_backward(rnn: RNN, targets: np.ndarray, name: str = "tanh",
         return _backward(rnn, targets, fprime_of, many_to_many, pre, h, work)
 
 
-def _backward(rnn: RNN, targets, fprime_of, many_to_many: bool, pre, h, work) -> dict:
+def _backward(rnn: RNN, targets, fprime_of, many_to_many: bool, pre, h, work) -> Passes:
     y_hat = readout(rnn, h, many_to_many)
     err = y_hat - targets                                   # ∂L/∂ŷ = ŷ − y
     loss = 0.5 * float(np.sum(err * err))
@@ -281,8 +310,8 @@ def _backward(rnn: RNN, targets, fprime_of, many_to_many: bool, pre, h, work) ->
     grads["h0"] = carry
     order = ["wx", "wh", "b", "wy", "by", "h0"]
     grads = {k: grads[k] for k in order if k in grads}
-    return dict(pre=pre, h=h, y_hat=y_hat, loss=loss, grads=grads, dh=dh, da=da,
-                fprime=fprime, prev=prev)
+    return Passes(pre=pre, h=h, y_hat=y_hat, loss=loss, grads=grads, dh=dh, da=da,
+                  fprime=fprime, prev=prev)
 
 
 def jacobian_norms(fprime: np.ndarray, wh: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -423,7 +452,7 @@ def spectral_norm(m: np.ndarray) -> float:
         else MAX_FLOAT
 
 
-def eigen(wh: np.ndarray) -> dict:
+def eigen(wh: np.ndarray) -> Eigen:
     """W_h = T Σ T⁻¹: eigenvalues by modulus (largest first), ρ, σ_max, diagonalisability.
 
     Eigenvectors and cond(T) only for H ≤ EIGVEC_MAX (an eigen-solver with vectors and an
@@ -448,8 +477,8 @@ def eigen(wh: np.ndarray) -> dict:
         progress.checkpoint()
         cond, diagonalizable = (1.0, True) if _is_normal(wh) else (None, None)
         singular_max = spectral_norm(wh)
-    return dict(values=values, vectors=vectors, cond=cond, diagonalizable=diagonalizable,
-                radius=float(np.abs(values).max()), singular_max=singular_max)
+    return Eigen(values=values, vectors=vectors, cond=cond, diagonalizable=diagonalizable,
+                 radius=float(np.abs(values).max()), singular_max=singular_max)
 
 
 def _is_normal(wh: np.ndarray) -> bool:
@@ -540,7 +569,7 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
         fb = forward_backward(rnn, tgt, activation, many)
         try:
             mantissa, exponent, exact = interruptible(
-                _jacobian_norm_parts, fb["fprime"], rnn.wh,
+                _jacobian_norm_parts, fb.fprime, rnn.wh,
                 ops=ops["the Jacobian products (2·T·H³)"] + T * hidden ** 2)
             eig = interruptible(eigen, rnn.wh, ops=EIGEN_OPS * hidden ** 3)
         except np.linalg.LinAlgError as err:
@@ -550,20 +579,20 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
         log10_norms = jacobian_log10_norms(mantissa, exponent)
         # (γ·σ_max)^(T−t): numpy's power gives inf, not OverflowError; the log is for display
         steps = np.arange(T - 1, -1, -1).astype(np.float64)
-        rate = gamma * eig["singular_max"]
+        rate = gamma * eig.singular_max
         bound = np.minimum(np.power(rate, steps), MAX_FLOAT)
         log10_bound = np.where(steps == 0, 0.0, steps * (math.log10(rate) if rate > 0
                                                          else -math.inf))
     result = BPTTResult(
-        h=fb["h"], y_hat=fb["y_hat"], loss=fb["loss"], grads=fb["grads"],
+        h=fb.h, y_hat=fb.y_hat, loss=fb.loss, grads=fb.grads,
         jacobian_norms=norms,
-        eigenvalues=[[float(v.real), float(v.imag)] for v in eig["values"]],
-        spectral_radius=eig["radius"], singular_max=eig["singular_max"],
-        diagonalizable=eig["diagonalizable"], regime=regime_of(eig["radius"], tol),
-        rnn=rnn, activation=activation, targets=tgt, many_to_many=many, pre=fb["pre"],
-        fprime=fb["fprime"], dh=fb["dh"], da=fb["da"],
-        wh_contributions=np.linalg.norm(fb["da"], axis=1) * np.linalg.norm(fb["prev"], axis=1),
-        eigvecs=eig["vectors"], eig_cond=eig["cond"], gamma=gamma, bound=bound,
+        eigenvalues=[[float(v.real), float(v.imag)] for v in eig.values],
+        spectral_radius=eig.radius, singular_max=eig.singular_max,
+        diagonalizable=eig.diagonalizable, regime=regime_of(eig.radius, tol),
+        rnn=rnn, activation=activation, targets=tgt, many_to_many=many, pre=fb.pre,
+        fprime=fb.fprime, dh=fb.dh, da=fb.da,
+        wh_contributions=np.linalg.norm(fb.da, axis=1) * np.linalg.norm(fb.prev, axis=1),
+        eigvecs=eig.vectors, eig_cond=eig.cond, gamma=gamma, bound=bound,
         norms_exact=exact, lr=lr, tol=tol, warnings=warnings, log10_norms=log10_norms,
         log10_bound=log10_bound)
     if T >= 2 and math.isfinite(log10_norms[0]):  # the geometric mean rate ‖∂h_T/∂h_1‖^(1/(T−1))
