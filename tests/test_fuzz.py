@@ -102,16 +102,7 @@ def command_args():
 def test_every_outcome_is_a_result_or_one_clean_error(args, fmt, stdin):
     result = CliRunner().invoke(cli, [*args, "-f", fmt, "--max-elements", "100000"],
                                 input=stdin, catch_exceptions=True)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code in (0, 2), (args, result.exit_code, result.stderr)
-    assert "Traceback" not in result.stderr
-    if result.exit_code == 2:
-        errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-        assert len(errors) == 1, (args, result.stderr)
-    else:
-        for line in result.stderr.splitlines():
-            assert line.startswith("Warning: "), (args, line)
+    _assert_one_outcome(args, result)
 
 
 # --- named regressions from the fuzzer and from review ----------------------------------
