@@ -154,6 +154,9 @@ def _outcome(invoke) -> int:
         return _fail(str(err))
     except (click.Abort, KeyboardInterrupt):
         return EXIT_INTERRUPT
+    except MemoryError:  # the budget bounds each array; this machine had less than that
+        return _fail("memory: the machine could not give the memory this needs (each "
+                     "array is within --max-elements); lower --max-elements or the sizes")
     except SystemExit as err:  # Click's own: a completion answered, or a closed pipe
         return err.code if isinstance(err.code, int) else int(err.code is not None)
 

@@ -563,6 +563,10 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
                                   f"{what}")
     T, hidden = rnn.xs.shape[0], rnn.wh.shape[0]
     budget.check_shape((T, hidden), "xs", "each trace (h_t, a_t, ∂L/∂h_t, ...: T×H)")
+    # The explanation keeps a row of every step: x_t and six H-vectors (a_t, h_t, h_{t−1},
+    # f'(a_t), ∂L/∂h_t, ∂L/∂a_t); as one table, T×(D + 6H) must fit the budget too.
+    budget.check_shape((T, rnn.xs.shape[1] + 6 * hidden), "xs",
+                       "the table of steps kept for the explanation (T×(D + 6H))")
     check_work(T, hidden, "wh", check)
     ops = analysis_ops(T, hidden)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -655,6 +659,8 @@ def random_case(t: int, d: int, hidden: int, seed: int | None, scale: float) -> 
     budget.check_shape((hidden, d), "random", "W_x (H×D)")
     budget.check_shape((hidden, hidden), "random", "W_h (H×H)")
     budget.check_shape((t, hidden), "random", "each trace (h_t, a_t, ...: T×H)")
+    budget.check_shape((t, d + 6 * hidden), "random",
+                       "the table of steps kept for the explanation (T×(D + 6H))")
     check_work(t, hidden, "random")
     rng = np.random.default_rng(seed)
     q, r = interruptible(np.linalg.qr, rng.standard_normal((hidden, hidden)),
