@@ -47,6 +47,8 @@ CASES = [
     "bptt --random 20,2,3 --seed 0",
     "bptt --random 20,2,3 --seed 0 --activation relu --lr 0.1",
     "bptt --random 4,2,2 --seed 1 --activation sigmoid --check",
+    "bptt --random 400,2,2 --seed 0 --scale 0.1",
+    "bptt --xs '1; 2; 3' --wx 1 --wh 0.5 --targets '1; 0; 1'",
     f"resblock {_resblock_random(4)} --seed 0 --depth 5",
     f"resblock {_resblock_random(3)} --seed 2 --activation tanh",
     "resblock --example --activation sigmoid",
@@ -328,3 +330,13 @@ def test_gru_names_the_notes_slips_and_its_cases(outputs):
     for case in ("case 1", "case 2", "case 3", "short-term memory", "long-term memory",
                  "no memory"):
         assert case in shown, case
+
+
+def test_bptt_names_the_notes_slips_and_keeps_tiny_norms(outputs):
+    shown = _visible(outputs["bptt --example"])
+    assert r"1 - \tanh^2" in shown  # the notes write tanh where its derivative belongs
+    assert "one loss $L = L_T$" in shown and "learning rate too" in shown
+    assert r"h_1 = \tanh(0.5 \cdot 1 + 0.8 \cdot 0 + 0) = \tanh(0.5) = 0.4621" in shown
+    tiny = outputs["bptt --random 400,2,2 --seed 0 --scale 0.1"]
+    row = re.search(r"\^\{T-t\} \\\\ \\hline 1 & ([^&]+)&", tiny)
+    assert row and "10^{-" in row.group(1), tiny[-600:]  # log space: 10^{-400}, not 0

@@ -14,8 +14,12 @@ from rich.text import Text
 from cnnrnn_cli.core.bptt import BPTTResult
 from cnnrnn_cli.explain.common import (
     ACCENT,
+    elide,
     heading,
     latex_num,
+    latex_par,
+    latex_row,
+    latex_text,
     latex_vector,
     num,
     time_rows,
@@ -301,27 +305,174 @@ def _lv(v, p: int) -> str:
     return latex_vector(v, p, limit=6)
 
 
+def _llog(log10_value: float, p: int) -> str:
+    """num_log10 in maths: 1.322e+477 as 1.322 \\times 10^{477}."""
+    text = num_log10(log10_value, p).replace("−", "-")
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+
+
+def _lmat(m, p: int, limit: int = 6) -> str:
+    """A scalar as itself, a vector as a column, a matrix as a grid (elided past `limit`)."""
+    m = np.asarray(m)
+    if m.ndim < 2 or m.size == 1:
+        return _lv(m, p)
+    rows, cols = elide(m.shape[0], limit), elide(m.shape[1], limit)
+    lines = [" & ".join("\\vdots" if i is None else "\\cdots" if j is None else
+                        latex_num(m[i, j], p) for j in cols) for i in rows]
+    return "\\begin{pmatrix} " + " \\\\ ".join(lines) + " \\end{pmatrix}"
+
+
+def _lfirst_step(res: BPTTResult, f: str, p: int) -> str:
+    """h_1 with the numbers in: the scalar case term by term, else the vectors."""
+    rnn = res.rnn
+    if rnn.wx.size == 1 and rnn.wh.size == 1:
+        x, h0, b = res.rnn.xs[0].reshape(-1)[0], rnn.h0.reshape(-1)[0], rnn.b.reshape(-1)[0]
+        return (f"$$h_1 = {f}({latex_num(rnn.wx[0, 0], p)} \\cdot {latex_num(x, p)} + "
+                f"{latex_num(rnn.wh[0, 0], p)} \\cdot {latex_num(h0, p)} + {latex_num(b, p)}) "
+                f"= {f}({latex_num(res.pre[0, 0], p)}) = {latex_num(res.h[0, 0], p)}$$")
+    return (f"$$h_1 = {f}(W_x x_1 + W_h h_0 + b) = {f}({_lv(res.pre[0], p)}) = "
+            f"{_lv(res.h[0], p)}$$")
+
+
+def _lverdict(res: BPTTResult, p: int) -> list[str]:
+    rho, sigma, gamma = res.spectral_radius, res.singular_max, res.gamma
+    sign = {"vanishing": "<", "exploding": ">", "neutral": "\\approx"}[res.regime]
+    word = {"vanishing": "vanishing gradient", "exploding": "exploding gradient",
+            "neutral": "neither (on the edge)"}[res.regime]
+    product = gamma * sigma
+    lines = [f"$$\\rho(W_h) = {latex_num(rho, p)} {sign} 1 \\Rightarrow \\text{{{word}}}"
+             " \\quad \\text{(the notes' verdict)}$$"]
+    words = []
+    if res.activation != "identity" and res.regime == "exploding":
+        words.append("The eigenvalue criterion is exact only for a linear chain; with "
+                     f"{res.activation}, $\\rho > 1$ means the gradients may explode (it is "
+                     "not sufficient).")
+    words.append("Always $\\lVert \\partial h_T / \\partial h_t \\rVert \\le "
+                 "(\\gamma \\sigma_{\\max})^{T-t}$, with $\\gamma = \\max|f'| = "
+                 f"{latex_num(gamma, p)}$, $\\sigma_{{\\max}} = {latex_num(sigma, p)}$: "
+                 f"$\\gamma \\sigma_{{\\max}} = {latex_num(product, p)}$.")
+    if product < 1:
+        words.append("$\\gamma \\sigma_{\\max} < 1$: vanishing is guaranteed, whatever the "
+                     "eigenvalues say.")
+    elif product > 1 and res.activation != "identity":
+        words.append("$\\gamma \\sigma_{\\max} > 1$ is necessary for the gradients to explode"
+                     "; it does not make them explode.")
+    if res.measured_regime and res.measured_regime != res.regime:
+        words.append(f"The measured norms say {res.measured_regime} although $\\rho$ says "
+                     f"{res.regime}.")
+    words.append("This decides $\\partial L / \\partial W_h$ in the update rule "
+                 "$W_h := W_h - \\alpha\\, \\partial L / \\partial W_h$.")
+    return lines + [latex_par(" ".join(words))]
+
+
 def latex(res: BPTTResult, style) -> str:
-    p = style.precision
+    p, steps = style.precision, style.steps or 12
     f = "\\tanh" if res.activation == "tanh" else f"\\text{{{res.activation}}}"
-    lines = [f"$$h_t = {f}(w_x x_t + w_h h_{{t-1}} + b)$$"]
-    for t in range(min(res.T, style.steps or 12)):
-        lines.append(f"$$h_{{{t + 1}}} = {f}({_lv(res.pre[t], p)}) = {_lv(res.h[t], p)}$$")
-    lines.append(f"$$L = \\tfrac12 \\lVert \\hat y - y \\rVert^2 = {latex_num(res.loss, p)}$$")
-    lines.append(f"$$\\frac{{\\partial L}}{{\\partial W_h}} = \\sum_{{t=1}}^{{{res.T}}} "
+    T, rnn = res.T, res.rnn
+    kind = "many-to-many" if res.many_to_many else "many-to-one"
+    seed = getattr(res, "seed", None)
+    seed = "" if seed is None else \
+        f" (a random case, seed {seed}: repeat it with \\texttt{{--seed {seed}}})"
+    lines = [f"$$h_t = {f}(w_x x_t + w_h h_{{t-1}} + b)$$",
+             latex_par(f"A {kind} recurrent network over $T = {T}$ steps, with" + seed),
+             f"$$W_x = {_lmat(rnn.wx, p)}, \\quad W_h = {_lmat(rnn.wh, p)}, \\quad "
+             f"b = {_lv(rnn.b, p)}, \\quad h_0 = {_lv(rnn.h0, p)}$$"]
+    if rnn.wy is not None:
+        lines.append(f"$$W_y = {_lmat(rnn.wy, p)}, \\quad b_y = {_lv(rnn.by, p)}$$")
+    lines.append(latex_par("Forward pass, $a_t = W_x x_t + W_h h_{t-1} + b$, "
+                           f"$h_t = {f}(a_t)$:"))
+    lines.append(_lfirst_step(res, f, p))
+    rows = [f"0 & & & {latex_row(rnn.h0, p, TABLE_VALUES)}"]
+    for t in time_rows(T, steps):
+        rows.append("\\vdots & \\vdots & \\vdots & \\vdots" if t is None else
+                    f"{t + 1} & " + " & ".join(latex_row(v, p, TABLE_VALUES) for v in
+                                               (rnn.xs[t], res.pre[t], res.h[t])))
+    lines.append("$$\\begin{array}{|r|c|c|c|} \\hline t & x_t & a_t & h_t \\\\ \\hline "
+                 + " \\\\ ".join(rows) + " \\\\ \\hline \\end{array}$$")
+    if res.many_to_many:
+        readout = "\\hat y_t = W_y h_t + b_y" if rnn.wy is not None else "\\hat y_t = h_t"
+        lines.append(f"$${readout}, \\quad L = \\sum_t \\tfrac12 \\lVert \\hat y_t - y_t "
+                     f"\\rVert^2 = {latex_num(res.loss, p)}$$")
+    else:
+        readout = "\\hat y = W_y h_T + b_y" if rnn.wy is not None else "\\hat y = h_T"
+        lines.append(f"$${readout} = {_lv(res.y_hat, p)}, \\quad L = \\tfrac12 \\lVert "
+                     f"\\hat y - y \\rVert^2 = {latex_num(res.loss, p)} \\quad "
+                     f"\\text{{with }} y = {_lv(res.targets, p)}$$")
+    lines.append(latex_par("Backward pass (BPTT), $\\partial L / \\partial a_t = "
+                           "\\partial L / \\partial h_t \\odot f'(a_t)$:"))
+    rows = []
+    for t in time_rows(T, steps):
+        rows.append("\\vdots & \\vdots & \\vdots & \\vdots" if t is None else
+                    f"{t + 1} & " + " & ".join(latex_row(v, p, TABLE_VALUES) for v in
+                                               (res.dh[t], res.fprime[t], res.da[t])))
+    lines.append("$$\\begin{array}{|r|c|c|c|} \\hline t & \\partial L / \\partial h_t & "
+                 "f'(a_t) & \\partial L / \\partial a_t \\\\ \\hline " + " \\\\ ".join(rows)
+                 + " \\\\ \\hline \\end{array}$$")
+    lines.append(f"$$\\frac{{\\partial L}}{{\\partial W_h}} = \\sum_{{t=1}}^{{{T}}} "
                  f"\\frac{{\\partial L}}{{\\partial a_t}} h_{{t-1}}^\\top = "
-                 f"{_lv(res.grads['wh'], p)}$$")
-    lines.append("$$\\frac{dh_{t+1}}{dh_t} = \\text{diag}\\left(f'(W_x x_{t+1} + W_h h_t + b)"
-                 "\\right) W_h$$")
-    norms = ", ".join(latex_num(x, p) for x in res.jacobian_norms[:8])
-    more = ", \\dots" if res.T > 8 else ""
-    lines.append(f"$$\\left\\lVert \\frac{{dh_T}}{{dh_t}} \\right\\rVert_{{t=1..{res.T}}} = "
-                 f"{norms}{more}$$")
+                 f"{_lmat(res.grads['wh'], p)}$$")
+    lines.append(latex_par(
+        "The notes write $dL/dW = \\sum_t dL_t/dW$, the many-to-many sum of losses; " +
+        ("here that is exactly what is computed (\\texttt{--targets})." if res.many_to_many
+         else "for many-to-one there is one loss $L = L_T$, and the sum runs over the steps "
+              "$t$ its gradient passes through: one term per step.")))
+    others = [f"\\frac{{\\partial L}}{{\\partial {_lname(name)}}} = {_lmat(g, p)}"
+              for name, g in res.grads.items() if name != "wh"]
+    lines.append("$$" + ", \\quad ".join(others) + "$$")
+    t = style.at[0] if style.at else 0
+    lines.append(f"$$\\frac{{\\partial h_T}}{{\\partial h_{{{t + 1}}}}} = "
+                 f"\\prod_{{k={t + 1}}}^{{T-1}} \\frac{{\\partial h_{{k+1}}}}{{\\partial h_k}},"
+                 " \\quad \\frac{\\partial h_{k+1}}{\\partial h_k} = "
+                 "\\text{diag}(f'(a_{k+1}))\\, W_h$$")
+    if res.activation == "tanh":
+        lines.append(latex_par("The notes write $\\tanh(\\cdot)$ here; its derivative "
+                               "$1 - \\tanh^2(\\cdot)$ is what belongs in the Jacobian."))
+    if _scalar(res) and t < T - 1:
+        w = latex_num(rnn.wh[0, 0], p)
+        shown = " \\cdot ".join(f"({latex_num(res.fprime[k + 1, 0], p)} \\cdot {w})"
+                                for k in range(t, min(T - 1, t + 8)))
+        if T - 1 - t > 8:
+            shown += f" \\cdots \\text{{ ({T - 1 - t - 8} more)}}"
+        sign, log10_value = res.chain_log10(t)
+        value = ("-" if sign < 0 else "") + _llog(log10_value, p) if sign else "0"
+        lines.append(f"$$= {shown} = {value}$$")
+    rows = []
+    for s in time_rows(T, max(steps, 2) * 2):
+        rows.append("\\vdots & \\vdots & \\vdots" if s is None else
+                    f"{s + 1} & {_llog(_norm_log10(res, s), p)} & "
+                    f"{_llog(_bound_log10(res, s), p)}")
+    lines.append("$$\\begin{array}{|r|r|r|} \\hline t & \\lVert \\partial h_T / \\partial h_t "
+                 "\\rVert & (\\gamma \\sigma_{\\max})^{T-t} \\\\ \\hline " + " \\\\ ".join(rows)
+                 + " \\\\ \\hline \\end{array}$$")
     eig = ", ".join(latex_num(math.hypot(re, im), p) for re, im in res.eigenvalues[:6])
-    lines.append(f"$$W_h = T \\Sigma T^{{-1}}, \\quad |\\lambda| = {eig}, \\quad "
-                 f"\\rho = {latex_num(res.spectral_radius, p)} \\Rightarrow "
-                 f"\\text{{{res.regime}}}$$")
+    more = ", \\dots" if len(res.eigenvalues) > 6 else ""
+    lines.append(f"$$W_h = T \\Sigma T^{{-1}} \\Rightarrow W_h^\\alpha = T \\Sigma^\\alpha "
+                 f"T^{{-1}}, \\quad |\\lambda| = {eig}{more}$$")
+    lines.append(latex_par("$\\alpha$ here is the exponent, the number of factors $W_h$ in "
+                           "$\\partial h_T / \\partial h_t$ (the notes use $\\alpha$ for the "
+                           "learning rate too)."))
+    lines += _lverdict(res, p)
     if res.updated is not None:
-        lines.append(f"$$W_h := W_h - {latex_num(res.lr, p)} \\frac{{\\partial L}}"
-                     f"{{\\partial W_h}} = {_lv(res.updated['wh'], p)}$$")
+        lines.append(latex_par(f"One SGD step, $\\alpha = {latex_num(res.lr, p)}$ (the "
+                               "learning rate here):"))
+        lines.append("$$\\begin{aligned} " + " \\\\ ".join(
+            f"{_lname(name)} &:= {_lname(name)} - \\alpha \\frac{{\\partial L}}"
+            f"{{\\partial {_lname(name)}}} = {_lmat(new, p)}"
+            for name, new in res.updated.items()) + " \\end{aligned}$$")
+    if res.check_error is not None:
+        mark = "$\\checkmark$" if res.check_error < 1e-5 else "$\\times$"
+        sampled = " (a seeded sample of entries per array)" if res.check_sampled else ""
+        lines.append(latex_par(
+            f"Finite differences: largest relative error ${latex_num(res.check_error, 3)}$ "
+            f"at {latex_text(res.check_worst)}{sampled} "
+            f"{mark}."))
     return "\n".join(lines)
+
+
+def _lname(name: str) -> str:
+    """'wx' -> 'W_x', 'h0' -> 'h_0', 'by' -> 'b_y'."""
+    return {"wx": "W_x", "wh": "W_h", "b": "b", "wy": "W_y", "by": "b_y", "h0": "h_0"}.get(
+        name, f"\\text{{{name}}}")
