@@ -50,8 +50,10 @@ def peak_extra_memory(fn, inputs_and_output_bytes: int) -> float:
 
 
 def row(name: str, ours: float, ref: float, ref_name: str, target: str = "") -> None:
-    print(f"  {name:<44} ours {ours * 1e3:9.2f} ms   {ref_name:<14} {ref * 1e3:9.2f} ms"
-          f"   ratio {ours / ref:6.3f}  {target}")
+    print(
+        f"  {name:<44} ours {ours * 1e3:9.2f} ms   {ref_name:<14} {ref * 1e3:9.2f} ms"
+        f"   ratio {ours / ref:6.3f}  {target}"
+    )
 
 
 def main() -> None:
@@ -60,8 +62,10 @@ def main() -> None:
     args = parser.parse_args()
     repeat = 3 if args.quick else 7
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'absent'}; "
-          f"scipy {'present' if correlate2d else 'absent'}")
+    print(
+        f"numpy {np.__version__}; torch {torch.__version__ if torch else 'absent'}; "
+        f"scipy {'present' if correlate2d else 'absent'}"
+    )
 
     print("conv, naive loop (small input: 1×32×32, 3×3)")
     from naive import naive_conv2d
@@ -75,14 +79,20 @@ def main() -> None:
         img, k = rng.standard_normal((512, 512)), rng.standard_normal((f, f))
         target = "(target ≤ 0.3 vs scipy)" if f == 3 else ""
         if correlate2d:
-            ours, ref = side_by_side(lambda: conv2d(img, k),
-                                     lambda: correlate2d(img, k, mode="valid"), repeat)
+            ours, ref = side_by_side(
+                lambda: conv2d(img, k), lambda: correlate2d(img, k, mode="valid"), repeat
+            )
             row(f"512×512, {f}×{f}", ours, ref, "scipy", target)
         if torch:
             ti, tk = torch.tensor(img)[None, None], torch.tensor(k)[None, None]
             ours, ref = side_by_side(lambda: conv2d(img, k), lambda: F.conv2d(ti, tk), repeat)
-            row(f"512×512, {f}×{f} (float64)", ours, ref, "torch",
-                "(target ≤ 0.6)" if f == 3 else "")
+            row(
+                f"512×512, {f}×{f} (float64)",
+                ours,
+                ref,
+                "torch",
+                "(target ≤ 0.6)" if f == 3 else "",
+            )
 
     print("conv, 64×128×128 input, 64×64×3×3 weights, padding 1")
     for dtype, target in ((np.float64, "(target ≤ 0.5)"), (np.float32, "(target ≤ 1.2)")):
@@ -90,19 +100,23 @@ def main() -> None:
         w = rng.standard_normal((64, 64, 3, 3)).astype(dtype)
         if torch:
             tx, tw = torch.from_numpy(x)[None], torch.from_numpy(w)
-            ours, ref = side_by_side(lambda: conv2d(x, w, padding=1),
-                                     lambda: F.conv2d(tx, tw, padding=1), repeat)
+            ours, ref = side_by_side(
+                lambda: conv2d(x, w, padding=1), lambda: F.conv2d(tx, tw, padding=1), repeat
+            )
             row(f"{np.dtype(dtype).name}", ours, ref, "torch", target)
         else:
-            print(f"  {np.dtype(dtype).name}: ours {best_time(lambda: conv2d(x, w, padding=1), repeat) * 1e3:.2f} ms")
+            print(
+                f"  {np.dtype(dtype).name}: ours {best_time(lambda: conv2d(x, w, padding=1), repeat) * 1e3:.2f} ms"
+            )
         if dtype == np.float64:
-            ratio = peak_extra_memory(lambda: conv2d(x, w, padding=1).output,
-                                      x.nbytes + 64 * 128 * 128 * 8)
-            print(f"  peak extra memory of conv2d: {ratio:.2f}× (input + output)"
-                  "   (target ≤ 2)")
+            ratio = peak_extra_memory(
+                lambda: conv2d(x, w, padding=1).output, x.nbytes + 64 * 128 * 128 * 8
+            )
+            print(f"  peak extra memory of conv2d: {ratio:.2f}× (input + output)   (target ≤ 2)")
     img = rng.standard_normal((2000, 2000))
-    ratio = peak_extra_memory(lambda: conv2d(img, rng.standard_normal((7, 7)), padding=3)
-                              .output, img.nbytes * 2)
+    ratio = peak_extra_memory(
+        lambda: conv2d(img, rng.standard_normal((7, 7)), padding=3).output, img.nbytes * 2
+    )
     print(f"  peak extra memory, 2000×2000 with 7×7: {ratio:.2f}× (input + output)")
 
     print("max pooling, 64×256×256")
@@ -110,8 +124,9 @@ def main() -> None:
     for k, s, target in ((2, 2, ""), (3, 1, "(target ≤ 0.5)")):
         if torch:
             tx = torch.from_numpy(x)[None]
-            ours, ref = side_by_side(lambda: pool2d(x, k, s),
-                                     lambda: F.max_pool2d(tx, k, s), repeat)
+            ours, ref = side_by_side(
+                lambda: pool2d(x, k, s), lambda: F.max_pool2d(tx, k, s), repeat
+            )
             row(f"{k}×{k} stride {s} (float64)", ours, ref, "torch", target)
         else:
             print(f"  {k}×{k}/{s}: ours {best_time(lambda: pool2d(x, k, s), repeat) * 1e3:.2f} ms")

@@ -43,9 +43,14 @@ print(hwm() - start, arr.nbytes)
 def peak_over_start(call: str) -> tuple[int, int]:
     """Peak RSS over start-up (bytes) of `call` run alone in a fresh process, and the
     bytes of the array it returns."""
-    out = subprocess.run([sys.executable, "-c", _PEAK.format(call=call)], cwd=ROOT,
-                         capture_output=True, text=True, check=True,
-                         env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK.format(call=call)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
     extra, nbytes = map(int, out.stdout.split())
     return extra, nbytes
 
@@ -62,15 +67,22 @@ def main() -> None:
         np.savetxt(path, arr, fmt="%.17g")
         assert np.array_equal(read_source(f"@{path}", "x"), arr)
         print(f"1000×1000 random floats, %.17g, {path.stat().st_size / 1e6:.1f} MB of text")
-        ours, ref = side_by_side(lambda: read_source(f"@{path}", "x"),
-                                 lambda: np.loadtxt(path), repeat)
-        print(f"  read_source(@file) {ours * 1e3:8.1f} ms   np.loadtxt {ref * 1e3:8.1f} ms"
-              f"   ratio {ours / ref:5.2f}   (target ≤ 1.1)")
-        for label, call in (("read_source(@file)", f"read_source('@{path}', 'x')"),
-                            ("np.loadtxt", f"np.loadtxt('{path}')")):
+        ours, ref = side_by_side(
+            lambda: read_source(f"@{path}", "x"), lambda: np.loadtxt(path), repeat
+        )
+        print(
+            f"  read_source(@file) {ours * 1e3:8.1f} ms   np.loadtxt {ref * 1e3:8.1f} ms"
+            f"   ratio {ours / ref:5.2f}   (target ≤ 1.1)"
+        )
+        for label, call in (
+            ("read_source(@file)", f"read_source('@{path}', 'x')"),
+            ("np.loadtxt", f"np.loadtxt('{path}')"),
+        ):
             extra, nbytes = peak_over_start(call)
-            print(f"  peak memory of {label:<20} {extra / 1e6:7.1f} MB over start-up ="
-                  f" {extra / nbytes:4.2f}× the array ({nbytes / 1e6:.0f} MB)")
+            print(
+                f"  peak memory of {label:<20} {extra / 1e6:7.1f} MB over start-up ="
+                f" {extra / nbytes:4.2f}× the array ({nbytes / 1e6:.0f} MB)"
+            )
 
 
 if __name__ == "__main__":

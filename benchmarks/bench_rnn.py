@@ -40,8 +40,10 @@ def report(name: str, ours: float, ref: float | None, target: str) -> None:
     if ref is None:
         print(f"  {name:<40} ours {ours * 1e3:8.2f} ms   (torch absent)")
         return
-    print(f"  {name:<40} ours {ours * 1e3:8.2f} ms   torch {ref * 1e3:8.2f} ms   "
-          f"ratio {ours / ref:6.3f}  {target}")
+    print(
+        f"  {name:<40} ours {ours * 1e3:8.2f} ms   torch {ref * 1e3:8.2f} ms   "
+        f"ratio {ours / ref:6.3f}  {target}"
+    )
 
 
 def bench_bptt(repeat: int) -> None:
@@ -56,8 +58,10 @@ def bench_bptt(repeat: int) -> None:
     if torch is not None:
         xs = torch.from_numpy(rnn.xs)
         target = torch.from_numpy(y)
-        params = {k: torch.tensor(v, requires_grad=True)
-                  for k, v in dict(wx=rnn.wx, wh=rnn.wh, b=rnn.b, h0=rnn.h0).items()}
+        params = {
+            k: torch.tensor(v, requires_grad=True)
+            for k, v in dict(wx=rnn.wx, wh=rnn.wh, b=rnn.b, h0=rnn.h0).items()
+        }
 
         def torch_bptt():
             for p in params.values():
@@ -72,8 +76,9 @@ def bench_bptt(repeat: int) -> None:
 
         t_ours, ref = side_by_side(ours, torch_bptt, repeat)
         torch_bptt()
-        np.testing.assert_allclose(ours()["grads"]["wh"], params["wh"].grad.numpy(),
-                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            ours()["grads"]["wh"], params["wh"].grad.numpy(), rtol=1e-9, atol=1e-12
+        )
     else:
         t_ours = best_time(ours, repeat)
     report("BPTT T=1000 D=64 H=128 float64", t_ours, ref, "(target ≤ 0.25)")
@@ -103,8 +108,10 @@ def bench_analysis(repeat: int, quick: bool) -> None:
     a = best_time(ours, max(1, repeat // 3))
     b = best_time(reference, max(1, repeat // 3)) * (T - 1) / steps
     name = f"BPTT analysis T={T} H={H} (norms + eigen)"
-    print(f"  {name:<40} ours {a * 1e3:8.1f} ms"
-          f"   SVD per step {b * 1e3:8.1f} ms (extrapolated)   ratio {a / b:6.3f}")
+    print(
+        f"  {name:<40} ours {a * 1e3:8.1f} ms"
+        f"   SVD per step {b * 1e3:8.1f} ms (extrapolated)   ratio {a / b:6.3f}"
+    )
 
 
 def bench_gru(repeat: int) -> None:
@@ -115,14 +122,18 @@ def bench_gru(repeat: int) -> None:
     if torch is not None:
         torch.manual_seed(0)
         cell = torch.nn.GRUCell(dim, hidden).double()
-        arrays = {k: getattr(cell, k).detach().numpy().copy()
-                  for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        arrays = {
+            k: getattr(cell, k).detach().numpy().copy()
+            for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        }
     else:
         bound = 1 / np.sqrt(hidden)
-        arrays = {"weight_ih": rng.uniform(-bound, bound, (3 * hidden, dim)),
-                  "weight_hh": rng.uniform(-bound, bound, (3 * hidden, hidden)),
-                  "bias_ih": rng.uniform(-bound, bound, 3 * hidden),
-                  "bias_hh": rng.uniform(-bound, bound, 3 * hidden)}
+        arrays = {
+            "weight_ih": rng.uniform(-bound, bound, (3 * hidden, dim)),
+            "weight_hh": rng.uniform(-bound, bound, (3 * hidden, hidden)),
+            "bias_ih": rng.uniform(-bound, bound, 3 * hidden),
+            "bias_hh": rng.uniform(-bound, bound, 3 * hidden),
+        }
     weights = from_torch(arrays)
 
     def ours_step():

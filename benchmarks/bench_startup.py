@@ -43,18 +43,29 @@ def main() -> None:
     py = [sys.executable, "-c"]
     os.environ.setdefault("COLUMNS", "100")
     cases = [
-        ("outsize 224 -k 7 -s 2 -p 3 -f plain", cnnrnn + "outsize 224 -k 7 -s 2 -p 3 -f "
-         "plain".split(), py + ["import click"], "import click", 1.2),
-        ("conv --example -f rich", cnnrnn + ["conv", "--example", "-f", "rich"],
-         py + ["import click, rich.console, rich.table, numpy"],
-         "import click, rich.console, rich.table, numpy", 1.3),
+        (
+            "outsize 224 -k 7 -s 2 -p 3 -f plain",
+            cnnrnn + "outsize 224 -k 7 -s 2 -p 3 -f plain".split(),
+            py + ["import click"],
+            "import click",
+            1.2,
+        ),
+        (
+            "conv --example -f rich",
+            cnnrnn + ["conv", "--example", "-f", "rich"],
+            py + ["import click, rich.console, rich.table, numpy"],
+            "import click, rich.console, rich.table, numpy",
+            1.3,
+        ),
     ]
     print(f"python {sys.version.split()[0]}; best of {args.runs}, alternating")
     for name, ours, ref, ref_name, target in cases:
         a, b = pair(ours, ref, args.runs)
         verdict = "ok" if a / b <= target else "over target"
-        print(f"  cnnrnn {name:<38} {a * 1e3:7.1f} ms   vs  {ref_name:<45} {b * 1e3:7.1f} ms"
-              f"   ratio {a / b:5.2f}  (target ≤ {target}, {verdict})")
+        print(
+            f"  cnnrnn {name:<38} {a * 1e3:7.1f} ms   vs  {ref_name:<45} {b * 1e3:7.1f} ms"
+            f"   ratio {a / b:5.2f}  (target ≤ {target}, {verdict})"
+        )
 
 
 if __name__ == "__main__":

@@ -50,14 +50,17 @@ def ours_json(a: np.ndarray) -> str:
 
 def ref_json(a: np.ndarray) -> str:
     out = io.StringIO()
-    out.write(json.dumps({"command": "conv", "params": {}, "result": a.tolist()},
-                         allow_nan=False) + "\n")
+    out.write(
+        json.dumps({"command": "conv", "params": {}, "result": a.tolist()}, allow_nan=False) + "\n"
+    )
     return out.getvalue()
 
 
 def row(name: str, ours: float, ref: float, ref_name: str, target: str = "") -> None:
-    print(f"  {name:<34} ours {ours * 1e3:8.1f} ms   {ref_name:<22} {ref * 1e3:8.1f} ms"
-          f"   ratio {ours / ref:6.3f}  {target}")
+    print(
+        f"  {name:<34} ours {ours * 1e3:8.1f} ms   {ref_name:<22} {ref * 1e3:8.1f} ms"
+        f"   ratio {ours / ref:6.3f}  {target}"
+    )
 
 
 def main() -> None:
@@ -79,8 +82,7 @@ def main() -> None:
     row("whole numbers", ours, ref, 'savetxt(fmt="%.17g")')
 
     print("json, 1000×1000 float64")
-    ours, ref = side_by_side(lambda: ours_json(random), lambda: ref_json(random), repeat,
-                             block=2)
+    ours, ref = side_by_side(lambda: ours_json(random), lambda: ref_json(random), repeat, block=2)
     row("random floats", ours, ref, "json.dumps(tolist())")
 
 

@@ -31,16 +31,20 @@ def output_cell(at: tuple, shape: tuple, name: str = "at") -> tuple:
     return run(at, shape, name)
 
 
-def merge_arrays(given: dict, allowed, *, weights: dict | None = None,
-                 base: dict | None = None) -> dict:
+def merge_arrays(
+    given: dict, allowed, *, weights: dict | None = None, base: dict | None = None
+) -> dict:
     """`base` (an example or random case), then `weights`, then the arrays given (not
     None): each overriding the one before. Unknown names in `weights` are an error."""
     merged = dict(base or {})
     if weights:
         unknown = sorted(set(weights) - set(allowed))
         if unknown:
-            raise InputError("weights", f"unknown array name(s) {', '.join(unknown)}; "
-                                        f"expected names among {', '.join(allowed)}")
+            raise InputError(
+                "weights",
+                f"unknown array name(s) {', '.join(unknown)}; "
+                f"expected names among {', '.join(allowed)}",
+            )
         merged.update(weights)
     merged.update({k: v for k, v in given.items() if v is not None})
     return merged
@@ -49,8 +53,7 @@ def merge_arrays(given: dict, allowed, *, weights: dict | None = None,
 def require(arrays: dict, names) -> None:
     for name in names:
         if name not in arrays:
-            raise InputError(name, f"missing: give --{name} (or --weights, --random, "
-                                   "--example)")
+            raise InputError(name, f"missing: give --{name} (or --weights, --random, --example)")
 
 
 def _shape(random, count: int, name: str = "random") -> list[int]:
@@ -66,8 +69,19 @@ def _shape(random, count: int, name: str = "random") -> list[int]:
 
 
 @shows("cnnrnn_cli.explain.outsize")
-def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=None,
-                ceil=False, transposed=False, output_padding=0, same=False, layers=None):
+def output_size(
+    input,
+    kernel=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    channels=None,
+    ceil=False,
+    transposed=False,
+    output_padding=0,
+    same=False,
+    layers=None,
+):
     """`outsize`: `.output`, `.exact` (and `.padding`); with `layers` (the --layers text),
     `.layers`, `.params`, `.macs`, `.flops` too."""
     from cnnrnn_cli.core import sizes
@@ -85,13 +99,13 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
         if padding not in (0, "same"):
             raise InputError("same", "solves for the padding; give no padding with it")
         padding = "same"
-    return sizes.output_size(input, kernel, stride, padding, dilation, channels, ceil,
-                             transposed, output_padding)
+    return sizes.output_size(
+        input, kernel, stride, padding, dilation, channels, ceil, transposed, output_padding
+    )
 
 
 @shows("cnnrnn_cli.explain.conv")
-def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="zeros",
-           flip=False):
+def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="zeros", flip=False):
     """`conv`: `.output`, (H', W') or (K, H', W')."""
     from cnnrnn_cli.core.conv import conv2d as run
 
@@ -99,18 +113,38 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
 
 
 @shows("cnnrnn_cli.explain.pool")
-def pool2d(input, size=2, stride=None, padding=0, mode="max", ceil=False,
-           count_include_pad=True, global_pool=False, grad=None):
+def pool2d(
+    input,
+    size=2,
+    stride=None,
+    padding=0,
+    mode="max",
+    ceil=False,
+    count_include_pad=True,
+    global_pool=False,
+    grad=None,
+):
     """`pool`: `.output`, and `.grad_input` when `grad` is given."""
     from cnnrnn_cli.core.pool import pool2d as run
 
-    return run(input, size, stride, padding, mode, ceil, count_include_pad, global_pool,
-               grad)
+    return run(input, size, stride, padding, mode, ceil, count_include_pad, global_pool, grad)
 
 
 @shows("cnnrnn_cli.explain.resblock")
-def resblock(a0=None, w1=None, b1=None, w2=None, b2=None, shortcut=None, activation="relu",
-             weights=None, random=False, size=4, seed=None, depth=None):
+def resblock(
+    a0=None,
+    w1=None,
+    b1=None,
+    w2=None,
+    b2=None,
+    shortcut=None,
+    activation="relu",
+    weights=None,
+    random=False,
+    size=4,
+    seed=None,
+    depth=None,
+):
     """`resblock`: `.skip` and `.plain` (each `.z1 .a1 .z2 .a2 .jacobian`), and
     `.grad_norms` with `depth`; `.seed` of a random case (chosen when not given)."""
     from cnnrnn_cli.core import resblock as core
@@ -120,17 +154,31 @@ def resblock(a0=None, w1=None, b1=None, w2=None, b2=None, shortcut=None, activat
 
         seed = secrets.randbits(32)
     given = dict(a0=a0, w1=w1, b1=b1, w2=w2, b2=b2, shortcut=shortcut)
-    arrays = merge_arrays(given, given, weights=weights,
-                          base=core.random_case(size, seed) if random else None)
+    arrays = merge_arrays(
+        given, given, weights=weights, base=core.random_case(size, seed) if random else None
+    )
     require(arrays, ("a0", "w1"))
-    return core.resblock(activation=activation, depth=depth, random_depth=bool(random),
-                         seed=seed, **arrays)
+    return core.resblock(
+        activation=activation, depth=depth, random_depth=bool(random), seed=seed, **arrays
+    )
 
 
 @shows("cnnrnn_cli.explain.inception")
-def inception(shape=None, n1x1=None, n3x3red=None, n3x3=None, n5x5red=None, n5x5=None,
-              pool_proj=None, preset=None, no_bias=False, compute=False, tensor=None,
-              weights=None, seed=None):
+def inception(
+    shape=None,
+    n1x1=None,
+    n3x3red=None,
+    n3x3=None,
+    n5x5red=None,
+    n5x5=None,
+    pool_proj=None,
+    preset=None,
+    no_bias=False,
+    compute=False,
+    tensor=None,
+    weights=None,
+    seed=None,
+):
     """`inception`: `.output_shape`, `.params`, `.macs`, `.branches`, `.naive`, and
     `.output` with `compute` (on `tensor`, or a random one from `seed`)."""
     from cnnrnn_cli.core import inception as core
@@ -139,9 +187,17 @@ def inception(shape=None, n1x1=None, n3x3red=None, n3x3=None, n5x5red=None, n5x5
         from cnnrnn_cli.io.spec import parse_dims
 
         shape = parse_dims(shape, "shape")
-    result = core.inception(shape, preset=preset, bias=not no_bias, n1x1=n1x1,
-                            n3x3red=n3x3red, n3x3=n3x3, n5x5red=n5x5red, n5x5=n5x5,
-                            pool_proj=pool_proj)
+    result = core.inception(
+        shape,
+        preset=preset,
+        bias=not no_bias,
+        n1x1=n1x1,
+        n3x3red=n3x3red,
+        n3x3=n3x3,
+        n5x5red=n5x5red,
+        n5x5=n5x5,
+        pool_proj=pool_proj,
+    )
     if compute:
         run_module(result, tensor, weights, seed)
     return result
@@ -173,9 +229,25 @@ BPTT_ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
 
 
 @shows("cnnrnn_cli.explain.bptt")
-def bptt(xs=None, wx=None, wh=None, b=None, h0=None, wy=None, by=None, y=None, targets=None,
-         activation="tanh", tol=1e-9, lr=None, weights=None, random=None, seed=None,
-         scale=1.0, check=False):
+def bptt(
+    xs=None,
+    wx=None,
+    wh=None,
+    b=None,
+    h0=None,
+    wy=None,
+    by=None,
+    y=None,
+    targets=None,
+    activation="tanh",
+    tol=1e-9,
+    lr=None,
+    weights=None,
+    random=None,
+    seed=None,
+    scale=1.0,
+    check=False,
+):
     """`bptt`: `.h`, `.y_hat`, `.loss`, `.grads`, `.jacobian_norms`, `.eigenvalues`,
     `.spectral_radius`, `.singular_max`, `.diagonalizable`, `.regime` (and `.updated`
     with `lr`, `.check_error` with `check`). `random`: (T, D, H) or 'T,D,H'."""
@@ -188,13 +260,24 @@ def bptt(xs=None, wx=None, wh=None, b=None, h0=None, wy=None, by=None, y=None, t
     return core.bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
 
 
-GRU_ARRAYS = ("x", "h", "xs", "wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh",
-              "bhh")
+GRU_ARRAYS = ("x", "h", "xs", "wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
 
 
 @shows("cnnrnn_cli.explain.gru")
-def gru_step(x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.05,
-             torch_weights=None, weights=None, random=None, seed=None, **gates):
+def gru_step(
+    x=None,
+    h=None,
+    *,
+    xs=None,
+    reset_after=True,
+    z_keeps="old",
+    tol=0.05,
+    torch_weights=None,
+    weights=None,
+    random=None,
+    seed=None,
+    **gates,
+):
     """`gru-step`: `.z`, `.r`, `.h_tilde`, `.h` (vectors, or T×H with `xs`).
 
     gates: wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh. torch_weights: a dict of a

@@ -70,8 +70,11 @@ def check(count: int, name: str, what: str = "the array", shape=None) -> None:
     count = int(count)
     if count <= limit():
         return
-    size = f"{_dims(shape)} = {_count(count)}" if shape is not None and len(shape) > 1 \
+    size = (
+        f"{_dims(shape)} = {_count(count)}"
+        if shape is not None and len(shape) > 1
         else _count(count)
+    )
     raise InputError(name, f"{what} would be {size} elements, over --max-elements {limit()}")
 
 

@@ -43,9 +43,16 @@ def shown(result, explainer: str):
         return result
     key = (cls, explainer)
     if key not in _SUBCLASSES:
-        _SUBCLASSES[key] = type(cls.__name__, (cls, Shown),
-                                {"_explainer": explainer, "__module__": cls.__module__,
-                                 "__qualname__": cls.__qualname__, "__doc__": cls.__doc__})
+        _SUBCLASSES[key] = type(
+            cls.__name__,
+            (cls, Shown),
+            {
+                "_explainer": explainer,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+            },
+        )
     result.__class__ = _SUBCLASSES[key]
     return result
 

@@ -20,11 +20,19 @@ class Report:
     at:      the cell or step the explanation writes out (0-based), validated by the command.
     """
 
-
-    def __init__(self, command: str, params: dict, result: Any, *, extra: dict | None = None,
-                 plain: list[tuple[str, Any]] | None = None, trace: Any = None,
-                 explainer: str | None = None, warnings: list[str] | None = None,
-                 at: tuple | None = None):
+    def __init__(
+        self,
+        command: str,
+        params: dict,
+        result: Any,
+        *,
+        extra: dict | None = None,
+        plain: list[tuple[str, Any]] | None = None,
+        trace: Any = None,
+        explainer: str | None = None,
+        warnings: list[str] | None = None,
+        at: tuple | None = None,
+    ):
         # A plain class, not a dataclass: it is on every command's start-up path.
         self.command, self.params, self.result = command, params, result
         self.extra = extra or {}
@@ -58,8 +66,11 @@ class Report:
         raise KeyError(path)
 
     def field_names(self) -> list[str]:
-        names = [name for name, _ in flatten(self.result)] if isinstance(self.result, dict) \
+        names = (
+            [name for name, _ in flatten(self.result)]
+            if isinstance(self.result, dict)
             else ["result"]
+        )
         return names + [name for name, _ in flatten(self.extra)]
 
 

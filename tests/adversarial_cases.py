@@ -50,9 +50,16 @@ SILENT_FAILURE = "silent-failure"  # exit 2 with no stderr to say why (stderr cl
 LOOSE = 200  # MB: refusals and small results
 TIGHT = 64  # MB: "refused before the process uses more than 64 MB beyond start-up"
 
-BAD_IN_STDERR = ("Traceback", "Exception ignored", "MemoryError", "Unable to allocate",
-                 "RecursionError", "maximum recursion depth", "Exceeds the limit (4300",
-                 "out of memory")
+BAD_IN_STDERR = (
+    "Traceback",
+    "Exception ignored",
+    "MemoryError",
+    "Unable to allocate",
+    "RecursionError",
+    "maximum recursion depth",
+    "Exceeds the limit (4300",
+    "out of memory",
+)
 
 
 @dataclass
@@ -100,12 +107,19 @@ class Outcome:
         if len(err) > 3000:
             err = err[:1500] + "\n...\n" + err[-1500:]
         out = self.stdout[:300].decode("utf-8", "replace")
-        shown = [a if len(a) <= 80 else a[:60] + f"...({len(a)} chars)".encode()
-                 if isinstance(a, bytes) else a[:60] + f"...({len(a)} chars)"
-                 for a in self.argv]
-        return (f"case {self.case.id}: {' '.join(map(repr, shown))}\n"
-                f"exit {self.returncode}, peak RSS {self.rss_mb:.0f} MB, {self.seconds:.1f} s"
-                f"{', TIMED OUT' if self.timed_out else ''}\nstderr:\n{err}\nstdout:\n{out}")
+        shown = [
+            a
+            if len(a) <= 80
+            else a[:60] + f"...({len(a)} chars)".encode()
+            if isinstance(a, bytes)
+            else a[:60] + f"...({len(a)} chars)"
+            for a in self.argv
+        ]
+        return (
+            f"case {self.case.id}: {' '.join(map(repr, shown))}\n"
+            f"exit {self.returncode}, peak RSS {self.rss_mb:.0f} MB, {self.seconds:.1f} s"
+            f"{', TIMED OUT' if self.timed_out else ''}\nstderr:\n{err}\nstdout:\n{out}"
+        )
 
 
 # --- the runner -----------------------------------------------------------------------
@@ -121,30 +135,44 @@ class Baseline:
     def measure(cls, env: dict) -> None:
         rss = []
         for _ in range(2):
-            proc = subprocess.Popen(["cnnrnn", "conv", "--example", "-f", "plain"],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env=env)
+            proc = subprocess.Popen(
+                ["cnnrnn", "conv", "--example", "-f", "plain"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
             _, _, usage = os.wait4(proc.pid, 0)
             proc.returncode = 0
             rss.append(usage.ru_maxrss / 1024)
         cls.rss_mb = max(rss)
-        code = ("import sys\nfrom cnnrnn_cli.cli.main import main\n"
-                "sys.argv = ['cnnrnn', 'conv', '--example', '-f', 'plain']\n"
-                "try:\n    main()\nexcept SystemExit:\n    pass\n"
-                "peak = [l for l in open('/proc/self/status') if l.startswith('VmPeak')][0]\n"
-                "sys.stderr.write(peak.split()[1])\n")
+        code = (
+            "import sys\nfrom cnnrnn_cli.cli.main import main\n"
+            "sys.argv = ['cnnrnn', 'conv', '--example', '-f', 'plain']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "peak = [l for l in open('/proc/self/status') if l.startswith('VmPeak')][0]\n"
+            "sys.stderr.write(peak.split()[1])\n"
+        )
         import sys
 
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env,
-                             timeout=TIMEOUT)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, env=env, timeout=TIMEOUT
+        )
         cls.vm_mb = int(out.stderr.decode().strip().splitlines()[-1]) / 1024
 
 
 def base_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("_CNNRNN", "COLUMNS"))}
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               LC_ALL="C.UTF-8", PYTHONIOENCODING="utf-8", NO_COLOR="1", TERM="dumb",
-               COLUMNS="100")
+    env.update(
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        LC_ALL="C.UTF-8",
+        PYTHONIOENCODING="utf-8",
+        NO_COLOR="1",
+        TERM="dumb",
+        COLUMNS="100",
+    )
     env.pop("PYTHONWARNINGS", None)
     return env
 
@@ -155,7 +183,7 @@ def _feed(pipe, source) -> None:
         if isinstance(source, (bytes, bytearray)):
             view = memoryview(source)
             for at in range(0, len(view), MB):
-                pipe.write(view[at:at + MB])
+                pipe.write(view[at : at + MB])
         else:
             for chunk in source():
                 pipe.write(chunk)
@@ -211,8 +239,14 @@ def run_case(case: Case, root: Path) -> Outcome:
     else:
         stdin = subprocess.PIPE
     out_path, err_path = folder / ".stdout", folder / ".stderr"
-    stdout = {"file": None, "full": None, "closed": subprocess.DEVNULL, "readonly": None,
-              "null": subprocess.DEVNULL, "head": subprocess.PIPE}[case.stdout]
+    stdout = {
+        "file": None,
+        "full": None,
+        "closed": subprocess.DEVNULL,
+        "readonly": None,
+        "null": subprocess.DEVNULL,
+        "head": subprocess.PIPE,
+    }[case.stdout]
     if case.stdout == "file":
         stdout = open_file(out_path, "wb")
     elif case.stdout == "full":
@@ -223,23 +257,25 @@ def run_case(case: Case, root: Path) -> Outcome:
     stderr = subprocess.DEVNULL if case.stderr == "closed" else open_file(err_path, "wb")
 
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=folder,
-                            env=env, preexec_fn=limits)
+    proc = subprocess.Popen(
+        argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=folder, env=env, preexec_fn=limits
+    )
     for handle in opened:
         handle.close()
     for fd in raw_fds:
         os.close(fd)
     threads = []
     if stdin is subprocess.PIPE:
-        threads.append(threading.Thread(target=_feed, args=(proc.stdin, case.stdin),
-                                        daemon=True))
+        threads.append(threading.Thread(target=_feed, args=(proc.stdin, case.stdin), daemon=True))
     head = bytearray()
     if case.stdout == "head":
+
         def read_then_close():
             try:
                 head.extend(proc.stdout.read(1))
             finally:
                 proc.stdout.close()
+
         threads.append(threading.Thread(target=read_then_close, daemon=True))
     for thread in threads:
         thread.start()
@@ -278,13 +314,16 @@ def run_case(case: Case, root: Path) -> Outcome:
             history.append((elapsed, cpu))
             before = [c for t, c in history if t <= elapsed - BLOCKED]
             if elapsed > case.timeout * WALL_FACTOR or (
-                    elapsed > case.timeout and before and cpu - before[-1] < 0.2):
+                elapsed > case.timeout and before and cpu - before[-1] < 0.2
+            ):
                 kill()
                 return
+
     timers = []
     threads.append(threading.Thread(target=watch, daemon=True))
     threads[-1].start()
     if case.sigint_on is not None:
+
         def interrupt_when_loaded():
             maps = f"/proc/{proc.pid}/maps"
             while not done.is_set():
@@ -297,6 +336,7 @@ def run_case(case: Case, root: Path) -> Outcome:
                 time.sleep(0.0005)
             time.sleep(case.sigint_after or 0)
             interrupt()
+
         threads.append(threading.Thread(target=interrupt_when_loaded, daemon=True))
         threads[-1].start()
     elif case.sigint_after is not None:
@@ -322,10 +362,19 @@ def run_case(case: Case, root: Path) -> Outcome:
         with open(out_path, "rb") as handle:
             stdout_bytes = handle.read(1 << 16)
     stderr_bytes = b"" if case.stderr == "closed" else err_path.read_bytes()
-    return Outcome(case, argv, proc.returncode, stdout_bytes, stderr_bytes,
-                   usage.ru_maxrss / 1024, seconds, bool(timed_out), folder,
-                   interrupted_at[0] - start if interrupted_at else None,
-                   usage.ru_utime + usage.ru_stime)
+    return Outcome(
+        case,
+        argv,
+        proc.returncode,
+        stdout_bytes,
+        stderr_bytes,
+        usage.ru_maxrss / 1024,
+        seconds,
+        bool(timed_out),
+        folder,
+        interrupted_at[0] - start if interrupted_at else None,
+        usage.ru_utime + usage.ru_stime,
+    )
 
 
 def verdict(outcome: Outcome) -> list[str]:
@@ -337,8 +386,10 @@ def verdict(outcome: Outcome) -> list[str]:
     errors = [line for line in lines if line.startswith("Error: ")]
     others = [line for line in lines if not line.startswith(("Error: ", "Warning: "))]
     if outcome.timed_out:
-        problems.append(f"hung: no answer after {outcome.seconds:.0f} s, the last "
-                        f"{BLOCKED:.0f} without CPU (killed)")
+        problems.append(
+            f"hung: no answer after {outcome.seconds:.0f} s, the last "
+            f"{BLOCKED:.0f} without CPU (killed)"
+        )
     if outcome.returncode == -signal.SIGXCPU:
         problems.append(f"more than {case.timeout:.0f} s of CPU (killed by RLIMIT_CPU)")
     for bad in BAD_IN_STDERR:
@@ -349,8 +400,10 @@ def verdict(outcome: Outcome) -> list[str]:
             problems.append(f"stderr says {text!r}")
     rss_delta = outcome.rss_mb - Baseline.rss_mb
     if rss_delta > case.rss_mb:
-        problems.append(f"peak RSS {outcome.rss_mb:.0f} MB is {rss_delta:.0f} MB over start-up "
-                        f"(allowed {case.rss_mb:.0f})")
+        problems.append(
+            f"peak RSS {outcome.rss_mb:.0f} MB is {rss_delta:.0f} MB over start-up "
+            f"(allowed {case.rss_mb:.0f})"
+        )
     expect = case.expect
     code = outcome.returncode
     check = case.check
@@ -388,8 +441,11 @@ def verdict(outcome: Outcome) -> list[str]:
     elif expect == INTERRUPTED:
         if code not in (130, -signal.SIGINT):
             problems.append(f"exit {code} after Ctrl-C, expected 130")
-        if outcome.interrupted_at is not None and code in (130, -signal.SIGINT) and \
-                outcome.seconds - outcome.interrupted_at > 5:
+        if (
+            outcome.interrupted_at is not None
+            and code in (130, -signal.SIGINT)
+            and outcome.seconds - outcome.interrupted_at > 5
+        ):
             problems.append(f"Ctrl-C took {outcome.seconds - outcome.interrupted_at:.1f} s")
         if errors:
             problems.append("an Error: line after Ctrl-C")
@@ -448,21 +504,54 @@ def write_zip(path: Path, members) -> None:
     offset = 0
     for name, data, crc, size in members:
         raw = name.encode()
-        head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data),
-                           size, len(raw), 0) + raw
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21,
-                                   crc, len(data), size, len(raw), 0, 0, 0, 0, 0, offset)
-                       + raw)
+        head = (
+            struct.pack(
+                "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), size, len(raw), 0
+            )
+            + raw
+        )
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(raw),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + raw
+        )
         local.append(head + data)
         offset += len(head) + len(data)
     directory = b"".join(central)
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
-                      len(directory), offset, 0)
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(directory), offset, 0
+    )
     path.write_bytes(b"".join(local) + directory + end)
 
 
-BOMB_NAMES = ("arr_0.npy", "xs.npy", "a0.npy", "w1.npy", "weight_ih.npy", "x.npy",
-              "b1_w.npy", "wh.npy")
+BOMB_NAMES = (
+    "arr_0.npy",
+    "xs.npy",
+    "a0.npy",
+    "w1.npy",
+    "weight_ih.npy",
+    "x.npy",
+    "b1_w.npy",
+    "wh.npy",
+)
 
 
 def _build(name: str, path: Path) -> None:
@@ -520,6 +609,7 @@ def shared(name: str) -> Path:
 
 def link(name: str, as_name: str | None = None):
     """setup: a hard link to a shared big file in the case's folder."""
+
     def make(folder: Path) -> None:
         target = folder / (as_name or name)
         source = shared(name)
@@ -527,18 +617,25 @@ def link(name: str, as_name: str | None = None):
             os.link(source, target)
         except OSError:
             target.symlink_to(source)
+
     make.heavy = True
     return make
 
 
 def weight(case: Case) -> float:
     """A guess at how long a case runs, to start the long ones first."""
-    return (case.timeout + case.rss_mb + 100 * bool(getattr(case.setup, "heavy", False))
-            + 50 * callable(case.stdin) + 20 * (case.sigint_after is not None))
+    return (
+        case.timeout
+        + case.rss_mb
+        + 100 * bool(getattr(case.setup, "heavy", False))
+        + 50 * callable(case.stdin)
+        + 20 * (case.sigint_after is not None)
+    )
 
 
 def files(**contents):
     """setup: files named by the keywords (`__` in a name is a dot), bytes or text."""
+
     def make(folder: Path) -> None:
         for key, value in contents.items():
             path = folder / key.replace("__", ".")
@@ -548,6 +645,7 @@ def files(**contents):
                 path.write_bytes(value)
             else:
                 path.write_text(value, encoding="utf-8")
+
     return make
 
 
@@ -555,6 +653,7 @@ def chain(*steps):
     def make(folder: Path) -> None:
         for step in steps:
             step(folder)
+
     return make
 
 
@@ -562,6 +661,7 @@ def npy(array, **kwargs):
     def make(path: Path) -> None:
         with open(path, "wb") as handle:
             np.save(handle, array, **kwargs)
+
     return make
 
 
@@ -569,17 +669,20 @@ def npz(**arrays):
     def make(path: Path) -> None:
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
+
     return make
 
 
 def raw_zip(**members):
     """A zip whose members hold the given bytes (names: `__` is a dot)."""
+
     def make(path: Path) -> None:
         entries = []
         for key, value in members.items():
             data, crc, size = _deflate(value, 0)
             entries.append((key.replace("__", "."), data, crc, size))
         write_zip(path, entries)
+
     return make
 
 
@@ -593,6 +696,7 @@ def fifo(name: str, payload: bytes | None):
     The writer opens non-blocking in a loop, so it never hangs the suite when the command
     does not read: it gives up after the case's timeout.
     """
+
     def make(folder: Path) -> None:
         path = folder / name
         os.mkfifo(path)
@@ -618,29 +722,35 @@ def fifo(name: str, payload: bytes | None):
                 pass
             finally:
                 os.close(fd)
+
         threading.Thread(target=writer, daemon=True).start()
+
     return make
 
 
 def symlink(name: str, target: str):
     def make(folder: Path) -> None:
         (folder / name).symlink_to(target)
+
     return make
 
 
 def mkdir(name: str):
     def make(folder: Path) -> None:
         (folder / name).mkdir()
+
     return make
 
 
 def forever(chunk: bytes, limit: int = 4 << 30):
     """A generator function: `chunk` again and again (stops at `limit` bytes)."""
+
     def generate():
         sent = 0
         while sent < limit:
             yield chunk
             sent += len(chunk)
+
     return generate
 
 
@@ -652,6 +762,7 @@ def urandom_forever(limit: int = 4 << 30):
             yield block
             sent += len(block)
             block = block[1:] + block[:1]
+
     return generate
 
 
@@ -659,6 +770,7 @@ def then(prefix_gen, tail: bytes):
     def generate():
         yield from prefix_gen()
         yield tail
+
     return generate
 
 
@@ -671,12 +783,14 @@ def strict_json(folder, out, err):
 
     def refuse(word):
         raise AssertionError(f"{word} in the JSON")
+
     json.loads(out.decode(), parse_constant=refuse)
 
 
 def stdout_is(expected: str):
     def check(folder, out, err):
         assert out.decode() == expected, out[:200]
+
     return check
 
 
@@ -685,12 +799,14 @@ def file_unchanged(name: str, content: bytes):
         path = folder / name
         assert path.exists(), f"{name} is gone"
         assert path.read_bytes() == content, f"{name} was changed"
+
     return check
 
 
 def no_file(name: str):
     def check(folder, out, err):
         assert not os.path.lexists(folder / name), f"{name} was written"
+
     return check
 
 
@@ -698,20 +814,24 @@ def svg_written(name: str):
     def check(folder, out, err):
         text = (folder / name).read_text()
         assert "<svg" in text and text.rstrip().endswith("</svg>"), text[:100]
+
     return check
 
 
 def only_files(*names):
     """No temporary or stray file is left in the folder."""
+
     def check(folder, out, err):
         left = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".std"))
         assert left == sorted(names), left
+
     return check
 
 
 def is_char_device(path: str):
     def check(folder, out, err):
         assert stat.S_ISCHR(os.stat(path).st_mode), f"{path} is no longer a device"
+
     return check
 
 
@@ -719,16 +839,19 @@ def all_of(*checks):
     def check(folder, out, err):
         for one in checks:
             one(folder, out, err)
+
     return check
 
 
 def lacks(text: str):
     def check(folder, out, err):
         assert text not in out.decode("utf-8", "replace"), f"{text!r} in the output"
+
     return check
 
 
 def still_symlink(name: str):
     def check(folder, out, err):
         assert (folder / name).is_symlink(), f"the symlink {name} was replaced"
+
     return check

@@ -19,8 +19,13 @@ def full_group():
     from cnnrnn_cli.cli.main import COMMANDS, cli
 
     commands = {name: cli.get_command(None, name) for name in COMMANDS}
-    return click.Group(name="cnnrnn", commands=commands, help=cli.help, params=cli.params,
-                       context_settings=cli.context_settings)
+    return click.Group(
+        name="cnnrnn",
+        commands=commands,
+        help=cli.help,
+        params=cli.params,
+        context_settings=cli.context_settings,
+    )
 
 
 def generate(target: Path) -> list[Path]:
@@ -31,8 +36,9 @@ def generate(target: Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("*.1"):
         old.unlink()
-    write_man_pages("cnnrnn", full_group(), version=__version__, target_dir=str(target),
-                    date=MAN_DATE)
+    write_man_pages(
+        "cnnrnn", full_group(), version=__version__, target_dir=str(target), date=MAN_DATE
+    )
     return sorted(target.glob("*.1"))
 
 

@@ -11,7 +11,7 @@ def naive_conv2d(x, w, b=None, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1
     k, _, fh, fw = w.shape
     (pt, pb), (pl, pr) = pads
     xp = np.zeros((c, h + pt + pb, wd + pl + pr))
-    xp[:, pt:pt + h, pl:pl + wd] = x
+    xp[:, pt : pt + h, pl : pl + wd] = x
     oh = (h + pt + pb - dilation[0] * (fh - 1) - 1) // stride[0] + 1
     ow = (wd + pl + pr - dilation[1] * (fw - 1) - 1) // stride[1] + 1
     out = np.zeros((k, oh, ow))
@@ -22,8 +22,14 @@ def naive_conv2d(x, w, b=None, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1
                 for ch in range(c):
                     for u in range(fh):
                         for v in range(fw):
-                            total += w[f, ch, u, v] * xp[ch, i * stride[0] + u * dilation[0],
-                                                        j * stride[1] + v * dilation[1]]
+                            total += (
+                                w[f, ch, u, v]
+                                * xp[
+                                    ch,
+                                    i * stride[0] + u * dilation[0],
+                                    j * stride[1] + v * dilation[1],
+                                ]
+                            )
                 out[f, i, j] = total
     return out
 

@@ -46,8 +46,9 @@ def test_resblock_and_inception_keywords():
     assert res.skip.jacobian.shape == (5, 5) and len(res.grad_norms["plain"]) == 3
     inc = cr.inception(preset="3a", no_bias=True)
     assert inc.params == 163328 and inc.naive["output_shape"] == [416, 28, 28]
-    small = cr.inception("3x5x5", n1x1=2, n3x3red=2, n3x3=2, n5x5red=1, n5x5=1, pool_proj=1,
-                         compute=True, seed=0)
+    small = cr.inception(
+        "3x5x5", n1x1=2, n3x3red=2, n3x3=2, n5x5red=1, n5x5=1, pool_proj=1, compute=True, seed=0
+    )
     assert small.output.shape == (6, 5, 5)
 
 

@@ -35,8 +35,9 @@ def imports_of(name: str) -> set[str]:
             for alias in node.names:  # `from cnnrnn_cli import api` imports a module
                 child = f"{base}.{alias.name}"
                 found.add(child if child in MODULES else base)
-    return {m if m in MODULES or not m.startswith("cnnrnn_cli") else _owner(m)
-            for m in found} - {name}
+    return {m if m in MODULES or not m.startswith("cnnrnn_cli") else _owner(m) for m in found} - {
+        name
+    }
 
 
 def _owner(dotted: str) -> str:
@@ -85,25 +86,41 @@ def test_no_module_imports_itself_through_others():
 
 
 def test_click_only_in_the_command_line_layer():
-    outside = {name for name in MODULES if layer(name) != "cli" and name != "cnnrnn_cli.entry"
-               and "click" in imports_of(name)}
+    outside = {
+        name
+        for name in MODULES
+        if layer(name) != "cli" and name != "cnnrnn_cli.entry" and "click" in imports_of(name)
+    }
     assert outside == set()
 
 
-@pytest.mark.parametrize("lower, forbidden", [
-    ("core", {"cli", "explain", "io", "api", "report"}),
-    ("explain", {"cli", "api"}),
-    ("io", {"cli", "explain", "api"}),
-])
+@pytest.mark.parametrize(
+    "lower, forbidden",
+    [
+        ("core", {"cli", "explain", "io", "api", "report"}),
+        ("explain", {"cli", "api"}),
+        ("io", {"cli", "explain", "api"}),
+    ],
+)
 def test_the_flow_goes_one_way(lower, forbidden):
-    wrong = {(name, m) for name in MODULES if layer(name) == lower
-             for m in GRAPH[name] if layer(m) in forbidden}
+    wrong = {
+        (name, m)
+        for name in MODULES
+        if layer(name) == lower
+        for m in GRAPH[name]
+        if layer(m) in forbidden
+    }
     assert wrong == set()
 
 
 def test_the_command_line_reaches_the_core_only_through_the_library():
-    doors = {(name, m) for name in MODULES if layer(name) == "cli"
-             for m in GRAPH[name] if layer(m) == "core"}
+    doors = {
+        (name, m)
+        for name in MODULES
+        if layer(name) == "cli"
+        for m in GRAPH[name]
+        if layer(m) == "core"
+    }
     assert doors == set()
 
 

@@ -16,9 +16,13 @@ ACTIVATIONS = ["tanh", "relu", "sigmoid", "identity"]
 
 def case(seed, T=5, D=3, H=4, out_dim=2, readout=True, many=False):
     rng = np.random.default_rng(seed)
-    arrays = dict(xs=rng.standard_normal((T, D)), wx=rng.standard_normal((H, D)),
-                  wh=0.6 * rng.standard_normal((H, H)), b=rng.standard_normal(H),
-                  h0=rng.standard_normal(H))
+    arrays = dict(
+        xs=rng.standard_normal((T, D)),
+        wx=rng.standard_normal((H, D)),
+        wh=0.6 * rng.standard_normal((H, H)),
+        b=rng.standard_normal(H),
+        h0=rng.standard_normal(H),
+    )
     out = H
     if readout:
         arrays.update(wy=rng.standard_normal((out_dim, H)), by=rng.standard_normal(out_dim))
@@ -53,16 +57,16 @@ def numeric_grads(arrays, name, eps=1e-6):
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
-@pytest.mark.parametrize("readout, many", [(True, False), (False, False), (True, True),
-                                           (False, True)])
+@pytest.mark.parametrize(
+    "readout, many", [(True, False), (False, False), (True, True), (False, True)]
+)
 def test_gradients_against_finite_differences(name, readout, many):
     arrays = case(stable_seed(name, readout, many), readout=readout, many=many)
     res = bptt(activation=name, **arrays)
     numeric = numeric_grads(arrays, name)
     assert set(res.grads) == set(numeric)
     for key in numeric:
-        np.testing.assert_allclose(res.grads[key], numeric[key], rtol=1e-5, atol=1e-7,
-                                   err_msg=key)
+        np.testing.assert_allclose(res.grads[key], numeric[key], rtol=1e-5, atol=1e-7, err_msg=key)
 
 
 def test_built_in_check_reports_a_small_error():
@@ -103,8 +107,12 @@ def test_jacobians_by_finite_differences_of_the_forward_pass():
         return h
 
     eps = 1e-6
-    jac = np.column_stack([(h_T_from(res.h[0] + eps * e) - h_T_from(res.h[0] - eps * e))
-                           / (2 * eps) for e in np.eye(4)])
+    jac = np.column_stack(
+        [
+            (h_T_from(res.h[0] + eps * e) - h_T_from(res.h[0] - eps * e)) / (2 * eps)
+            for e in np.eye(4)
+        ]
+    )
     assert abs(np.linalg.norm(jac, 2) - res.jacobian_norms[0]) < 1e-7
 
 
@@ -121,11 +129,12 @@ def test_power_iteration_path_agrees_with_svd(monkeypatch):
 def test_norms_do_not_overflow_on_long_exploding_chains():
     norms, _ = jacobian_norms(np.ones((1200, 2)), 2.0 * np.eye(2))
     assert np.isfinite(norms).all() and norms[0] == np.finfo(float).max
-    assert norms[-2] == 2 and norms[-11] == 2 ** 10
+    assert norms[-2] == 2 and norms[-11] == 2**10
 
 
-@pytest.mark.parametrize("scale, regime", [(0.5, "vanishing"), (2.0, "exploding"),
-                                           (1.0, "neutral")])
+@pytest.mark.parametrize(
+    "scale, regime", [(0.5, "vanishing"), (2.0, "exploding"), (1.0, "neutral")]
+)
 def test_regime_follows_the_spectral_radius(scale, regime):
     arrays = random_case(20, 3, 5, seed=1, scale=scale)
     res = bptt(activation="identity", **arrays)
@@ -172,24 +181,57 @@ def test_stable_sigmoid():
     assert sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist() == [0.0, 0.5, 1.0]
 
 
-@pytest.mark.parametrize("kwargs, exc, message", [
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 3)), wh=np.eye(2)), ShapeError,
-     "W_x is 2×3 but must be H×D = 2×2"),
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.ones((2, 3))), ShapeError,
-     "must be square"),
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), b=[1, 2, 3]), ShapeError,
-     "b: has 3 values but must have 2"),
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), wy=np.ones((1, 3))),
-     ShapeError, "W_y is 1×3"),
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), y=[1, 2, 3]), ShapeError,
-     "y: has 3 values but must have 2"),
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), targets=np.ones((2, 2))),
-     ShapeError, "must be T×O = 3×2"),
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), y=[1, 2],
-          targets=np.ones((3, 2))), InputError, "not both"),
-    (dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), activation="gelu"),
-     InputError, "expected one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, message",
+    [
+        (
+            dict(xs=np.ones((3, 2)), wx=np.ones((2, 3)), wh=np.eye(2)),
+            ShapeError,
+            "W_x is 2×3 but must be H×D = 2×2",
+        ),
+        (
+            dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.ones((2, 3))),
+            ShapeError,
+            "must be square",
+        ),
+        (
+            dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), b=[1, 2, 3]),
+            ShapeError,
+            "b: has 3 values but must have 2",
+        ),
+        (
+            dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), wy=np.ones((1, 3))),
+            ShapeError,
+            "W_y is 1×3",
+        ),
+        (
+            dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), y=[1, 2, 3]),
+            ShapeError,
+            "y: has 3 values but must have 2",
+        ),
+        (
+            dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), targets=np.ones((2, 2))),
+            ShapeError,
+            "must be T×O = 3×2",
+        ),
+        (
+            dict(
+                xs=np.ones((3, 2)),
+                wx=np.ones((2, 2)),
+                wh=np.eye(2),
+                y=[1, 2],
+                targets=np.ones((3, 2)),
+            ),
+            InputError,
+            "not both",
+        ),
+        (
+            dict(xs=np.ones((3, 2)), wx=np.ones((2, 2)), wh=np.eye(2), activation="gelu"),
+            InputError,
+            "expected one of",
+        ),
+    ],
+)
 def test_shape_errors_name_both_shapes(kwargs, exc, message):
     with pytest.raises(exc, match=message):
         bptt(**kwargs)
@@ -210,18 +252,28 @@ def test_cli_example_json(run_json):
 
 def test_cli_only_and_plain_blocks(run):
     out = run("bptt", "--example", "--only", "grads.wh").stdout
-    assert float(out) == pytest.approx(bptt(xs=[1, 0.5, -0.5, 1], wx=0.5, wh=0.8, y=0.5)
-                                       .grads["wh"][0, 0], rel=0, abs=0)
+    assert float(out) == pytest.approx(
+        bptt(xs=[1, 0.5, -0.5, 1], wx=0.5, wh=0.8, y=0.5).grads["wh"][0, 0], rel=0, abs=0
+    )
     plain = run("bptt", "--example").stdout
     assert "# grads.wh\n" in plain and "# regime\nvanishing" in plain
 
 
 def test_cli_rich_follows_the_notes(run):
     out = run("bptt", "--example", "--lr", "0.1", "--check", "--no-color", fmt="rich").stdout
-    for fragment in ("Forward pass", "L = ½‖ŷ − y‖²", "∂L/∂W_h = Σ_t", "1 − tanh²",
-                     "W_h = T Σ T⁻¹", "vanishing gradient", "(γ·σ_max)^(T−t)",
-                     "w_h^α = 0.8^α", "wh := wh − α ∂L/∂wh", "Finite differences",
-                     "learning rate"):
+    for fragment in (
+        "Forward pass",
+        "L = ½‖ŷ − y‖²",
+        "∂L/∂W_h = Σ_t",
+        "1 − tanh²",
+        "W_h = T Σ T⁻¹",
+        "vanishing gradient",
+        "(γ·σ_max)^(T−t)",
+        "w_h^α = 0.8^α",
+        "wh := wh − α ∂L/∂wh",
+        "Finite differences",
+        "learning rate",
+    ):
         assert fragment in out, fragment
 
 
@@ -233,31 +285,45 @@ def test_cli_weights_file_and_random(run_json, tmp_path):
     assert doc["result"]["loss"] == res.loss
     np.testing.assert_array_equal(doc["result"]["grads"]["wy"], res.grads["wy"])
     (tmp_path / "w.json").write_text(json.dumps({k: v.tolist() for k, v in arrays.items()}))
-    assert run_json("bptt", "--weights", f"@{tmp_path / 'w.json'}")["result"]["loss"] \
-        == res.loss
+    assert run_json("bptt", "--weights", f"@{tmp_path / 'w.json'}")["result"]["loss"] == res.loss
     rnd = run_json("bptt", "--random", "10,2,3", "--seed", "0", "--scale", "0.5")
     assert abs(rnd["result"]["spectral_radius"] - 0.5) < 1e-12
     assert rnd["result"]["regime"] == "vanishing"
 
 
 def test_cli_lr_and_many_to_many(run_json):
-    doc = run_json("bptt", "--xs", "1; 2; 3", "--wx", "0.5", "--wh", "0.9",
-                   "--targets", "0.1; 0.2; 0.3", "--lr", "0.1")
+    doc = run_json(
+        "bptt",
+        "--xs",
+        "1; 2; 3",
+        "--wx",
+        "0.5",
+        "--wh",
+        "0.9",
+        "--targets",
+        "0.1; 0.2; 0.3",
+        "--lr",
+        "0.1",
+    )
     res = doc["result"]
-    assert res["updated"]["wh"][0][0] == pytest.approx(0.9 - 0.1 * res["grads"]["wh"][0][0],
-                                                       abs=0)
+    assert res["updated"]["wh"][0][0] == pytest.approx(0.9 - 0.1 * res["grads"]["wh"][0][0], abs=0)
     assert len(res["y_hat"]) == 3
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["bptt", "--xs", "1 2", "--wx", "1 2; 3 4", "--wh", "1 0 0; 0 1 0; 0 0 1"],
-     ["wx", "W_x is 2×2", "W_h 3×3"]),
-    (["bptt", "--xs", "1 2"], ["wx", "missing"]),
-    (["bptt", "--random", "3,1"], ["random", "3 whole numbers"]),
-    (["bptt", "--weights", "@nope.npz"], ["weights", "file not found"]),
-    (["bptt", "--example", "--at", "9"], ["at", "beyond T = 4"]),
-    (["bptt", "--xs", "1", "--wx", "1", "--wh", "1", "--seed", "3"], ["--seed"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (
+            ["bptt", "--xs", "1 2", "--wx", "1 2; 3 4", "--wh", "1 0 0; 0 1 0; 0 0 1"],
+            ["wx", "W_x is 2×2", "W_h 3×3"],
+        ),
+        (["bptt", "--xs", "1 2"], ["wx", "missing"]),
+        (["bptt", "--random", "3,1"], ["random", "3 whole numbers"]),
+        (["bptt", "--weights", "@nope.npz"], ["weights", "file not found"]),
+        (["bptt", "--example", "--at", "9"], ["at", "beyond T = 4"]),
+        (["bptt", "--xs", "1", "--wx", "1", "--wh", "1", "--seed", "3"], ["--seed"]),
+    ],
+)
 def test_cli_errors(run, args, fragments):
     assert_error(run(*args), *fragments)
 
@@ -270,10 +336,8 @@ def test_cli_weights_with_unknown_names(run, tmp_path):
 def test_chain_and_step_terms_agree_with_the_results():
     res = bptt(**case(9, T=6))
     for t in range(6):
-        assert np.linalg.norm(res.chain(t), 2) == pytest.approx(res.jacobian_norms[t],
-                                                                rel=1e-10)
-    np.testing.assert_allclose(sum(res.step_term(t) for t in range(6)), res.grads["wh"],
-                               rtol=1e-12)
+        assert np.linalg.norm(res.chain(t), 2) == pytest.approx(res.jacobian_norms[t], rel=1e-10)
+    np.testing.assert_allclose(sum(res.step_term(t) for t in range(6)), res.grads["wh"], rtol=1e-12)
     scalar = bptt(xs=[1, 0.5, -0.5, 1], wx=0.5, wh=0.8, y=0.5)
     expected = np.prod([scalar.fprime[k + 1, 0] * 0.8 for k in range(3)])
     assert scalar.chain(0)[0, 0] == pytest.approx(expected, rel=1e-14)

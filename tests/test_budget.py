@@ -30,8 +30,9 @@ def test_non_ascii_digits_are_refused_never_read(n):
             parse_int(text, "size")
 
 
-@pytest.mark.parametrize("text", ["²", "1²", "³,1", "1.0", "1e3", "0x10", "1_000", "", " ",
-                                  "--1", "one", "nan"])
+@pytest.mark.parametrize(
+    "text", ["²", "1²", "³,1", "1.0", "1e3", "0x10", "1_000", "", " ", "--1", "one", "nan"]
+)
 def test_malformed_integers_are_one_clear_error(text):
     with pytest.raises(InputError):
         parse_int(text, "size")
@@ -66,54 +67,106 @@ def test_counts_of_values():
         parse_ints("1", "at", (2, 3), form="R,C")
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["bptt", "--random", "²,1,1"], ["random", "digits 0-9"]),
-    (["conv", "--example", "--at", "²,1"], ["at", "digits 0-9"]),
-    (["conv", "--example", "--at", "1"], ["at", "expected R,C"]),
-    (["outsize", "٣", "-k", "1"], ["input", "digits 0-9"]),
-    (["outsize", "0x10", "-k", "1"], ["input", "must be positive, got 0"]),
-    (["outsize", "1" + "0" * 5000, "-k", "3"], ["input", "5001 digits"]),
-    (["resblock", "--random", "--seed", "-1"], ["seed", "0 or more"]),
-    (["gru-step", "--random", "2,3", "--seed", "9" * 30], ["seed", "at most"]),
-    (["resblock", "--example", "--depth", "1000000000"], ["depth", "at most 100000"]),
-    (["conv", "--example", "--steps", "٣"], ["steps", "digits 0-9"]),
-    (["conv", "--example", "--precision", "99"], ["precision", "at most 17"]),
-    (["conv", "--example", "--max-elements", "1e99"], ["max_elements", "must be 1 to"]),
-    (["inception", "--example", "--seed", "1"], ["--seed go", "--compute"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["bptt", "--random", "²,1,1"], ["random", "digits 0-9"]),
+        (["conv", "--example", "--at", "²,1"], ["at", "digits 0-9"]),
+        (["conv", "--example", "--at", "1"], ["at", "expected R,C"]),
+        (["outsize", "٣", "-k", "1"], ["input", "digits 0-9"]),
+        (["outsize", "0x10", "-k", "1"], ["input", "must be positive, got 0"]),
+        (["outsize", "1" + "0" * 5000, "-k", "3"], ["input", "5001 digits"]),
+        (["resblock", "--random", "--seed", "-1"], ["seed", "0 or more"]),
+        (["gru-step", "--random", "2,3", "--seed", "9" * 30], ["seed", "at most"]),
+        (["resblock", "--example", "--depth", "1000000000"], ["depth", "at most 100000"]),
+        (["conv", "--example", "--steps", "٣"], ["steps", "digits 0-9"]),
+        (["conv", "--example", "--precision", "99"], ["precision", "at most 17"]),
+        (["conv", "--example", "--max-elements", "1e99"], ["max_elements", "must be 1 to"]),
+        (["inception", "--example", "--seed", "1"], ["--seed go", "--compute"]),
+    ],
+)
 def test_cli_integer_errors(run, args, fragments):
     assert_error(run(*args), *fragments)
 
 
 def test_max_elements_takes_powers_of_ten(run):
     assert run("conv", "--example", "--max-elements", "1e8").stdout == "4 3 4\n2 4 3\n2 3 4\n"
-    assert_error(run("conv", "--example", "--max-elements", "2e1"), "image", "25",
-                 "over --max-elements 20")
+    assert_error(
+        run("conv", "--example", "--max-elements", "2e1"), "image", "25", "over --max-elements 20"
+    )
 
 
 # --- the budget, before each allocation -----------------------------------------------------
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["conv", "1", "-k", "1", "-p", "20000", "-s", "100000"],
-     ["padding", "the padded input would be 40001×40001 = 1.6e9 elements",
-      "over --max-elements 100000000"]),
-    (["pool", "1", "-k", "20000", "-p", "10000"], ["padding", "20001×20001 = 4e8"]),
-    (["conv", "1 2; 3 4", "-k", "1 1; 1 1", "-d", "30000", "-p", "same"],
-     ["padding", "30002×30002"]),
-    (["inception", "1x1x1", "--n1x1", "1", "--n3x3red", "10000", "--n3x3", "10000",
-      "--n5x5red", "1", "--n5x5", "1", "--pool-proj", "1", "--compute"],
-     ["compute", "the weights of 3x3", "10000×10000×3×3"]),
-    (["inception", "1x1000x1000", "--n1x1", "100", "--n3x3red", "1", "--n3x3", "1",
-      "--n5x5red", "1", "--n5x5", "1", "--pool-proj", "1", "--compute"],
-     ["compute", "the module's output would be 103×1000×1000"]),
-    (["resblock", "--example", "--depth", "100000", "--max-elements", "1000"],
-     ["depth", "200000 elements"]),
-    (["resblock", "--random", "--size", "100000"], ["size", "2e10"]),
-    (["gru-step", "--random", "100000,100000"], ["random", "100000×100000"]),
-    (["conv", "1 2; 3 4", "-k", "1 1 1; 1 1 1; 1 1 1", "-p", "2", "--max-elements", "30"],
-     ["padding", "6×6 = 36"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (
+            ["conv", "1", "-k", "1", "-p", "20000", "-s", "100000"],
+            [
+                "padding",
+                "the padded input would be 40001×40001 = 1.6e9 elements",
+                "over --max-elements 100000000",
+            ],
+        ),
+        (["pool", "1", "-k", "20000", "-p", "10000"], ["padding", "20001×20001 = 4e8"]),
+        (
+            ["conv", "1 2; 3 4", "-k", "1 1; 1 1", "-d", "30000", "-p", "same"],
+            ["padding", "30002×30002"],
+        ),
+        (
+            [
+                "inception",
+                "1x1x1",
+                "--n1x1",
+                "1",
+                "--n3x3red",
+                "10000",
+                "--n3x3",
+                "10000",
+                "--n5x5red",
+                "1",
+                "--n5x5",
+                "1",
+                "--pool-proj",
+                "1",
+                "--compute",
+            ],
+            ["compute", "the weights of 3x3", "10000×10000×3×3"],
+        ),
+        (
+            [
+                "inception",
+                "1x1000x1000",
+                "--n1x1",
+                "100",
+                "--n3x3red",
+                "1",
+                "--n3x3",
+                "1",
+                "--n5x5red",
+                "1",
+                "--n5x5",
+                "1",
+                "--pool-proj",
+                "1",
+                "--compute",
+            ],
+            ["compute", "the module's output would be 103×1000×1000"],
+        ),
+        (
+            ["resblock", "--example", "--depth", "100000", "--max-elements", "1000"],
+            ["depth", "200000 elements"],
+        ),
+        (["resblock", "--random", "--size", "100000"], ["size", "2e10"]),
+        (["gru-step", "--random", "100000,100000"], ["random", "100000×100000"]),
+        (
+            ["conv", "1 2; 3 4", "-k", "1 1 1; 1 1 1; 1 1 1", "-p", "2", "--max-elements", "30"],
+            ["padding", "6×6 = 36"],
+        ),
+    ],
+)
 def test_allocations_over_the_budget_are_refused_first(run, args, fragments):
     assert_error(run(*args), *fragments)
 
@@ -156,9 +209,16 @@ def test_resblock_depth_blocks_are_the_same_in_both_passes():
             assert res.grad_norms[name][depth] == pytest.approx(np.linalg.norm(jac, 2))
 
 
-@pytest.mark.parametrize("count, text", [(4, "4"), (9_999_999, "9999999"),
-                                         (1_600_080_001, "1.6e9"), (10**8, "1e8"),
-                                         (99_999_999_999, "1e11")])
+@pytest.mark.parametrize(
+    "count, text",
+    [
+        (4, "4"),
+        (9_999_999, "9999999"),
+        (1_600_080_001, "1.6e9"),
+        (10**8, "1e8"),
+        (99_999_999_999, "1e11"),
+    ],
+)
 def test_counts_in_messages(count, text):
     assert budget._count(count) == text
 
@@ -192,8 +252,7 @@ def test_stride_and_dilation_errors_are_named(run):
 
 
 def test_too_large_kernel_names_both_paddings(run):
-    assert_error(run("conv", "1 2; 3 4", "-k", "1 2 3; 4 5 6; 7 8 9"),
-                 "N + 2P = 2 + 2·0 = 2")
+    assert_error(run("conv", "1 2; 3 4", "-k", "1 2 3; 4 5 6; 7 8 9"), "N + 2P = 2 + 2·0 = 2")
     assert_error(run("outsize", "2", "-k", "5", "-p", "1"), "N + 2P = 2 + 2·1 = 4")
 
 

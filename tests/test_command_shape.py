@@ -27,18 +27,23 @@ def test_the_example_line_is_the_example(run, name):
     assert run(name, "--example").stdout == run(name, *shlex.split(command.example)).stdout
 
 
-@pytest.mark.parametrize("args, field, expected", [
-    (["bptt", "--example", "--wh", "1.2"], "regime", "exploding"),
-    (["bptt", "--example"], "regime", "vanishing"),
-    (["conv", "--example", "-k", "2"], None, [[2, 2, 2, 0, 0], [0, 2, 2, 2, 0],
-                                               [0, 0, 2, 2, 2], [0, 0, 2, 2, 0],
-                                               [0, 2, 2, 0, 0]]),
-    (["conv", "--example", "-s", "2"], None, [[4, 4], [2, 4]]),
-    (["pool", "--example", "-s", "2"], None, [[4]]),
-    (["outsize", "--example", "-p", "0"], "output", [2, 2]),
-    (["inception", "--example", "--n1x1", "5"], "output_shape", [9, 5, 5]),
-    (["inception", "--example", "--preset", "3a"], "output_shape", [256, 28, 28]),
-])
+@pytest.mark.parametrize(
+    "args, field, expected",
+    [
+        (["bptt", "--example", "--wh", "1.2"], "regime", "exploding"),
+        (["bptt", "--example"], "regime", "vanishing"),
+        (
+            ["conv", "--example", "-k", "2"],
+            None,
+            [[2, 2, 2, 0, 0], [0, 2, 2, 2, 0], [0, 0, 2, 2, 2], [0, 0, 2, 2, 0], [0, 2, 2, 0, 0]],
+        ),
+        (["conv", "--example", "-s", "2"], None, [[4, 4], [2, 4]]),
+        (["pool", "--example", "-s", "2"], None, [[4]]),
+        (["outsize", "--example", "-p", "0"], "output", [2, 2]),
+        (["inception", "--example", "--n1x1", "5"], "output_shape", [9, 5, 5]),
+        (["inception", "--example", "--preset", "3a"], "output_shape", [256, 28, 28]),
+    ],
+)
 def test_options_given_with_the_example_override_it(run_json, args, field, expected):
     doc = run_json(*args)
     assert (doc["result"] if field is None else doc["result"][field]) == expected

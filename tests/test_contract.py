@@ -37,11 +37,13 @@ def test_unknown_command(run):
 def test_man_pages_are_current(tmp_path):
     fresh = generate(tmp_path / "man")
     names = sorted(p.name for p in fresh)
-    assert names == sorted(p.name for p in (ROOT / "man").glob("*.1")), \
+    assert names == sorted(p.name for p in (ROOT / "man").glob("*.1")), (
         "man/ is stale: run python tests/manpages.py"
+    )
     for path in fresh:
-        assert filecmp.cmp(path, ROOT / "man" / path.name, shallow=False), \
+        assert filecmp.cmp(path, ROOT / "man" / path.name, shallow=False), (
             f"man/{path.name} is stale: run python tests/manpages.py"
+        )
 
 
 def test_svg_is_written_and_stdout_keeps_its_format(run, tmp_path):
@@ -83,11 +85,13 @@ def test_shell_completion_lists_commands_and_options():
     env = {"_CNNRNN_COMPLETE": "bash_complete", "COMP_WORDS": "cnnrnn out", "COMP_CWORD": "1"}
     result = runner.invoke(cli, [], env=env, prog_name="cnnrnn")
     assert "outsize" in result.stdout
-    env = {"_CNNRNN_COMPLETE": "bash_complete", "COMP_WORDS": "cnnrnn outsize 3 --tra",
-           "COMP_CWORD": "3"}
+    env = {
+        "_CNNRNN_COMPLETE": "bash_complete",
+        "COMP_WORDS": "cnnrnn outsize 3 --tra",
+        "COMP_CWORD": "3",
+    }
     assert "--transposed" in runner.invoke(cli, [], env=env, prog_name="cnnrnn").stdout
-    script = runner.invoke(cli, [], env={"_CNNRNN_COMPLETE": "bash_source"},
-                           prog_name="cnnrnn")
+    script = runner.invoke(cli, [], env={"_CNNRNN_COMPLETE": "bash_source"}, prog_name="cnnrnn")
     assert "_CNNRNN_COMPLETE=bash_complete" in script.stdout
 
 
@@ -99,14 +103,17 @@ def probe(image, kernel, flag):
     click.echo(f"{image}|{kernel}|{flag}")
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["-1 2; 3 -4", "-k", "2"], "-1 2; 3 -4|2|False\n"),
-    (["-k", "-1 0; 0 1", "5"], "5|-1 0; 0 1|False\n"),
-    (["-k", "2", "−1 2"], "−1 2|2|False\n"),
-    (["--flag", "-.5 1"], "-.5 1|None|True\n"),
-    (["-k", "2", "--", "-3"], "-3|2|False\n"),
-    (["-0.5"], "-0.5|None|False\n"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["-1 2; 3 -4", "-k", "2"], "-1 2; 3 -4|2|False\n"),
+        (["-k", "-1 0; 0 1", "5"], "5|-1 0; 0 1|False\n"),
+        (["-k", "2", "−1 2"], "−1 2|2|False\n"),
+        (["--flag", "-.5 1"], "-.5 1|None|True\n"),
+        (["-k", "2", "--", "-3"], "-3|2|False\n"),
+        (["-0.5"], "-0.5|None|False\n"),
+    ],
+)
 def test_negative_literals_stand_as_positionals(args, expected):
     result = CliRunner().invoke(probe, args)
     assert result.exit_code == 0, result.output
@@ -135,6 +142,10 @@ def test_python_dash_m_help():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "cnnrnn_cli", "--help"], capture_output=True,
-                         text=True, env={**os.environ, "COLUMNS": "100"})
+    out = subprocess.run(
+        [sys.executable, "-m", "cnnrnn_cli", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
     assert out.returncode == 0 and "outsize" in out.stdout

@@ -20,10 +20,21 @@ NOTES_KERNEL = "1 0 1; 0 1 0; 1 0 1"
 
 
 @settings(max_examples=150, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), c=st.integers(1, 3), k=st.integers(1, 3),
-       h=st.integers(1, 8), w=st.integers(1, 8), fh=st.integers(1, 4), fw=st.integers(1, 4),
-       sh=st.integers(1, 3), sw=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2),
-       dh=st.integers(1, 2), dw=st.integers(1, 2))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    c=st.integers(1, 3),
+    k=st.integers(1, 3),
+    h=st.integers(1, 8),
+    w=st.integers(1, 8),
+    fh=st.integers(1, 4),
+    fw=st.integers(1, 4),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    ph=st.integers(0, 2),
+    pw=st.integers(0, 2),
+    dh=st.integers(1, 2),
+    dw=st.integers(1, 2),
+)
 def test_conv_matches_naive_loop(seed, c, k, h, w, fh, fw, sh, sw, ph, pw, dh, dw):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((c, h, w))
@@ -39,14 +50,17 @@ def test_conv_matches_naive_loop(seed, c, k, h, w, fh, fw, sh, sw, ph, pw, dh, d
 
 
 def test_notes_convolution():
-    x = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0],
-                  [0, 1, 1, 0, 0]], float)
+    x = np.array(
+        [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], float
+    )
     k = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], float)
     assert conv2d(x, k).output.tolist() == [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
 
 
-@pytest.mark.parametrize("h, w, f, s, d", [(5, 5, 2, 1, 1), (6, 7, 4, 1, 1), (7, 5, 3, 2, 1),
-                                            (8, 8, 2, 3, 2), (5, 6, 4, 2, 1)])
+@pytest.mark.parametrize(
+    "h, w, f, s, d",
+    [(5, 5, 2, 1, 1), (6, 7, 4, 1, 1), (7, 5, 3, 2, 1), (8, 8, 2, 3, 2), (5, 6, 4, 2, 1)],
+)
 def test_same_padding_even_kernels_and_strides(h, w, f, s, d):
     rng = np.random.default_rng(h * w + f)
     x, k = rng.standard_normal((h, w)), rng.standard_normal((f, f))
@@ -67,12 +81,13 @@ def test_full_padding_and_flip_is_true_convolution():
     ref = np.zeros((6, 6))
     for a in range(4):
         for b in range(5):
-            ref[a:a + 3, b:b + 2] += x[a, b] * k
+            ref[a : a + 3, b : b + 2] += x[a, b] * k
     np.testing.assert_allclose(res.output, ref, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("mode, np_mode", [("reflect", "reflect"), ("replicate", "edge"),
-                                           ("circular", "wrap")])
+@pytest.mark.parametrize(
+    "mode, np_mode", [("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")]
+)
 def test_pad_modes(mode, np_mode):
     rng = np.random.default_rng(2)
     x, k = rng.standard_normal((5, 6)), rng.standard_normal((3, 3))
@@ -92,8 +107,9 @@ def test_kernel_shapes_and_modes():
         np.testing.assert_allclose(res.output[c], conv2d(x3[c], k2).output, atol=1e-12)
     summed = conv2d(x3, k3)  # C×F×F: summed over channels
     assert summed.mode == "channels" and summed.output.shape == (4, 4)
-    np.testing.assert_allclose(summed.output, sum(conv2d(x3[c], k3[c]).output
-                                                  for c in range(3)), atol=1e-12)
+    np.testing.assert_allclose(
+        summed.output, sum(conv2d(x3[c], k3[c]).output for c in range(3)), atol=1e-12
+    )
     filters = conv2d(x2, k3)  # K×F×F on H×W: K one-channel filters
     assert filters.mode == "filters" and filters.output.shape == (3, 4, 4)
     res = conv2d(x3, k2, bias=[1, 2, 3])
@@ -115,16 +131,25 @@ def test_float32_stays_float32():
     assert conv2d(x, np.ones((2, 2), np.float32)).output.dtype == np.float32
 
 
-@pytest.mark.parametrize("args, exc, message", [
-    ((np.ones((3, 3)), np.ones((4, 4))), ShapeError, "exceeds the padded input"),
-    ((np.ones((2, 5, 5)), np.ones((3, 3, 3))), ShapeError, "has 3 channels but the image"),
-    ((np.ones((2, 5, 5)), np.ones((4, 3, 3, 3))), ShapeError, "expects 3 input channels"),
-    ((np.ones((5, 5)), np.ones((3, 3, 3)), 1, 0, 1, [1, 2]), ShapeError,
-     "2 values for 3 filters"),
-    ((np.ones((5, 5)), np.ones((3, 3)), 0), InputError, "must be 1 or more, got 0"),
-    ((np.ones((3, 3)), np.ones((2, 2)), 1, 3, 1, None, "reflect"), ShapeError,
-     "too large for reflect padding"),
-])
+@pytest.mark.parametrize(
+    "args, exc, message",
+    [
+        ((np.ones((3, 3)), np.ones((4, 4))), ShapeError, "exceeds the padded input"),
+        ((np.ones((2, 5, 5)), np.ones((3, 3, 3))), ShapeError, "has 3 channels but the image"),
+        ((np.ones((2, 5, 5)), np.ones((4, 3, 3, 3))), ShapeError, "expects 3 input channels"),
+        (
+            (np.ones((5, 5)), np.ones((3, 3, 3)), 1, 0, 1, [1, 2]),
+            ShapeError,
+            "2 values for 3 filters",
+        ),
+        ((np.ones((5, 5)), np.ones((3, 3)), 0), InputError, "must be 1 or more, got 0"),
+        (
+            (np.ones((3, 3)), np.ones((2, 2)), 1, 3, 1, None, "reflect"),
+            ShapeError,
+            "too large for reflect padding",
+        ),
+    ],
+)
 def test_conv_errors(args, exc, message):
     with pytest.raises(exc, match=message):
         conv2d(*args)
@@ -134,10 +159,21 @@ def test_conv_errors(args, exc, message):
 
 
 @settings(max_examples=200, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), c=st.integers(1, 2), h=st.integers(1, 8),
-       w=st.integers(1, 8), fh=st.integers(1, 4), fw=st.integers(1, 4), sh=st.integers(1, 3),
-       sw=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2), ceil=st.booleans(),
-       include=st.booleans(), mode=st.sampled_from(["max", "avg", "min", "sum", "l2"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    c=st.integers(1, 2),
+    h=st.integers(1, 8),
+    w=st.integers(1, 8),
+    fh=st.integers(1, 4),
+    fw=st.integers(1, 4),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    ph=st.integers(0, 2),
+    pw=st.integers(0, 2),
+    ceil=st.booleans(),
+    include=st.booleans(),
+    mode=st.sampled_from(["max", "avg", "min", "sum", "l2"]),
+)
 def test_pool_matches_naive_loop(seed, c, h, w, fh, fw, sh, sw, ph, pw, ceil, include, mode):
     rng = np.random.default_rng(seed)
     x = rng.integers(-3, 4, size=(c, h, w)).astype(float)  # small integers: many ties
@@ -165,8 +201,7 @@ def test_stride_defaults_to_size_and_global():
     assert pool2d(x, 2).output.tolist() == [[5, 7], [13, 15]]
     assert pool2d(x, global_pool=True).output == 15
     three = np.stack([x, -x, 2 * x])
-    np.testing.assert_allclose(pool2d(three, mode="avg", global_pool=True).output,
-                               [7.5, -7.5, 15])
+    np.testing.assert_allclose(pool2d(three, mode="avg", global_pool=True).output, [7.5, -7.5, 15])
 
 
 def test_max_pool_padding_is_minus_infinity_not_zero():
@@ -195,8 +230,10 @@ def test_grad_against_finite_differences(mode):
         up, down = x.copy(), x.copy()
         up[index] += eps
         down[index] -= eps
-        numeric[index] = (np.sum(g * pool2d(up, 3, 2, 1, mode).output)
-                          - np.sum(g * pool2d(down, 3, 2, 1, mode).output)) / (2 * eps)
+        numeric[index] = (
+            np.sum(g * pool2d(up, 3, 2, 1, mode).output)
+            - np.sum(g * pool2d(down, 3, 2, 1, mode).output)
+        ) / (2 * eps)
     np.testing.assert_allclose(analytic, numeric, atol=1e-6)
 
 
@@ -205,13 +242,16 @@ def test_grad_ties_go_to_the_first_maximum():
     assert pool2d(x, 2, grad=[[5.0]]).grad_input.tolist() == [[5, 0], [0, 0]]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(size=2, padding=2), "more than half the window"),
-    (dict(size=4), "exceeds the padded input"),
-    (dict(size=2, stride=0), "must be 1 or more, got 0"),
-    (dict(size=2, mode="avg", grad=np.ones((1, 1))), "max or min pooling"),
-    (dict(size=2, grad=np.ones((3, 3))), "does not match the output 1×1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(size=2, padding=2), "more than half the window"),
+        (dict(size=4), "exceeds the padded input"),
+        (dict(size=2, stride=0), "must be 1 or more, got 0"),
+        (dict(size=2, mode="avg", grad=np.ones((1, 1))), "max or min pooling"),
+        (dict(size=2, grad=np.ones((3, 3))), "does not match the output 1×1"),
+    ],
+)
 def test_pool_errors(kwargs, message):
     with pytest.raises(CnnrnnError, match=message):
         pool2d(np.ones((3, 3)), **kwargs)
@@ -269,8 +309,12 @@ def test_cli_multichannel_and_files(run, tmp_path):
     np.save(tmp_path / "w.npy", w)
     (tmp_path / "x.json").write_text(json.dumps(x.tolist()))
     out = run("conv", f"@{tmp_path / 'x.json'}", "-k", f"@{tmp_path / 'w.npy'}", "-p", "1")
-    got = np.array([[list(map(float, row.split())) for row in block.splitlines()]
-                    for block in out.stdout.strip().split("\n\n")])
+    got = np.array(
+        [
+            [list(map(float, row.split())) for row in block.splitlines()]
+            for block in out.stdout.strip().split("\n\n")
+        ]
+    )
     assert np.array_equal(got, conv2d(x, w, padding=1).output)  # plain is exact
 
 
@@ -278,26 +322,29 @@ def test_cli_csv(run):
     assert run("conv", "--example", "-f", "csv", fmt=None).stdout == "4,3,4\n2,4,3\n2,3,4\n"
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["conv", "1 2 3; 4 5", "-k", "1"], ["image: row 2 has 2 values, expected 3"]),
-    (["conv", "1 2; 3 4", "-k", "1 0 1; 0 1"], ["kernel: row 2 has 2 values, expected 3"]),
-    (["conv", "1 2; 3 4", "-k", "1 2 3; 4 5 6; 7 8 9"], ["kernel", "exceeds the padded"]),
-    (["conv", "1 2; 3 x", "-k", "1"], ["image: row 2, column 2: 'x' is not a number"]),
-    (["conv", "1 2; 3 4", "-k", "1", "-s", "0"], ["stride", "positive"]),
-    (["conv", "1 2; 3 4"], ["kernel", "missing"]),
-    (["conv", "1 2 | 3 4", "-k", "1 1 | 1 1 | 1 1"], ["has 3 channels but the image"]),
-    (["conv", "1 2; 3 4", "-k", "1 | 2 | 3", "-b", "1 2"], ["bias: 2 values for 3 filters"]),
-    (["conv", "-", "-k", "-"], ["standard input is already read"]),
-    (["conv", "@/no/such.npy", "-k", "1"], ["file not found"]),
-    (["conv", "1 2; 3 4", "-k", "1", "--at", "3,1"], ["at", "outside the 2×2 output"]),
-    (["conv", "1 2; 3 4", "-k", "1", "--at", "0,1"], ["at"]),
-    (["pool", "1 2; 3 4", "-k", "2", "-p", "2"], ["more than half the window"]),
-    (["pool", "1 2; 3 4", "--global", "-k", "2"], ["--global"]),
-    (["pool", "1 2; 3 4", "-k", "1", "--grad", "1 2 3"], ["grad", "does not match"]),
-    (["pool", "1 2; 3 nan"], ["not a finite number"]),
-    (["pool", "1 2; 3 4", "--max-elements", "3"], ["over --max-elements 3"]),
-    (["conv", "1e308 1e308", "-k", "1 1"], []),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["conv", "1 2 3; 4 5", "-k", "1"], ["image: row 2 has 2 values, expected 3"]),
+        (["conv", "1 2; 3 4", "-k", "1 0 1; 0 1"], ["kernel: row 2 has 2 values, expected 3"]),
+        (["conv", "1 2; 3 4", "-k", "1 2 3; 4 5 6; 7 8 9"], ["kernel", "exceeds the padded"]),
+        (["conv", "1 2; 3 x", "-k", "1"], ["image: row 2, column 2: 'x' is not a number"]),
+        (["conv", "1 2; 3 4", "-k", "1", "-s", "0"], ["stride", "positive"]),
+        (["conv", "1 2; 3 4"], ["kernel", "missing"]),
+        (["conv", "1 2 | 3 4", "-k", "1 1 | 1 1 | 1 1"], ["has 3 channels but the image"]),
+        (["conv", "1 2; 3 4", "-k", "1 | 2 | 3", "-b", "1 2"], ["bias: 2 values for 3 filters"]),
+        (["conv", "-", "-k", "-"], ["standard input is already read"]),
+        (["conv", "@/no/such.npy", "-k", "1"], ["file not found"]),
+        (["conv", "1 2; 3 4", "-k", "1", "--at", "3,1"], ["at", "outside the 2×2 output"]),
+        (["conv", "1 2; 3 4", "-k", "1", "--at", "0,1"], ["at"]),
+        (["pool", "1 2; 3 4", "-k", "2", "-p", "2"], ["more than half the window"]),
+        (["pool", "1 2; 3 4", "--global", "-k", "2"], ["--global"]),
+        (["pool", "1 2; 3 4", "-k", "1", "--grad", "1 2 3"], ["grad", "does not match"]),
+        (["pool", "1 2; 3 nan"], ["not a finite number"]),
+        (["pool", "1 2; 3 4", "--max-elements", "3"], ["over --max-elements 3"]),
+        (["conv", "1e308 1e308", "-k", "1 1"], []),
+    ],
+)
 def test_cli_errors(run, args, fragments):
     result = run(*args, input="1 2\n")
     if not fragments:  # overflow: still one clean error line
@@ -307,28 +354,46 @@ def test_cli_errors(run, args, fragments):
 
 
 def test_cli_max_elements_on_the_result(run):
-    assert_error(run("conv", "1", "-k", "1", "-p", "10", "--max-elements", "100"),
-                 "result", "over --max-elements 100")
+    assert_error(
+        run("conv", "1", "-k", "1", "-p", "10", "--max-elements", "100"),
+        "result",
+        "over --max-elements 100",
+    )
 
 
 def test_missing_primary_input_without_a_pipe():
-    out = subprocess.run(["cnnrnn", "pool", "-k", "2"], stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["cnnrnn", "pool", "-k", "2"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and out.stderr.startswith("Error: input: no input given")
 
 
 def test_real_pipe_conv_into_pool():
-    conv = subprocess.Popen(["cnnrnn", "conv", NOTES_IMAGE, "-k", NOTES_KERNEL, "-f", "plain"],
-                            stdout=subprocess.PIPE)
-    pool = subprocess.run(["cnnrnn", "pool", "-k", "2", "-s", "1"], stdin=conv.stdout,
-                          capture_output=True, text=True, timeout=60)
+    conv = subprocess.Popen(
+        ["cnnrnn", "conv", NOTES_IMAGE, "-k", NOTES_KERNEL, "-f", "plain"], stdout=subprocess.PIPE
+    )
+    pool = subprocess.run(
+        ["cnnrnn", "pool", "-k", "2", "-s", "1"],
+        stdin=conv.stdout,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     conv.wait(timeout=60)
     assert pool.returncode == 0 and pool.stdout == "4 4\n4 4\n", pool.stderr
 
 
 def test_head_closing_the_pipe_is_quiet():
     # A 3001×3001 result (9 M numbers) cut after one line by head.
-    out = subprocess.run(["bash", "-c", "cnnrnn conv 0 -k 1 -p 1500 -f plain | head -n 1"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        ["bash", "-c", "cnnrnn conv 0 -k 1 -p 1500 -f plain | head -n 1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout == " ".join(["0"] * 3001) + "\n"
     assert out.stderr == ""

@@ -43,12 +43,14 @@ EXAMPLES = console_examples()
 @pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c for c, _ in EXAMPLES])
 def test_readme_console_examples(command, expected):
     env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
-    out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env,
-                         timeout=120)
+    out = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, env=env, timeout=120
+    )
     shown = out.stdout + out.stderr
     if not expected:  # an example shown without its (long) output: it must run
         assert out.returncode == 0, shown
         return
     # Rich pads lines to the width; the README does not.
-    assert [line.rstrip() for line in shown.rstrip("\n").splitlines()] == \
-        [line.rstrip() for line in expected], command
+    assert [line.rstrip() for line in shown.rstrip("\n").splitlines()] == [
+        line.rstrip() for line in expected
+    ], command

@@ -40,20 +40,43 @@ def cases():
     for name in ACTIVATIONS:
         for seed in range(8):
             size = 2 + seed % 5
-            out.append(cr.resblock(random=True, size=size, seed=seed, depth=1 + 7 * seed,
-                                   activation=name))
+            out.append(
+                cr.resblock(random=True, size=size, seed=seed, depth=1 + 7 * seed, activation=name)
+            )
         big = np.array([40.0, -40.0, 0.5])
         out.append(cr.resblock(a0=big, w1=np.eye(3), w2=np.eye(3), depth=5, activation=name))
-        out.append(cr.resblock(a0=[1, -1], w1=[[1, 0.5], [-0.5, 1]], b1=[0, 0.1],
-                               w2=[[0.5, -1], [1, 0.5]], b2=[0.1, -0.2], depth=20,
-                               activation=name))
-        out.append(cr.resblock(a0=[1, 2], w1=[[-0.5, 0.5], [-0.5, -0.5]], b1=[0.5, -0.5],
-                               w2=[[0.5, 0.5], [-1, 0.5]], b2=[0.5, 0], depth=20,
-                               activation=name))
+        out.append(
+            cr.resblock(
+                a0=[1, -1],
+                w1=[[1, 0.5], [-0.5, 1]],
+                b1=[0, 0.1],
+                w2=[[0.5, -1], [1, 0.5]],
+                b2=[0.1, -0.2],
+                depth=20,
+                activation=name,
+            )
+        )
+        out.append(
+            cr.resblock(
+                a0=[1, 2],
+                w1=[[-0.5, 0.5], [-0.5, -0.5]],
+                b1=[0.5, -0.5],
+                w2=[[0.5, 0.5], [-1, 0.5]],
+                b2=[0.5, 0],
+                depth=20,
+                activation=name,
+            )
+        )
         rng = np.random.default_rng(7)
-        out.append(cr.resblock(a0=rng.standard_normal(3), w1=rng.standard_normal((4, 3)),
-                               w2=rng.standard_normal((2, 4)),
-                               shortcut=rng.standard_normal((2, 3)), activation=name))
+        out.append(
+            cr.resblock(
+                a0=rng.standard_normal(3),
+                w1=rng.standard_normal((4, 3)),
+                w2=rng.standard_normal((2, 4)),
+                shortcut=rng.standard_normal((2, 3)),
+                activation=name,
+            )
+        )
     return out
 
 
@@ -85,21 +108,24 @@ def test_every_block_claim_holds(res):
             said_dead_skip |= set(units)
             for u in units:
                 assert res.skip.d2[u] == 0 and not res.skip.jacobian[u].any()
-        elif m := re.match(r"rows? ([\d, ]+) of ∂a2/∂a0 (?:is|are) 0 (with|without) the skip "
-                           r"although", sentence):
+        elif m := re.match(
+            r"rows? ([\d, ]+) of ∂a2/∂a0 (?:is|are) 0 (with|without) the skip "
+            r"although",
+            sentence,
+        ):
             run = res.skip if m.group(2) == "with" else res.plain
             for row in numbers(m.group(1)):
                 assert not run.jacobian[row].any() and run.d2[row] != 0
         elif sentence.startswith("with the skip no row of ∂a2/∂a0 is 0"):
             assert res.skip.jacobian.any(axis=1).all()
-        elif m := re.match(r"‖∂a2/∂a0‖₂ = (\S+) without the skip, (\S+) with it \((\w+)",
-                           sentence):
+        elif m := re.match(r"‖∂a2/∂a0‖₂ = (\S+) without the skip, (\S+) with it \((\w+)", sentence):
             plain = np.linalg.norm(res.plain.jacobian, 2)
             skip = np.linalg.norm(res.skip.jacobian, 2)
             assert float(m.group(1).replace("−", "-")) == pytest.approx(plain, abs=1e-4)
             assert float(m.group(2).replace("−", "-")) == pytest.approx(skip, abs=1e-4)
-            assert m.group(3) == ("larger" if skip > plain else "smaller" if skip < plain
-                                  else "the")
+            assert m.group(3) == (
+                "larger" if skip > plain else "smaller" if skip < plain else "the"
+            )
         else:
             pytest.fail(f"a sentence the test does not know: {sentence}")
     # Nothing left unsaid: every dead unit is named (up to the listed number).
@@ -112,8 +138,14 @@ def test_every_block_claim_holds(res):
 
 
 def test_the_example_names_its_rescue():
-    res = cr.resblock(a0=[1, 2], w1=[[-0.5, 0.5], [-0.5, -0.5]], b1=[0.5, -0.5],
-                      w2=[[0.5, 0.5], [-1, 0.5]], b2=[0.5, 0], depth=20)
+    res = cr.resblock(
+        a0=[1, 2],
+        w1=[[-0.5, 0.5], [-0.5, -0.5]],
+        b1=[0.5, -0.5],
+        w2=[[0.5, 0.5], [-1, 0.5]],
+        b2=[0.5, 0],
+        depth=20,
+    )
     text = rendered(explain_resblock, res)
     assert "unit 2 of a2 is dead without the skip (z2[2] = −1 ≤ 0)" in text
     assert "z2[2] + a0[2] = 1" in text
@@ -123,8 +155,14 @@ def test_the_example_names_its_rescue():
 
 def test_a_unit_dead_even_with_the_skip_is_named():
     # The first release's example: the ReLU after the sum is dead for unit 2.
-    res = cr.resblock(a0=[1, -1], w1=[[1, 0.5], [-0.5, 1]], b1=[0, 0.1],
-                      w2=[[0.5, -1], [1, 0.5]], b2=[0.1, -0.2], depth=20)
+    res = cr.resblock(
+        a0=[1, -1],
+        w1=[[1, 0.5], [-0.5, 1]],
+        b1=[0, 0.1],
+        w2=[[0.5, -1], [1, 0.5]],
+        b2=[0.1, -0.2],
+        depth=20,
+    )
     text = rendered(explain_resblock, res)
     assert "unit 2 of a2 is dead even with the skip (z2[2] + a0[2] = −0.7 ≤ 0)" in text
     assert "reaches a0 from every unit" not in text
@@ -136,10 +174,10 @@ def _trend_claim(sentence, norms):
     values = np.asarray(norms)
     if m := re.search(r"the norm is exactly 0 from l = (\d+) on", sentence):
         first = int(m.group(1))
-        assert (values[first - 1:] == 0).all() and (values[:first - 1] > 0).all()
+        assert (values[first - 1 :] == 0).all() and (values[: first - 1] > 0).all()
     elif m := re.search(r"underflows float64 to 0 from l = (\d+)", sentence):
         first = int(m.group(1))
-        assert (values[first - 1:] == 0).all() and values[first - 2] < 1e-250
+        assert (values[first - 1 :] == 0).all() and values[first - 2] < 1e-250
     elif m := re.search(r"the norm (grows|shrinks|holds steady:) ×(\S+) per block", sentence):
         first = values[0] if len(values) > 1 else 1.0  # one block: against ‖I‖ = 1
         factor = (values[-1] / first) ** (1 / max(len(values) - 1, 1))
@@ -154,8 +192,9 @@ def _trend_claim(sentence, norms):
         pytest.fail(f"a trend the test does not know: {sentence}")
 
 
-@pytest.mark.parametrize("res", [r for r in CASES if r.grad_norms is not None],
-                         ids=lambda r: r.activation)
+@pytest.mark.parametrize(
+    "res", [r for r in CASES if r.grad_norms is not None], ids=lambda r: r.activation
+)
 def test_every_depth_claim_holds(res):
     skip, plain = np.asarray(res.grad_norms["skip"]), np.asarray(res.grad_norms["plain"])
     sentences = explain_resblock.depth_sentences(res)
@@ -180,8 +219,9 @@ def test_alive_is_never_said_when_the_skip_falls_below():
             res = cr.resblock(random=True, size=3, seed=seed, depth=12, activation=name)
             skip = np.asarray(res.grad_norms["skip"])
             plain = np.asarray(res.grad_norms["plain"])
-            said = any("keeps the gradient alive" in s
-                       for s in explain_resblock.depth_sentences(res))
+            said = any(
+                "keeps the gradient alive" in s for s in explain_resblock.depth_sentences(res)
+            )
             if said:
                 assert (skip >= plain).all() and (skip > 0).all()
                 assert ((skip >= BAND[0]) & (skip <= BAND[1])).all()
@@ -214,11 +254,12 @@ def test_channel_map_and_zero_channels(shape, filters, seed):
     depth = res.output.shape[0]
     covered = [ch for c in res.channels for ch in range(c["first"], c["last"] + 1)]
     assert covered == list(range(1, depth + 1))  # every channel once, in order
-    assert [c["last"] - c["first"] + 1 for c in res.channels] == \
-        [b.output_shape[0] for b in res.branches]
+    assert [c["last"] - c["first"] + 1 for c in res.channels] == [
+        b.output_shape[0] for b in res.branches
+    ]
     start = 0
     for c, out in zip(res.channels, res.branch_outputs, strict=True):
-        np.testing.assert_array_equal(res.output[c["first"] - 1:c["last"]], out)
+        np.testing.assert_array_equal(res.output[c["first"] - 1 : c["last"]], out)
         start += len(out)
     zero = [ch + 1 for ch in range(depth) if not res.output[ch].any()]
     assert res.zero_channels == zero
@@ -234,8 +275,11 @@ def test_channel_map_and_zero_channels(shape, filters, seed):
 def test_inception_json_channels(run_json):
     doc = run_json("inception", "--example", "--compute", "--seed", "1")
     assert doc["result"]["channels"] == [
-        {"branch": "1x1", "first": 1, "last": 2}, {"branch": "3x3", "first": 3, "last": 4},
-        {"branch": "5x5", "first": 5, "last": 5}, {"branch": "pool", "first": 6, "last": 6}]
+        {"branch": "1x1", "first": 1, "last": 2},
+        {"branch": "3x3", "first": 3, "last": 4},
+        {"branch": "5x5", "first": 5, "last": 5},
+        {"branch": "pool", "first": 6, "last": 6},
+    ]
     output = np.array(doc["result"]["output"])
     assert doc["result"]["zero_channels"] == [c + 1 for c in range(6) if not output[c].any()]
     assert doc["params"]["seed"] == 1

@@ -28,8 +28,12 @@ def many_small_chunks(monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_WORK", 0)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(parallel, "_executor", lambda: Counting())
-    for module, name in ((conv, "CHUNK_ELEMENTS"), (conv, "CACHE_ELEMENTS"),
-                         (conv, "GEMM_CHUNK_ELEMENTS"), (pool, "CACHE_ELEMENTS")):
+    for module, name in (
+        (conv, "CHUNK_ELEMENTS"),
+        (conv, "CACHE_ELEMENTS"),
+        (conv, "GEMM_CHUNK_ELEMENTS"),
+        (pool, "CACHE_ELEMENTS"),
+    ):
         monkeypatch.setattr(module, name, 7)
     return submitted
 
@@ -37,40 +41,60 @@ def many_small_chunks(monkeypatch):
 shapes = st.tuples(st.integers(1, 3), st.integers(3, 9), st.integers(3, 9))
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(shape=shapes, k=st.integers(1, 3), f=st.integers(1, 3), s=st.integers(1, 3),
-       d=st.integers(1, 2), p=st.integers(0, 2), seed=st.integers(0, 2**16))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    shape=shapes,
+    k=st.integers(1, 3),
+    f=st.integers(1, 3),
+    s=st.integers(1, 3),
+    d=st.integers(1, 2),
+    p=st.integers(0, 2),
+    seed=st.integers(0, 2**16),
+)
 def test_conv_paths_match_the_naive_loop(many_small_chunks, shape, k, f, s, d, p, seed):
     c, h, w = shape
     if d * (f - 1) + 1 > min(h, w) + 2 * p:
         return
     rng = np.random.default_rng(seed)
     x, weights = rng.standard_normal(shape), rng.standard_normal((k, c, f, f))
-    expected = naive_conv2d(x, weights, stride=(s, s), pads=((p, p), (p, p)),
-                            dilation=(d, d))
+    expected = naive_conv2d(x, weights, stride=(s, s), pads=((p, p), (p, p)), dilation=(d, d))
     got = conv.conv2d(x, weights, s, p, d).output  # implicit GEMM (s = 1) or im2col
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     # One kernel on every channel: shift-and-add, chunked by rows.
     single = conv.conv2d(x, weights[0, 0], s, p, d).output.reshape(c, *expected.shape[1:])
     for ch in range(c):
         np.testing.assert_allclose(
-            single[ch], naive_conv2d(x[ch:ch + 1], weights[:1, :1], stride=(s, s),
-                                     pads=((p, p), (p, p)), dilation=(d, d))[0],
-            rtol=1e-12, atol=1e-12)
+            single[ch],
+            naive_conv2d(
+                x[ch : ch + 1],
+                weights[:1, :1],
+                stride=(s, s),
+                pads=((p, p), (p, p)),
+                dilation=(d, d),
+            )[0],
+            rtol=1e-12,
+            atol=1e-12,
+        )
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(shape=shapes, f=st.integers(1, 3), s=st.integers(1, 3),
-       mode=st.sampled_from(["max", "avg", "min", "sum"]), seed=st.integers(0, 2**16))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    shape=shapes,
+    f=st.integers(1, 3),
+    s=st.integers(1, 3),
+    mode=st.sampled_from(["max", "avg", "min", "sum"]),
+    seed=st.integers(0, 2**16),
+)
 def test_pool_paths_match_the_naive_loop(many_small_chunks, shape, f, s, mode, seed):
     x = np.random.default_rng(seed).standard_normal(shape)
     p = f // 2
     expected, _ = naive_pool2d(x, (f, f), (s, s), (p, p), mode)
     got = pool.pool2d(x, f, s, p, mode).output
-    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_the_paths_really_run_in_chunks_on_threads(many_small_chunks, monkeypatch):

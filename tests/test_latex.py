@@ -23,8 +23,7 @@ import pytest
 from cnnrnn_cli.cli.main import cli
 
 NOTES = Path(__file__).resolve().parents[2] / "shared" / "notes" / "lecture-notes.md"
-KATEX_DIR = Path(os.environ.get("CNNRNN_KATEX_DIR",
-                                Path.home() / ".cache" / "cnnrnn-test-katex"))
+KATEX_DIR = Path(os.environ.get("CNNRNN_KATEX_DIR", Path.home() / ".cache" / "cnnrnn-test-katex"))
 
 
 def _resblock_random(n: int) -> str:
@@ -89,18 +88,41 @@ CASES = [
 ]
 
 # Commands allowed in the text (outside maths), and environments allowed inside maths.
-TEXT_COMMANDS = {"section", "subsection", "emph", "textbf", "textit", "texttt", "noindent",
-                 "par", "textbackslash", "textasciitilde", "textasciicircum", "ldots",
-                 "dots", "quad", "medskip", "smallskip"}
-MATH_ENVIRONMENTS = {"array", "pmatrix", "bmatrix", "matrix", "vmatrix", "aligned",
-                     "gathered", "cases", "smallmatrix"}
+TEXT_COMMANDS = {
+    "section",
+    "subsection",
+    "emph",
+    "textbf",
+    "textit",
+    "texttt",
+    "noindent",
+    "par",
+    "textbackslash",
+    "textasciitilde",
+    "textasciicircum",
+    "ldots",
+    "dots",
+    "quad",
+    "medskip",
+    "smallskip",
+}
+MATH_ENVIRONMENTS = {
+    "array",
+    "pmatrix",
+    "bmatrix",
+    "matrix",
+    "vmatrix",
+    "aligned",
+    "gathered",
+    "cases",
+    "smallmatrix",
+}
 
 
 def run_latex(argv: str) -> str:
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(cli, [*shlex.split(argv), "-f", "latex"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(cli, [*shlex.split(argv), "-f", "latex"], catch_exceptions=False)
     assert result.exit_code == 0, (argv, result.stderr)
     return result.stdout
 
@@ -126,21 +148,25 @@ def split_latex(text: str):
     while i < len(text):
         c = text[i]
         if text.startswith("\\[", i) or text.startswith("$$", i) or c == "$":
-            opener, closer, display = (("\\[", "\\]", True) if c == "\\" else
-                                       ("$$", "$$", True) if text.startswith("$$", i) else
-                                       ("$", "$", False))
+            opener, closer, display = (
+                ("\\[", "\\]", True)
+                if c == "\\"
+                else ("$$", "$$", True)
+                if text.startswith("$$", i)
+                else ("$", "$", False)
+            )
             end = _find(text, closer, i + len(opener))
             if end < 0:
-                problems.append(f"unclosed {opener} at {text[i:i + 40]!r}")
+                problems.append(f"unclosed {opener} at {text[i : i + 40]!r}")
                 return maths, "".join(prose), problems
-            maths.append((text[i + len(opener):end], display))
+            maths.append((text[i + len(opener) : end], display))
             prose.append("M")
             i = end + len(closer)
         elif text.startswith("\\(", i):
             problems.append("\\( is not one of the three maths delimiters")
             i += 2
         elif c == "\\":
-            prose.append(text[i:i + 2])
+            prose.append(text[i : i + 2])
             i += 2
         elif c == "%":
             eol = text.find("\n", i)
@@ -179,7 +205,7 @@ def check_structure(text: str) -> list[str]:
     maths, prose, problems = split_latex(text)
     for n, ch in enumerate(text):
         if ord(ch) > 127:
-            where = text[max(0, n - 30):n + 10]
+            where = text[max(0, n - 30) : n + 10]
             problems.append(f"non-ASCII {ch!r} (U+{ord(ch):04X}) in {where!r}")
             break
     for name in re.findall(r"\\([A-Za-z]+)", prose):
@@ -219,8 +245,7 @@ def test_the_checker_catches_the_known_bugs():
     assert any("unclosed" in p for p in check_structure("$$x"))
     assert any("align*" in p for p in check_structure("\\begin{align*} x \\end{align*}"))
     assert any("non-ASCII" in p for p in check_structure("$a − b$"))
-    assert split_latex(r"a \$ b $x$ $$y$$ \[z\]")[0] == [("x", False), ("y", True),
-                                                          ("z", True)]
+    assert split_latex(r"a \$ b $x$ $$y$$ \[z\]")[0] == [("x", False), ("y", True), ("z", True)]
 
 
 # --- KaTeX ----------------------------------------------------------------------------------
@@ -257,25 +282,44 @@ def katex_module() -> Path:
         version = ""
     if not version.startswith("0.16."):
         try:
-            done = subprocess.run([npm, "install", "--prefix", str(KATEX_DIR), "--no-audit",
-                                   "--no-fund", "--fetch-retries=1", "--fetch-timeout=30000",
-                                   "katex@0.16"], capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(KATEX_DIR),
+                    "--no-audit",
+                    "--no-fund",
+                    "--fetch-retries=1",
+                    "--fetch-timeout=30000",
+                    "katex@0.16",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             pytest.skip(f"npm install katex@0.16 failed: {exc}")
         if done.returncode != 0 or not (module / "package.json").exists():
-            errors = [line for line in done.stderr.splitlines()
-                      if line.strip() and "complete log" not in line]
-            pytest.skip("npm install katex@0.16 failed: " + " / ".join(errors[:2] or
-                                                                      ["no output"]))
+            errors = [
+                line
+                for line in done.stderr.splitlines()
+                if line.strip() and "complete log" not in line
+            ]
+            pytest.skip("npm install katex@0.16 failed: " + " / ".join(errors[:2] or ["no output"]))
     return module
 
 
 def katex_render(module: Path, segments: list) -> tuple[str, list]:
     """(KaTeX's version, failures as [key, tex, message]) for [key, tex, display] segments,
     all in one node process."""
-    done = subprocess.run([shutil.which("node"), "-e", NODE_SCRIPT, str(module)],
-                          input=json.dumps(segments), capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [shutil.which("node"), "-e", NODE_SCRIPT, str(module)],
+        input=json.dumps(segments),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     return report["version"], report["failures"]
@@ -283,8 +327,11 @@ def katex_render(module: Path, segments: list) -> tuple[str, list]:
 
 @pytest.fixture(scope="session")
 def katex_failures(outputs, katex_module) -> dict:
-    segments = [[case, tex, display] for case, text in outputs.items()
-                for tex, display in split_latex(text)[0]]
+    segments = [
+        [case, tex, display]
+        for case, text in outputs.items()
+        for tex, display in split_latex(text)[0]
+    ]
     if NOTES.exists():  # strict mode accepts all that the notes themselves write
         notes = re.findall(r"\$\$(.*?)\$\$", NOTES.read_text(), flags=re.S)
         segments += [["the notes", tex.strip(), True] for tex in notes]
@@ -306,8 +353,9 @@ def test_katex_renders_the_notes_in_strict_mode(katex_failures):
 
 
 def test_katex_rejects_the_old_inception_bug(katex_module):
-    _, failures = katex_render(katex_module, [["bug", r"1\times1\{,}(64)", True],
-                                              ["fixed", r"1\times1\,(64)", True]])
+    _, failures = katex_render(
+        katex_module, [["bug", r"1\times1\{,}(64)", True], ["fixed", r"1\times1\,(64)", True]]
+    )
     assert [key for key, *_ in failures] == ["bug"]
 
 
@@ -327,8 +375,14 @@ def test_resblock_names_a3_in_visible_text(outputs):
 def test_gru_names_the_notes_slips_and_its_cases(outputs):
     shown = _visible(outputs["gru-step --example"])
     assert "own" in shown and "same" in shown  # each gate its own W_x and b; the notes: same
-    for case in ("case 1", "case 2", "case 3", "short-term memory", "long-term memory",
-                 "no memory"):
+    for case in (
+        "case 1",
+        "case 2",
+        "case 3",
+        "short-term memory",
+        "long-term memory",
+        "no memory",
+    ):
         assert case in shown, case
 
 

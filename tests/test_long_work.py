@@ -111,9 +111,23 @@ def _cpu_seconds(pid: int) -> float:
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
 def test_ctrl_c_during_an_eigen_solver_exits_130_quickly():
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "cnnrnn_cli", "bptt", "--random",
-                             "2,1,2500", "--seed", "0", "-f", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cnnrnn_cli",
+            "bptt",
+            "--random",
+            "2,1,2500",
+            "--seed",
+            "0",
+            "-f",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 120
         while _cpu_seconds(proc.pid) < 3.0 and proc.poll() is None:  # busy in LAPACK

@@ -17,9 +17,10 @@ cr.conv2d(image, kernel)"""
 
 def test_the_notes_example_shows_its_working_in_jupyter():
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(NOTES),
-                      nbformat.v4.new_code_cell("cr.bptt(xs=[1, 0.5, -0.5, 1], wx=0.5, "
-                                                "wh=0.8, y=0.5).regime")]
+    notebook.cells = [
+        nbformat.v4.new_code_cell(NOTES),
+        nbformat.v4.new_code_cell("cr.bptt(xs=[1, 0.5, -0.5, 1], wx=0.5, wh=0.8, y=0.5).regime"),
+    ]
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     conv, bptt = (cell.outputs for cell in notebook.cells)
     html = conv[0]["data"]["text/html"]

@@ -14,12 +14,14 @@ def notes_formulas() -> list[str]:
     return [m.strip() for m in re.findall(r"\$\$(.*?)\$\$", NOTES.read_text(), flags=re.S)]
 
 
-CONV = (r"\begin{array}{|c|c|c|} \hline 1 & 0 & 1 \\ \hline 0 & 1 & 0 \\ \hline 1 & 0 & 1 \\ "
-        r"\hline \end{array} \cdot \begin{array}{|c|c|c|c|c|} \hline 1 & 1 & 1 & 0 & 0 \\ "
-        r"\hline 0 & 1 & 1 & 1 & 0 \\ \hline 0 & 0 & 1 & 1 & 1 \\ \hline 0 & 0 & 1 & 1 & 0 "
-        r"\\ \hline 0 & 1 & 1 & 0 & 0 \\ \hline \end{array} \rightarrow "
-        r"\begin{array}{|c|c|c|} \hline 4 & 3 & 4 \\ \hline 2 & 4 & 3 \\ \hline 2 & 3 & 4 "
-        r"\\ \hline \end{array}")
+CONV = (
+    r"\begin{array}{|c|c|c|} \hline 1 & 0 & 1 \\ \hline 0 & 1 & 0 \\ \hline 1 & 0 & 1 \\ "
+    r"\hline \end{array} \cdot \begin{array}{|c|c|c|c|c|} \hline 1 & 1 & 1 & 0 & 0 \\ "
+    r"\hline 0 & 1 & 1 & 1 & 0 \\ \hline 0 & 0 & 1 & 1 & 1 \\ \hline 0 & 0 & 1 & 1 & 0 "
+    r"\\ \hline 0 & 1 & 1 & 0 & 0 \\ \hline \end{array} \rightarrow "
+    r"\begin{array}{|c|c|c|} \hline 4 & 3 & 4 \\ \hline 2 & 4 & 3 \\ \hline 2 & 3 & 4 "
+    r"\\ \hline \end{array}"
+)
 
 
 def test_convolution_latex_is_the_notes_formula(run):

@@ -31,8 +31,14 @@ def brute_force_windows(n, f, s, p, d, ceil):
     return count
 
 
-@given(n=st.integers(1, 40), f=st.integers(1, 7), s=st.integers(1, 5), p=st.integers(0, 3),
-       d=st.integers(1, 3), ceil=st.booleans())
+@given(
+    n=st.integers(1, 40),
+    f=st.integers(1, 7),
+    s=st.integers(1, 5),
+    p=st.integers(0, 3),
+    d=st.integers(1, 3),
+    ceil=st.booleans(),
+)
 def test_formula_matches_brute_force(n, f, s, p, d, ceil):
     if d * (f - 1) + 1 > n + 2 * p:
         with pytest.raises(ShapeError):
@@ -65,8 +71,14 @@ def scatter_length(n, f, s, p, d, op):
     return max(positions) + 1 - 2 * p + op
 
 
-@given(n=st.integers(1, 12), f=st.integers(1, 5), s=st.integers(1, 4), p=st.integers(0, 2),
-       d=st.integers(1, 3), op=st.integers(0, 3))
+@given(
+    n=st.integers(1, 12),
+    f=st.integers(1, 5),
+    s=st.integers(1, 4),
+    p=st.integers(0, 2),
+    d=st.integers(1, 3),
+    op=st.integers(0, 3),
+)
 def test_transposed_against_scattering(n, f, s, p, d, op):
     expected = scatter_length(n, f, s, p, d, op)
     if op >= max(s, d):
@@ -82,8 +94,9 @@ def test_transposed_against_scattering(n, f, s, p, d, op):
 def test_transposed_pytorch_docs_example():
     # torch docs: a 12×12 downsampled by Conv2d(3, stride=2, padding=1) to 6×6 comes back
     # to 12×12 with ConvTranspose2d(3, stride=2, padding=1) and output_size (op = 1).
-    assert output_size((6, 6), kernel=3, stride=2, padding=1, transposed=True,
-                       output_padding=1).output == [12, 12]
+    assert output_size(
+        (6, 6), kernel=3, stride=2, padding=1, transposed=True, output_padding=1
+    ).output == [12, 12]
 
 
 @given(n=st.integers(1, 60), f=st.integers(1, 6), s=st.integers(1, 4), d=st.integers(1, 3))
@@ -120,14 +133,17 @@ def test_layers_defaults_and_transposed_jump():
     assert stack.rows[1].jump == [1, 1] and stack.rows[1].receptive_field == [4, 4]
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("pool k=2", "unknown layer kind 'pool'"),
-    ("conv s=2", "needs a kernel size k="),
-    ("conv k=3 q=1", "'q=1' is not key=value"),
-    ("conv k=0", "must be positive, got 0"),
-    ("maxpool k=2 c=3", "keeps the channels"),
-    ("maxpool k=2 p=2", "more than half the window"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("pool k=2", "unknown layer kind 'pool'"),
+        ("conv s=2", "needs a kernel size k="),
+        ("conv k=3 q=1", "'q=1' is not key=value"),
+        ("conv k=0", "must be positive, got 0"),
+        ("maxpool k=2 c=3", "keeps the channels"),
+        ("maxpool k=2 p=2", "more than half the window"),
+    ],
+)
 def test_layer_spec_errors(spec, message):
     with pytest.raises(InputError, match=message):
         layer_stack([3, 32, 32], parse_layers(spec))
@@ -148,8 +164,9 @@ def test_cli_plain_json_csv_latex(run, run_json):
     doc = run_json("outsize", "224", "-k", "7", "-s", "2", "-p", "3")
     assert doc["command"] == "outsize" and doc["result"]["output"] == 112
     assert doc["result"]["exact"] is False and doc["params"]["kernel"] == 7
-    assert run("outsize", "3x8x8", "-k", "3", "-c", "16", "-f", "csv", fmt=None).stdout \
-        == "16,6,6\n"
+    assert (
+        run("outsize", "3x8x8", "-k", "3", "-c", "16", "-f", "csv", fmt=None).stdout == "16,6,6\n"
+    )
     latex = run("outsize", "3", "-k", "2", "-p", "1", "-f", "latex", fmt=None).stdout
     assert r"\frac{3 + 2(1) - 2}{1} + 1 = 4" in latex
     assert run("outsize", "5", "-k", "3", "--only", "exact").stdout == "true\n"
@@ -160,12 +177,19 @@ def test_cli_example_flag(run):
 
 
 def test_cli_layers_json_and_plain(run, run_json):
-    doc = run_json("outsize", "3x224x224", "--layers",
-                   "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1; conv k=3 p=1 c=192")
+    doc = run_json(
+        "outsize",
+        "3x224x224",
+        "--layers",
+        "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1; conv k=3 p=1 c=192",
+    )
     res = doc["result"]
     assert res["output"] == [192, 56, 56]
-    assert [layer["shape"] for layer in res["layers"]] == [[64, 112, 112], [64, 56, 56],
-                                                          [192, 56, 56]]
+    assert [layer["shape"] for layer in res["layers"]] == [
+        [64, 112, 112],
+        [64, 56, 56],
+        [192, 56, 56],
+    ]
     assert res["params"] == 9472 + 192 * 64 * 9 + 192
     assert res["flops"] == 2 * res["macs"]
     assert res["totals"] == {"params": res["params"], "macs": res["macs"], "flops": res["flops"]}
@@ -180,59 +204,71 @@ def test_cli_same(run):
     doc = json.loads(result.stdout)
     assert doc["result"]["output"] == 6 and doc["result"]["padding"] == [0, 1]
     assert "Warning: " in result.stderr and "one more pixel on the right" in result.stderr
-    tf = json.loads(run("outsize", "7", "-k", "3", "-s", "2", "--same", "-f", "json",
-                        fmt=None).stdout)
+    tf = json.loads(
+        run("outsize", "7", "-k", "3", "-s", "2", "--same", "-f", "json", fmt=None).stdout
+    )
     assert tf["result"]["output"] == 4
 
 
 def test_cli_inexact_division_warns_when_image_pixels_are_lost(run):
     result = run("outsize", "5", "-k", "2", "-s", "2")
     assert result.stdout == "2\n"
-    assert "Warning: " in result.stderr and "the last row/column of the image is dropped" \
-        in result.stderr
+    assert (
+        "Warning: " in result.stderr
+        and "the last row/column of the image is dropped" in result.stderr
+    )
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["outsize", "3", "-k", "2", "-s", "0"], ["stride", "must be positive, got 0"]),
-    (["outsize", "3", "-k", "5"], ["kernel", "exceeds the padded input"]),
-    (["outsize", "3", "-k", "2", "-d", "3"], ["dilated size d(F−1)+1 = 4"]),
-    (["outsize", "3x"], ["input", "expected N, HxW or CxHxW"]),
-    (["outsize", "abc", "-k", "2"], ["input"]),
-    (["outsize", "3"], ["kernel", "missing"]),
-    (["outsize", "3", "-k", "2", "-p", "-1"], ["padding"]),
-    (["outsize", "3", "-k", "2", "-p", "sane"], ["padding", "same, valid, full"]),
-    (["outsize", "3", "-k", "2", "--same", "-p", "1"], ["--same"]),
-    (["outsize", "3", "-k", "2", "--output-padding", "1"], ["only applies with --transposed"]),
-    (["outsize", "3", "-k", "3", "-s", "2", "--transposed", "--output-padding", "2"],
-     ["op < max"]),
-    (["outsize", "3x3", "-k", "2x2x2"], ["kernel"]),
-    (["outsize", "3", "-k", "2x2"], ["kernel", "2 values for a 1-D input"]),
-    (["outsize", "3x8x8", "--layers", "conv k=3", "-k", "3"], ["--kernel cannot be given"]),
-    (["outsize", "3", "-k", "2", "--only", "nope"], ["only", "no field 'nope'"]),
-    (["outsize", "3", "-k", "2", "--bogus"], ["No such option"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["outsize", "3", "-k", "2", "-s", "0"], ["stride", "must be positive, got 0"]),
+        (["outsize", "3", "-k", "5"], ["kernel", "exceeds the padded input"]),
+        (["outsize", "3", "-k", "2", "-d", "3"], ["dilated size d(F−1)+1 = 4"]),
+        (["outsize", "3x"], ["input", "expected N, HxW or CxHxW"]),
+        (["outsize", "abc", "-k", "2"], ["input"]),
+        (["outsize", "3"], ["kernel", "missing"]),
+        (["outsize", "3", "-k", "2", "-p", "-1"], ["padding"]),
+        (["outsize", "3", "-k", "2", "-p", "sane"], ["padding", "same, valid, full"]),
+        (["outsize", "3", "-k", "2", "--same", "-p", "1"], ["--same"]),
+        (["outsize", "3", "-k", "2", "--output-padding", "1"], ["only applies with --transposed"]),
+        (
+            ["outsize", "3", "-k", "3", "-s", "2", "--transposed", "--output-padding", "2"],
+            ["op < max"],
+        ),
+        (["outsize", "3x3", "-k", "2x2x2"], ["kernel"]),
+        (["outsize", "3", "-k", "2x2"], ["kernel", "2 values for a 1-D input"]),
+        (["outsize", "3x8x8", "--layers", "conv k=3", "-k", "3"], ["--kernel cannot be given"]),
+        (["outsize", "3", "-k", "2", "--only", "nope"], ["only", "no field 'nope'"]),
+        (["outsize", "3", "-k", "2", "--bogus"], ["No such option"]),
+    ],
+)
 def test_cli_errors(run, args, fragments):
     assert_error(run(*args), *fragments)
 
 
 def test_outsize_imports_neither_numpy_nor_rich_for_plain_and_json():
-    code = ("import sys\n"
-            "from cnnrnn_cli.cli.main import main\n"
-            "for fmt in ('plain', 'json'):\n"
-            "    sys.argv = ['cnnrnn', 'outsize', '3x224x224', '-k', '7', '-f', fmt]\n"
-            "    try:\n        main()\n    except SystemExit:\n        pass\n"
-            "print('numpy' in sys.modules, 'rich' in sys.modules, file=sys.stderr)\n")
+    code = (
+        "import sys\n"
+        "from cnnrnn_cli.cli.main import main\n"
+        "for fmt in ('plain', 'json'):\n"
+        "    sys.argv = ['cnnrnn', 'outsize', '3x224x224', '-k', '7', '-f', fmt]\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print('numpy' in sys.modules, 'rich' in sys.modules, file=sys.stderr)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "False False", out.stderr
 
 
 def test_real_subprocess_entry_points():
     for argv in (["cnnrnn"], [sys.executable, "-m", "cnnrnn_cli"]):
-        out = subprocess.run(argv + ["outsize", "224", "-k", "7", "-s", "2", "-p", "3"],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            argv + ["outsize", "224", "-k", "7", "-s", "2", "-p", "3"],
+            capture_output=True,
+            text=True,
+        )
         assert out.returncode == 0 and out.stdout == "112\n", out.stderr
-    bad = subprocess.run(["cnnrnn", "outsize", "3", "-k", "0"], capture_output=True,
-                         text=True)
+    bad = subprocess.run(["cnnrnn", "outsize", "3", "-k", "0"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("Error: kernel")
     assert "Traceback" not in bad.stderr
 

@@ -23,17 +23,20 @@ from cnnrnn_cli.io.matrix import (
 NOTES_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float)
 
 
-@pytest.mark.parametrize("text", [
-    "1 0 1; 0 1 0; 1 0 1",
-    "1,0,1;0,1,0;1,0,1",
-    "[1 0 1; 0 1 0; 1 0 1]",
-    "[[1, 0, 1], [0, 1, 0], [1, 0, 1]]",
-    "1 0 1\n0 1 0\n1 0 1\n",
-    "# the notes' kernel\n1 0 1\n0 1 0\n  # a comment\n1 0 1",
-    "[1, 0, 1]; [0, 1, 0]; [1, 0, 1]",
-    "+1 0e0 1.0; 0 1 0; 1 .0 1",
-    "1, 0, 1,\n0, 1, 0,\n1, 0, 1,",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 0 1; 0 1 0; 1 0 1",
+        "1,0,1;0,1,0;1,0,1",
+        "[1 0 1; 0 1 0; 1 0 1]",
+        "[[1, 0, 1], [0, 1, 0], [1, 0, 1]]",
+        "1 0 1\n0 1 0\n1 0 1\n",
+        "# the notes' kernel\n1 0 1\n0 1 0\n  # a comment\n1 0 1",
+        "[1, 0, 1]; [0, 1, 0]; [1, 0, 1]",
+        "+1 0e0 1.0; 0 1 0; 1 .0 1",
+        "1, 0, 1,\n0, 1, 0,\n1, 0, 1,",
+    ],
+)
 def test_literal_spellings_of_the_notes_kernel(text):
     assert np.array_equal(parse_text(text, "kernel"), NOTES_KERNEL)
 
@@ -61,26 +64,29 @@ def test_json_of_any_depth():
     assert parse_text("[1, 2, 3]", "x").shape == (3,)
 
 
-@pytest.mark.parametrize("text, fragments", [
-    ("1 0 1; 0 1; 1 0 1", ["row 2 has 2 values, expected 3"]),
-    ("1 2; 3 x", ["row 2, column 2", "'x' is not a number"]),
-    ("1 nan", ["row 1, column 2", "not a finite number"]),
-    ("1 inf", ["row 1, column 2", "not a finite number"]),
-    ("1 1e400", ["row 1, column 2", "outside the float64 range"]),
-    ("1,,2", ["row 1, column 2", "empty value"]),
-    ("", ["no values given"]),
-    ("# only a comment", ["no values given"]),
-    ("1 2; 3 4 | 5 6", ["channel 2 is 1×2, expected 2×2"]),
-    ("1 2 | 3 x", ["channel 2, row 1, column 2", "'x' is not a number"]),
-    ("1 2 || 3 4", ["channel 2 is empty"]),
-    ("|", ["channel 1 is empty"]),
-    ("[[1, 2], [3]]", ["[1] has 1 values, expected 2 values"]),
-    ('[[1, "a"]]', ["[0][1]", "is not a number"]),
-    ("[[1, 2], [3, NaN]]", ["NaN or infinity"]),
-    ("1_000 2", ["'1_000' is not a number"]),
-    ("١ 2", ["is not a number"]),
-    ("0x10", ["'0x10' is not a number"]),
-])
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("1 0 1; 0 1; 1 0 1", ["row 2 has 2 values, expected 3"]),
+        ("1 2; 3 x", ["row 2, column 2", "'x' is not a number"]),
+        ("1 nan", ["row 1, column 2", "not a finite number"]),
+        ("1 inf", ["row 1, column 2", "not a finite number"]),
+        ("1 1e400", ["row 1, column 2", "outside the float64 range"]),
+        ("1,,2", ["row 1, column 2", "empty value"]),
+        ("", ["no values given"]),
+        ("# only a comment", ["no values given"]),
+        ("1 2; 3 4 | 5 6", ["channel 2 is 1×2, expected 2×2"]),
+        ("1 2 | 3 x", ["channel 2, row 1, column 2", "'x' is not a number"]),
+        ("1 2 || 3 4", ["channel 2 is empty"]),
+        ("|", ["channel 1 is empty"]),
+        ("[[1, 2], [3]]", ["[1] has 1 values, expected 2 values"]),
+        ('[[1, "a"]]', ["[0][1]", "is not a number"]),
+        ("[[1, 2], [3, NaN]]", ["NaN or infinity"]),
+        ("1_000 2", ["'1_000' is not a number"]),
+        ("١ 2", ["is not a number"]),
+        ("0x10", ["'0x10' is not a number"]),
+    ],
+)
 def test_errors_name_the_input_and_the_position(text, fragments):
     with pytest.raises(InputError) as err:
         parse_text(text, "kernel")
@@ -98,8 +104,9 @@ def test_max_elements_guard():
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
-@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, max_side=5),
-                  elements=finite))
+@given(
+    hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, max_side=5), elements=finite)
+)
 def test_plain_output_reads_back_bit_for_bit(arr):
     text = "\n".join(value_lines(arr, " "))
     back = parse_text(text, "x", blank_line_channels=True)
@@ -109,9 +116,13 @@ def test_plain_output_reads_back_bit_for_bit(arr):
     assert back.tobytes() == arr.tobytes()  # -0.0 and the last bit survive too
 
 
-@given(st.lists(st.lists(finite, min_size=1, max_size=4), min_size=1, max_size=4)
-       .filter(lambda rows: len({len(r) for r in rows}) == 1),
-       st.sampled_from([" ", ", ", ","]), st.sampled_from([";", "\n", "; "]))
+@given(
+    st.lists(st.lists(finite, min_size=1, max_size=4), min_size=1, max_size=4).filter(
+        lambda rows: len({len(r) for r in rows}) == 1
+    ),
+    st.sampled_from([" ", ", ", ","]),
+    st.sampled_from([";", "\n", "; "]),
+)
 def test_literal_separators_do_not_change_values(rows, sep, rowsep):
     text = rowsep.join(sep.join(repr(v) for v in row) for row in rows)
     assert parse_text(text, "x").tolist() == rows

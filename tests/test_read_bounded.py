@@ -71,9 +71,16 @@ def run_measured(args, *, feed=None, stdin_path=None, cwd=None, timeout=120):
         spec["feed"] = {"path": str(path), "times": times}
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     try:
-        out = subprocess.run([sys.executable, "-c", _WRAPPER, json.dumps(spec)], stdin=stdin,
-                             capture_output=True, text=True, env=ENV, cwd=cwd,
-                             timeout=timeout, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _WRAPPER, json.dumps(spec)],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            env=ENV,
+            cwd=cwd,
+            timeout=timeout,
+            check=True,
+        )
     finally:
         if stdin_path:
             stdin.close()
@@ -101,30 +108,36 @@ def assert_one_error(code, stderr, *fragments):
 
 # -- 1. caps: non-text bytes, values past the budget, bytes past the cap ---------------
 
-@pytest.mark.parametrize("args, stdin, fragments", [
-    (["conv", "@/dev/zero", "-k", "1"], None, ["binary"]),
-    (["conv", "@/dev/urandom", "-k", "1"], None, ["binary"]),
-    (["conv", "-", "-k", "1"], "/dev/zero", ["standard input", "binary"]),
-    (["conv", "-", "-k", "1"], "/dev/urandom", ["standard input", "binary"]),
-])
-def test_special_files_and_binary_stdin_stop_at_the_first_chunk(startup, args, stdin,
-                                                                  fragments):
+
+@pytest.mark.parametrize(
+    "args, stdin, fragments",
+    [
+        (["conv", "@/dev/zero", "-k", "1"], None, ["binary"]),
+        (["conv", "@/dev/urandom", "-k", "1"], None, ["binary"]),
+        (["conv", "-", "-k", "1"], "/dev/zero", ["standard input", "binary"]),
+        (["conv", "-", "-k", "1"], "/dev/urandom", ["standard input", "binary"]),
+    ],
+)
+def test_special_files_and_binary_stdin_stop_at_the_first_chunk(startup, args, stdin, fragments):
     code, peak, err = run_measured(args, stdin_path=stdin)
     assert_one_error(code, err, *fragments)
     assert peak - startup < 64 * MB
 
 
-@pytest.mark.parametrize("feed, fragments", [
-    ((b"1\n" * 65536, 320), ["max-elements 1000"]),             # 20M lines of '1'
-    ((b"1 " * 32768, 2000), ["max-elements 1000"]),             # one endless line
-    ((b"1,2\n" * 16384, 1000), ["max-elements 1000"]),          # CSV
-    ((b"[1, 2], " * 8192, 1000), ["max-elements 1000"]),        # endless JSON-ish
-    ((b" " * 65536, 2000), ["bytes"]),                          # blanks only
-    ((b"\n" * 65536, 2000), ["bytes"]),                         # empty lines only
-    ((b"# comment\n" * 8192, 2000), ["bytes"]),                 # comments only
-    ((b"1" * 65536, 2000), ["bytes"]),                          # one endless token
-    ((b"[" * 65536, 2000), ["nested deeper than 32 levels"]),   # endless nesting
-])
+@pytest.mark.parametrize(
+    "feed, fragments",
+    [
+        ((b"1\n" * 65536, 320), ["max-elements 1000"]),  # 20M lines of '1'
+        ((b"1 " * 32768, 2000), ["max-elements 1000"]),  # one endless line
+        ((b"1,2\n" * 16384, 1000), ["max-elements 1000"]),  # CSV
+        ((b"[1, 2], " * 8192, 1000), ["max-elements 1000"]),  # endless JSON-ish
+        ((b" " * 65536, 2000), ["bytes"]),  # blanks only
+        ((b"\n" * 65536, 2000), ["bytes"]),  # empty lines only
+        ((b"# comment\n" * 8192, 2000), ["bytes"]),  # comments only
+        ((b"1" * 65536, 2000), ["bytes"]),  # one endless token
+        ((b"[" * 65536, 2000), ["nested deeper than 32 levels"]),  # endless nesting
+    ],
+)
 def test_stdin_past_the_budget_is_refused_within_64_mb(startup, feed, fragments):
     code, peak, err = run_measured(["conv", "-k", "1", "--max-elements", "1000"], feed=feed)
     assert_one_error(code, err, *fragments)
@@ -145,10 +158,13 @@ def test_a_valid_input_peaks_at_about_twice_its_array(tmp_path):
     np.savetxt(path, arr, fmt="%.17g")
     # VmHWM, not ru_maxrss: a child's ru_maxrss keeps pytest's size from before exec.
     hwm = "int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) * 1024"
-    code = ("import numpy as np; from cnnrnn_cli.io.matrix import read_source; "
-            f"r = {hwm}; a = read_source('@{path}', 'x'); print({hwm} - r)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=ENV, check=True)
+    code = (
+        "import numpy as np; from cnnrnn_cli.io.matrix import read_source; "
+        f"r = {hwm}; a = read_source('@{path}', 'x'); print({hwm} - r)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True
+    )
     extra = int(out.stdout)
     assert extra < 2 * arr.nbytes + 24 * MB, f"{extra / MB:.0f} MB"
 
@@ -173,9 +189,26 @@ GRAMMAR_SAMPLES = [
     "0.1 0.2 0.30000000000000004\n1e-300 -1e300 5e-324\n",
 ]
 BAD_SAMPLES = [
-    "1 0 1; 0 1; 1 0 1", "1 2; 3 x", "1 nan", "1 1e400", "1,,2", "", "# only",
-    "1 2; 3 4 | 5 6", "1 2 | 3 x", "1 2 || 3 4", "|", "1_000 2", "١ 2", "0x10",
-    "1 2\n3 4\n\n5 6\n", "1 2 # trailing", ",1", "1 2\n3\n", "[1 2", "1 2]",
+    "1 0 1; 0 1; 1 0 1",
+    "1 2; 3 x",
+    "1 nan",
+    "1 1e400",
+    "1,,2",
+    "",
+    "# only",
+    "1 2; 3 4 | 5 6",
+    "1 2 | 3 x",
+    "1 2 || 3 4",
+    "|",
+    "1_000 2",
+    "١ 2",
+    "0x10",
+    "1 2\n3 4\n\n5 6\n",
+    "1 2 # trailing",
+    ",1",
+    "1 2\n3\n",
+    "[1 2",
+    "1 2]",
 ]
 
 
@@ -220,9 +253,14 @@ def test_stdin_and_file_and_literal_agree(tmp_path):
 def test_strict_grammar_in_the_fast_path(tmp_path):
     """Words, hex, underscores and non-ASCII digits never slip through NumPy's reader."""
     rows = "\n".join(" ".join(["1.5"] * 50) for _ in range(2000))
-    for bad, shown in (("nan", "not a finite"), ("0x10", "'0x10' is not a number"),
-                       ("1_0", "'1_0' is not a number"), ("١", "is not a number"),
-                       ("1e400", "outside the float64 range"), ("1.2.3", "not a number")):
+    for bad, shown in (
+        ("nan", "not a finite"),
+        ("0x10", "'0x10' is not a number"),
+        ("1_0", "'1_0' is not a number"),
+        ("١", "is not a number"),
+        ("1e400", "outside the float64 range"),
+        ("1.2.3", "not a number"),
+    ):
         path = tmp_path / "m.txt"
         path.write_text(rows + f"\n1.5 {bad}" + " 1.5" * 48 + "\n" + rows)
         with pytest.raises(InputError, match="row 2001, column 2") as err:
@@ -234,8 +272,10 @@ finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
 @settings(max_examples=60, deadline=None)
-@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, max_side=6),
-                  elements=finite), st.sampled_from([5, 16, 1 << 20]))
+@given(
+    hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, max_side=6), elements=finite),
+    st.sampled_from([5, 16, 1 << 20]),
+)
 def test_plain_text_written_by_the_tool_reads_back_exactly(arr, chunk):
     text = "\n".join(value_lines(arr, " ")) + "\n"
     old = textread.CHUNK, textread.LONG_LINE
@@ -251,6 +291,7 @@ def test_plain_text_written_by_the_tool_reads_back_exactly(arr, chunk):
 
 # -- 3. .npz members from their headers ----------------------------------------------
 
+
 def _npy_bytes(header: dict, data: bytes = b"") -> bytes:
     buf = io.BytesIO()
     np.lib.format.write_array_header_1_0(buf, header)
@@ -265,32 +306,64 @@ def _npz(path, members: dict) -> str:
 
 
 def test_npz_header_claiming_a_huge_shape_is_refused_before_reading(tmp_path):
-    spec = _npz(tmp_path / "w.npz", {"w1.npy": _npy_bytes(
-        {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)})})
+    spec = _npz(
+        tmp_path / "w.npz",
+        {"w1.npy": _npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)})},
+    )
     with pytest.raises(InputError, match=r"w1' would be 1000000×1000000 = 1e12 elements"):
         read_named_arrays(spec, "weights")
 
 
 def test_npz_zip_bomb_member_is_refused_from_its_header(tmp_path):
     # 2e8 float64 zeros claimed; only the header and a little data are stored.
-    spec = _npz(tmp_path / "w.npz", {"w1.npy": _npy_bytes(
-        {"descr": "<f8", "fortran_order": False, "shape": (20000, 10000)}, bytes(1 << 16))})
+    spec = _npz(
+        tmp_path / "w.npz",
+        {
+            "w1.npy": _npy_bytes(
+                {"descr": "<f8", "fortran_order": False, "shape": (20000, 10000)}, bytes(1 << 16)
+            )
+        },
+    )
     with pytest.raises(InputError, match="w1' would be 20000×10000 = 2e8 elements"):
         read_named_arrays(spec, "weights")
 
 
-@pytest.mark.parametrize("members, fragments", [
-    ({"w1.npy": _npy_bytes({"descr": "|O", "fortran_order": False, "shape": (1,)})},
-     ["w1", "pickled objects"]),
-    ({"notes.txt": b"hello"}, ["'notes.txt' is not a .npy array"]),
-    ({"w1.npy": b"not an npy at all"}, ["w1", "not a valid .npy"]),
-    ({"w1.npy": _npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (4,)},
-                           bytes(8))}, ["w1", "stop after 8 of 32 bytes"]),
-    ({"w1.npy": _npy_bytes({"descr": "<U3", "fortran_order": False, "shape": (1,)},
-                           bytes(12))}, ["w1", "not numeric"]),
-    ({"w1.npy": _npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (1,)},
-                           np.array([np.nan]).tobytes())}, ["w.npz", "w1", "NaN"]),
-])
+@pytest.mark.parametrize(
+    "members, fragments",
+    [
+        (
+            {"w1.npy": _npy_bytes({"descr": "|O", "fortran_order": False, "shape": (1,)})},
+            ["w1", "pickled objects"],
+        ),
+        ({"notes.txt": b"hello"}, ["'notes.txt' is not a .npy array"]),
+        ({"w1.npy": b"not an npy at all"}, ["w1", "not a valid .npy"]),
+        (
+            {
+                "w1.npy": _npy_bytes(
+                    {"descr": "<f8", "fortran_order": False, "shape": (4,)}, bytes(8)
+                )
+            },
+            ["w1", "stop after 8 of 32 bytes"],
+        ),
+        (
+            {
+                "w1.npy": _npy_bytes(
+                    {"descr": "<U3", "fortran_order": False, "shape": (1,)}, bytes(12)
+                )
+            },
+            ["w1", "not numeric"],
+        ),
+        (
+            {
+                "w1.npy": _npy_bytes(
+                    {"descr": "<f8", "fortran_order": False, "shape": (1,)},
+                    np.array([np.nan]).tobytes(),
+                )
+            },
+            ["w.npz", "w1", "NaN"],
+        ),
+    ],
+)
 def test_npz_members_are_refused_by_name(tmp_path, members, fragments):
     spec = _npz(tmp_path / "w.npz", members)
     with pytest.raises(InputError) as err:
@@ -324,6 +397,7 @@ def test_corrupt_npz_directory_and_permission(tmp_path):
 
 # -- 4. every path opened once: FIFOs in a subprocess ---------------------------------
 
+
 def _fifo(tmp_path, name, payload: bytes):
     path = tmp_path / name
     os.mkfifo(path)
@@ -337,16 +411,28 @@ def _fifo(tmp_path, name, payload: bytes):
     return path, thread
 
 
-@pytest.mark.parametrize("name, payload", [
-    ("in.npy", _npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (2, 2)},
-                          np.arange(4.0).tobytes())),
-    ("in.txt", b"0 1\n2 3\n"),
-    ("in.json", b"[[0, 1], [2, 3]]"),
-])
+@pytest.mark.parametrize(
+    "name, payload",
+    [
+        (
+            "in.npy",
+            _npy_bytes(
+                {"descr": "<f8", "fortran_order": False, "shape": (2, 2)}, np.arange(4.0).tobytes()
+            ),
+        ),
+        ("in.txt", b"0 1\n2 3\n"),
+        ("in.json", b"[[0, 1], [2, 3]]"),
+    ],
+)
 def test_a_fifo_is_opened_once_and_read(tmp_path, name, payload):
     path, thread = _fifo(tmp_path, name, payload)
-    out = subprocess.run(CLI + ["pool", f"@{path}", "-k", "1", "-f", "plain"], env=ENV,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        CLI + ["pool", f"@{path}", "-k", "1", "-f", "plain"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     thread.join(5)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "0 1\n2 3\n"
@@ -356,8 +442,13 @@ def test_a_fifo_npz_is_read_as_a_stream(tmp_path):
     buf = io.BytesIO()
     np.savez(buf, xs=np.ones((2, 1)), wx=np.ones((1, 1)), wh=np.ones((1, 1)))
     path, thread = _fifo(tmp_path, "w.npz", buf.getvalue())
-    out = subprocess.run(CLI + ["bptt", "--weights", f"@{path}", "-f", "json"], env=ENV,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        CLI + ["bptt", "--weights", f"@{path}", "-f", "json"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     thread.join(5)
     assert "Traceback" not in out.stderr
     assert out.returncode in (0, 2), out.stderr
@@ -391,21 +482,26 @@ def test_json_deeper_than_32_levels_everywhere(tmp_path):
 def test_huge_integers_are_too_large_not_ragged(tmp_path, digits):
     text = f"[{'1' + '0' * (digits - 1)}, 1]"
     (tmp_path / "x.json").write_text(text)
-    for call in (lambda: parse_text(text, "x"),
-                 lambda: read_source(f"@{tmp_path / 'x.json'}", "x")):
+    for call in (
+        lambda: parse_text(text, "x"),
+        lambda: read_source(f"@{tmp_path / 'x.json'}", "x"),
+    ):
         with pytest.raises(InputError, match="too large for float64") as err:
             call()
         assert "rectangular" not in err.value.message
         assert len(err.value.message) < 200
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("[null, 1]", "[0]: null is not a number"),
-    ('[{"a":1}, 2]', '[0]: {"a": 1} is not a number'),
-    ("[[1, 2], [3, true]]", "[1][1]: true is not a number"),
-    ('[1, "' + "s" * 1000 + '"]', "[1]: "),
-    ("[1e400, 1]", "too large for float64"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[null, 1]", "[0]: null is not a number"),
+        ('[{"a":1}, 2]', '[0]: {"a": 1} is not a number'),
+        ("[[1, 2], [3, true]]", "[1][1]: true is not a number"),
+        ('[1, "' + "s" * 1000 + '"]', "[1]: "),
+        ("[1e400, 1]", "too large for float64"),
+    ],
+)
 def test_json_non_numbers_say_what_and_where(text, fragment):
     with pytest.raises(InputError) as err:
         parse_text(text, "x")
@@ -415,11 +511,13 @@ def test_json_non_numbers_say_what_and_where(text, fragment):
 
 # -- 7/8. short echoes, and weights errors name the array and the file ----------------
 
+
 def test_a_huge_bad_token_is_cut_to_about_40_characters(tmp_path):
     bad = "x" * (10 * MB)
-    for call in (lambda: parse_text("1 " + bad, "x"),
-                 lambda: read_source("-", "x", read_stdin=lambda: io.BytesIO(
-                     b"1 " + bad.encode() + b"\n"))):
+    for call in (
+        lambda: parse_text("1 " + bad, "x"),
+        lambda: read_source("-", "x", read_stdin=lambda: io.BytesIO(b"1 " + bad.encode() + b"\n")),
+    ):
         with pytest.raises(InputError) as err:
             call()
         assert len(err.value.message) < 200

@@ -70,32 +70,41 @@ def test_depth_norms_match_explicit_products():
             a1 = f(z1)
             pre = arrays["w2"] @ a1 + arrays["b2"] + (a if skip else 0)
             block = (1 - np.tanh(pre) ** 2)[:, None] * (
-                arrays["w2"] @ ((1 - a1 ** 2)[:, None] * arrays["w1"]) + (np.eye(3) if skip
-                                                                          else 0))
+                arrays["w2"] @ ((1 - a1**2)[:, None] * arrays["w1"]) + (np.eye(3) if skip else 0)
+            )
             jac = block @ jac
             a = np.tanh(pre)
-            assert res.grad_norms[name][depth] == pytest.approx(np.linalg.norm(jac, 2),
-                                                                rel=1e-12)
+            assert res.grad_norms[name][depth] == pytest.approx(np.linalg.norm(jac, 2), rel=1e-12)
 
 
 def test_random_depth_keeps_skip_gradients_alive():
-    res = resblock(activation="relu", depth=30, random_depth=True, seed=0,
-                   **random_case(16, seed=0))
+    res = resblock(
+        activation="relu", depth=30, random_depth=True, seed=0, **random_case(16, seed=0)
+    )
     assert res.grad_norms["skip"][-1] > 1e-2
     assert res.grad_norms["plain"][-1] < res.grad_norms["skip"][-1]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(a0=np.ones(3), w1=np.ones((2, 4)), w2=np.ones((3, 2))), "W1 is 2×4 but a0 has 3"),
-    (dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((3, 4))), "W2 is 3×4 but W1 2×3"),
-    (dict(a0=np.ones(3), w1=np.ones((2, 3)), b1=np.ones(3), w2=np.ones((3, 2))),
-     "b1: has 3 values but must have 2 to fit W1 2×3"),
-    (dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((3, 2)), b2=np.ones(2)),
-     "b2: has 2 values but must have 3 to fit W2 3×2"),
-    (dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((4, 2))), "needs a projection"),
-    (dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((4, 2)), shortcut=np.ones((4, 2))),
-     "WS is 4×2 but must be 4×3"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(a0=np.ones(3), w1=np.ones((2, 4)), w2=np.ones((3, 2))), "W1 is 2×4 but a0 has 3"),
+        (dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((3, 4))), "W2 is 3×4 but W1 2×3"),
+        (
+            dict(a0=np.ones(3), w1=np.ones((2, 3)), b1=np.ones(3), w2=np.ones((3, 2))),
+            "b1: has 3 values but must have 2 to fit W1 2×3",
+        ),
+        (
+            dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((3, 2)), b2=np.ones(2)),
+            "b2: has 2 values but must have 3 to fit W2 3×2",
+        ),
+        (dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((4, 2))), "needs a projection"),
+        (
+            dict(a0=np.ones(3), w1=np.ones((2, 3)), w2=np.ones((4, 2)), shortcut=np.ones((4, 2))),
+            "WS is 4×2 but must be 4×3",
+        ),
+    ],
+)
 def test_resblock_shape_errors(kwargs, message):
     with pytest.raises(ShapeError, match=message):
         resblock(**kwargs)
@@ -130,8 +139,9 @@ def test_output_depths_of_all_nine_presets():
 
 
 def test_naive_module():
-    res = inception([192, 28, 28], n1x1=64, n3x3red=96, n3x3=128, n5x5red=16, n5x5=32,
-                    pool_proj=32, bias=False)
+    res = inception(
+        [192, 28, 28], n1x1=64, n3x3red=96, n3x3=128, n5x5red=16, n5x5=32, pool_proj=32, bias=False
+    )
     assert res.naive["output_shape"] == [64 + 128 + 32 + 192, 28, 28]
     assert res.naive["params"] == 192 * (64 + 128 * 9 + 32 * 25)
     assert res.naive["macs"] == res.naive["params"] * 28 * 28
@@ -157,12 +167,15 @@ def test_compute_1x1_branch_is_a_matrix_product():
     np.testing.assert_allclose(branches[0], expected, rtol=1e-13)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(shape=[3, 8, 8], n1x1=1), "n3x3red: missing"),
-    (dict(shape=[3, 8], n1x1=1), "expected C×H×W"),
-    (dict(preset="6a"), "expected one of"),
-    (dict(shape=None), "shape: missing"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(shape=[3, 8, 8], n1x1=1), "n3x3red: missing"),
+        (dict(shape=[3, 8], n1x1=1), "expected C×H×W"),
+        (dict(preset="6a"), "expected one of"),
+        (dict(shape=None), "shape: missing"),
+    ],
+)
 def test_inception_errors(kwargs, message):
     with pytest.raises((InputError, ShapeError), match=message):
         inception(**kwargs)
@@ -198,15 +211,20 @@ def test_cli_inception(run, run_json):
     assert run("inception", "--preset", "5b", "--only", "output_shape").stdout == "1024 7 7\n"
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["resblock", "--a0", "1 2 3", "--w1", "1 2; 3 4", "--w2", "1 0; 0 1"],
-     ["w1", "W1 is 2×2 but a0 has 3"]),
-    (["resblock", "--a0", "1 2"], ["w1", "missing"]),
-    (["resblock", "--example", "--a0", "1"], ["w1", "a0 has 1 values"]),
-    (["inception", "3x8x8", "--n1x1", "2"], ["n3x3red", "missing"]),
-    (["inception", "3x8x8", "--n1x1", "0"], ["n1x1"]),
-    (["inception", "--preset", "3a", "--tensor", "1 2"], ["--compute"]),
-    (["inception", "--example", "--compute", "--tensor", "1 2; 3 4"], ["tensor", "is 2×2"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (
+            ["resblock", "--a0", "1 2 3", "--w1", "1 2; 3 4", "--w2", "1 0; 0 1"],
+            ["w1", "W1 is 2×2 but a0 has 3"],
+        ),
+        (["resblock", "--a0", "1 2"], ["w1", "missing"]),
+        (["resblock", "--example", "--a0", "1"], ["w1", "a0 has 1 values"]),
+        (["inception", "3x8x8", "--n1x1", "2"], ["n3x3red", "missing"]),
+        (["inception", "3x8x8", "--n1x1", "0"], ["n1x1"]),
+        (["inception", "--preset", "3a", "--tensor", "1 2"], ["--compute"]),
+        (["inception", "--example", "--compute", "--tensor", "1 2; 3 4"], ["tensor", "is 2×2"]),
+    ],
+)
 def test_cli_errors(run, args, fragments):
     assert_error(run(*args), *fragments)

@@ -27,15 +27,21 @@ EXAMPLE = ["conv", "--example"]
 
 def cnnrnn(*args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=None, **kw):
     """`cnnrnn ARGS` in a subprocess; returns (returncode, stdout bytes, stderr text)."""
-    proc = subprocess.run(["cnnrnn", *args], stdin=stdin, stdout=stdout,
-                          stderr=subprocess.PIPE, env=env, timeout=TIMEOUT, **kw)
+    proc = subprocess.run(
+        ["cnnrnn", *args],
+        stdin=stdin,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=TIMEOUT,
+        **kw,
+    )
     return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
 
 
 def sh(script: str, env=None):
     """A shell line (for `>&-` and `<&-`); returns (returncode, stdout, stderr)."""
-    proc = subprocess.run(["bash", "-c", script], capture_output=True, env=env,
-                          timeout=TIMEOUT)
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, env=env, timeout=TIMEOUT)
     return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
 
 
@@ -55,10 +61,19 @@ def assert_clean(err):
 # -- stdout that cannot be written ---------------------------------------------------------
 
 FULL_CASES = [
-    [*EXAMPLE, "-f", "plain"], [*EXAMPLE, "-f", "rich"], [*EXAMPLE, "-f", "json"],
-    [*EXAMPLE, "-f", "csv"], [*EXAMPLE, "-f", "latex"], [*EXAMPLE, "--only", "result"],
-    ["bptt", "--example", "-f", "json", "--only", "grads"], ["tour", "-f", "plain"],
-    ["outsize", "224", "-k", "7"], ["--help"], ["--version"], [], ["conv", "--help"],
+    [*EXAMPLE, "-f", "plain"],
+    [*EXAMPLE, "-f", "rich"],
+    [*EXAMPLE, "-f", "json"],
+    [*EXAMPLE, "-f", "csv"],
+    [*EXAMPLE, "-f", "latex"],
+    [*EXAMPLE, "--only", "result"],
+    ["bptt", "--example", "-f", "json", "--only", "grads"],
+    ["tour", "-f", "plain"],
+    ["outsize", "224", "-k", "7"],
+    ["--help"],
+    ["--version"],
+    [],
+    ["conv", "--help"],
     ["conv", "0", "-k", "1", "-p", "300", "-f", "plain"],  # larger than any buffer
 ]
 
@@ -67,12 +82,16 @@ FULL_CASES = [
 def test_full_disk_on_stdout_is_one_error_line(args):
     with open("/dev/full", "wb") as full:
         code, _, err = cnnrnn(*args, stdout=full)
-    assert_one_error(code, err, "output: cannot write to standard output",
-                     "No space left on device")
+    assert_one_error(
+        code, err, "output: cannot write to standard output", "No space left on device"
+    )
 
 
-@pytest.mark.parametrize("args", [[*EXAMPLE, "-f", "plain"], [*EXAMPLE, "-f", "rich"],
-                                  ["--help"], ["--version"], []], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [[*EXAMPLE, "-f", "plain"], [*EXAMPLE, "-f", "rich"], ["--help"], ["--version"], []],
+    ids=" ".join,
+)
 def test_closed_stdout_is_one_error_line(args):
     code, _, err = sh(" ".join(["cnnrnn", *args]) + " >&-")
     assert_one_error(code, err, "standard output", "closed")
@@ -88,8 +107,11 @@ def test_nothing_at_all_writable():
 
 @pytest.mark.parametrize("fmt", ["plain", "json", "csv", "rich"])
 def test_a_closed_pipe_stays_quiet(fmt):
-    proc = subprocess.Popen(["cnnrnn", "conv", "0", "-k", "1", "-p", "400", "-f", fmt],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["cnnrnn", "conv", "0", "-k", "1", "-p", "400", "-f", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.read(1)
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -102,8 +124,12 @@ def test_a_broken_stderr_does_not_crash():
     read, write = os.pipe()
     os.close(read)
     try:
-        proc = subprocess.run(["cnnrnn", "conv", "1", "-k", "0 0 0; 0 0 0"], stderr=write,
-                              stdout=subprocess.PIPE, timeout=TIMEOUT)
+        proc = subprocess.run(
+            ["cnnrnn", "conv", "1", "-k", "0 0 0; 0 0 0"],
+            stderr=write,
+            stdout=subprocess.PIPE,
+            timeout=TIMEOUT,
+        )
     finally:
         os.close(write)
     assert proc.returncode == 2 and proc.stdout == b""
@@ -111,19 +137,27 @@ def test_a_broken_stderr_does_not_crash():
 
 def test_warnings_on_a_full_stderr_do_not_stop_the_command():
     with open("/dev/full", "wb") as full:
-        proc = subprocess.run(["cnnrnn", "conv", "1 2 3 4", "-k", "1 1 1", "-s", "2"],
-                              stdout=subprocess.PIPE, stderr=full, timeout=TIMEOUT)
+        proc = subprocess.run(
+            ["cnnrnn", "conv", "1 2 3 4", "-k", "1 1 1", "-s", "2"],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            timeout=TIMEOUT,
+        )
     assert proc.returncode == 0 and proc.stdout
 
 
 # -- stdin closed ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("line, fragment", [
-    ("cnnrnn conv -k 1 <&-", "image: no input"),
-    ("cnnrnn conv - -k 1 <&-", "image: no input: standard input is closed"),
-    ("cnnrnn conv 1 -k - <&-", "kernel: no input: standard input is closed"),
-    ("cnnrnn bptt --example --xs - <&-", "no input: standard input is closed"),
-])
+
+@pytest.mark.parametrize(
+    "line, fragment",
+    [
+        ("cnnrnn conv -k 1 <&-", "image: no input"),
+        ("cnnrnn conv - -k 1 <&-", "image: no input: standard input is closed"),
+        ("cnnrnn conv 1 -k - <&-", "kernel: no input: standard input is closed"),
+        ("cnnrnn bptt --example --xs - <&-", "no input: standard input is closed"),
+    ],
+)
 def test_closed_stdin_is_no_input(line, fragment):
     code, out, err = sh(line)
     assert_one_error(code, err, fragment)
@@ -145,17 +179,20 @@ ENTRY_POINTS = [["cnnrnn"], [sys.executable, "-m", "cnnrnn_cli"]]
 def test_ctrl_c_while_importing_exits_130(module):
     # The interrupt lands exactly inside the import of `module` (start-up, before Click
     # runs), as a real Ctrl-C can.
-    code = ("import sys\n"
-            "class Interrupt:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            f"        if name == {module!r}:\n"
-            "            raise KeyboardInterrupt\n"
-            "sys.meta_path.insert(0, Interrupt())\n"
-            "sys.argv = ['cnnrnn', 'conv', '--example', '-f', 'rich']\n"
-            "from cnnrnn_cli.entry import main\n"
-            "main()\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=TIMEOUT)
+    code = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name == {module!r}:\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['cnnrnn', 'conv', '--example', '-f', 'rich']\n"
+        "from cnnrnn_cli.entry import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT
+    )
     assert proc.returncode == 130, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
@@ -164,16 +201,28 @@ def test_ctrl_c_while_importing_exits_130(module):
 # writes a line on stderr as each import ends): a sleep could not tell a slow machine's
 # start-up of the interpreter itself (its `site` module, which no code of ours guards)
 # from our own.
-MOMENTS = ["cnnrnn_cli.entry", "click.core", "click", "cnnrnn_cli.cli.main", "numpy",
-           "rich.console", "rich", None]
+MOMENTS = [
+    "cnnrnn_cli.entry",
+    "click.core",
+    "click",
+    "cnnrnn_cli.cli.main",
+    "numpy",
+    "rich.console",
+    "rich",
+    None,
+]
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS, ids=["script", "module"])
 @pytest.mark.parametrize("moment", MOMENTS, ids=str)
 def test_ctrl_c_at_any_moment_exits_130(entry, moment):
     env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
-    proc = subprocess.Popen([*entry, "conv", "--example", "-f", "rich"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*entry, "conv", "--example", "-f", "rich"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     seen = []
     for line in proc.stderr:
         seen.append(line)
@@ -187,8 +236,11 @@ def test_ctrl_c_at_any_moment_exits_130(entry, moment):
 
 def test_ctrl_c_at_once_after_start():
     for _ in range(3):
-        proc = subprocess.Popen(["cnnrnn", "conv", "--example", "-f", "rich"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            ["cnnrnn", "conv", "--example", "-f", "rich"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         proc.send_signal(signal.SIGINT)
         err = proc.stderr.read().decode()
         code = proc.wait(timeout=TIMEOUT)
@@ -202,19 +254,24 @@ def test_ctrl_c_at_once_after_start():
 
 def _in_interpreter_start_up(err: str) -> bool:
     """A traceback from Python's own start-up (site, .pth files), before any of ours."""
-    return ("<frozen site>" in err or "Fatal Python error: init_" in err) \
-        and "cnnrnn_cli" not in err and "bin/cnnrnn" not in err
+    return (
+        ("<frozen site>" in err or "Fatal Python error: init_" in err)
+        and "cnnrnn_cli" not in err
+        and "bin/cnnrnn" not in err
+    )
 
 
 # -- shell completion ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "powershell"])
-@pytest.mark.parametrize("env", [{}, {"COMP_WORDS": "cnnrnn co"},
-                                 {"COMP_WORDS": "cnnrnn co", "COMP_CWORD": "x"}],
-                         ids=["none", "no-cword", "bad-cword"])
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"COMP_WORDS": "cnnrnn co"}, {"COMP_WORDS": "cnnrnn co", "COMP_CWORD": "x"}],
+    ids=["none", "no-cword", "bad-cword"],
+)
 def test_completion_without_its_variables_is_clean(shell, env):
-    env = {"COMP_WORDS": None, "COMP_CWORD": None, **env,
-           "_CNNRNN_COMPLETE": f"{shell}_complete"}
+    env = {"COMP_WORDS": None, "COMP_CWORD": None, **env, "_CNNRNN_COMPLETE": f"{shell}_complete"}
     result = CliRunner().invoke(cli, [], env=env, prog_name="cnnrnn")
     if shell == "fish" and "COMP_CWORD" in env and env["COMP_CWORD"] is not None:
         assert result.exit_code == 0  # fish passes the word being completed there
@@ -231,10 +288,15 @@ def test_completion_without_its_variables_in_a_real_process():
 
 def test_completion_reads_no_input():
     # `cnnrnn conv - -k <TAB>` must not wait on stdin, nor read @files.
-    env = dict(os.environ, _CNNRNN_COMPLETE="bash_complete",
-               COMP_WORDS="cnnrnn conv - --weights @/dev/zero -k ", COMP_CWORD="6")
-    proc = subprocess.Popen(["cnnrnn"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+    env = dict(
+        os.environ,
+        _CNNRNN_COMPLETE="bash_complete",
+        COMP_WORDS="cnnrnn conv - --weights @/dev/zero -k ",
+        COMP_CWORD="6",
+    )
+    proc = subprocess.Popen(
+        ["cnnrnn"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     try:
         out, err = proc.communicate(timeout=60)
     finally:
@@ -246,6 +308,7 @@ def test_completion_reads_no_input():
 
 # -- a stream that cannot encode the symbols ---------------------------------------------------
 
+
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_ascii_streams_get_ascii_symbols(encoding):
     env = dict(os.environ, PYTHONIOENCODING=encoding)
@@ -256,25 +319,45 @@ def test_ascii_streams_get_ascii_symbols(encoding):
     assert "?" not in text
     code, out, _ = cnnrnn("bptt", "--example", "-f", "rich", env=env)
     assert code == 0 and "?" not in out.decode(encoding)
-    proc = subprocess.run(["cnnrnn", "conv", "1 2; 3 4", "-k", "1 1 1; 1 1 1; 1 1 1"],
-                          capture_output=True, env=env, timeout=TIMEOUT)
+    proc = subprocess.run(
+        ["cnnrnn", "conv", "1 2; 3 4", "-k", "1 1 1; 1 1 1; 1 1 1"],
+        capture_output=True,
+        env=env,
+        timeout=TIMEOUT,
+    )
     err = proc.stderr.decode(encoding)
     assert_one_error(proc.returncode, err, "2*0" if encoding == "ascii" else "2·0")
     assert "?" not in err
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1·1 + 0·1", "1*1 + 0*1"), ("3×5×5", "3x5x5"), ("−2", "-2"), ("a → b", "a -> b"),
-    ("x⁻¹ y² 10⁶", "x^-1 y^2 10^6"), ("W₁₂", "W_12"), ("h̃ ŷ", "h~ y^"), ("½", "1/2"),
-    ("…", "..."), ("⌈N/S⌉", "ceil(N/S)"), ("σ(a)", "sigma(a)"), ("∂L/∂W", "dL/dW"),
-    ("─│┼", "-|+"), ("é", "e"), ("☃", "?"), ("‖W‖ ≤ 1", "||W|| <= 1"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1·1 + 0·1", "1*1 + 0*1"),
+        ("3×5×5", "3x5x5"),
+        ("−2", "-2"),
+        ("a → b", "a -> b"),
+        ("x⁻¹ y² 10⁶", "x^-1 y^2 10^6"),
+        ("W₁₂", "W_12"),
+        ("h̃ ŷ", "h~ y^"),
+        ("½", "1/2"),
+        ("…", "..."),
+        ("⌈N/S⌉", "ceil(N/S)"),
+        ("σ(a)", "sigma(a)"),
+        ("∂L/∂W", "dL/dW"),
+        ("─│┼", "-|+"),
+        ("é", "e"),
+        ("☃", "?"),
+        ("‖W‖ ≤ 1", "||W|| <= 1"),
+    ],
+)
 def test_the_ascii_fallback(text, expected):
     streams.install()  # registers the handler (the rest is a no-op under pytest)
     assert text.encode("ascii", errors=streams.FALLBACK).decode() == expected
 
 
 # -- files written: whole, last, never over an input --------------------------------------------
+
 
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
@@ -306,14 +389,17 @@ def test_svg_is_not_written_when_the_command_fails(in_tmp):
     assert leftovers(in_tmp) == []
 
 
-@pytest.mark.parametrize("args", [
-    ["conv", "@in.txt", "-k", "1", "--svg", "in.txt"],
-    ["conv", "@./in.txt", "-k", "1", "--svg", "in.txt"],
-    ["conv", "@link.txt", "-k", "1", "--svg", "in.txt"],
-    ["conv", "@in.txt", "-k", "1", "--svg", "link.txt"],
-    ["conv", "1 2; 3 4", "-k", "@in.txt", "--svg", "sub/../in.txt"],
-    ["conv", "--svg", "in.txt", "@in.txt", "-k", "1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["conv", "@in.txt", "-k", "1", "--svg", "in.txt"],
+        ["conv", "@./in.txt", "-k", "1", "--svg", "in.txt"],
+        ["conv", "@link.txt", "-k", "1", "--svg", "in.txt"],
+        ["conv", "@in.txt", "-k", "1", "--svg", "link.txt"],
+        ["conv", "1 2; 3 4", "-k", "@in.txt", "--svg", "sub/../in.txt"],
+        ["conv", "--svg", "in.txt", "@in.txt", "-k", "1"],
+    ],
+)
 def test_svg_over_an_input_is_refused(in_tmp, args):
     (in_tmp / "in.txt").write_text("1 2; 3 4\n")
     (in_tmp / "sub").mkdir()
@@ -324,13 +410,23 @@ def test_svg_over_an_input_is_refused(in_tmp, args):
 
 def test_svg_over_named_weights_is_refused(in_tmp):
     np = pytest.importorskip("numpy")
-    np.savez(in_tmp / "w.npz", xs=np.array([[1.0], [2.0]]), wx=np.ones((2, 1)),
-             wh=np.eye(2) * 0.5, b=np.zeros(2), wy=np.ones((1, 2)), by=np.zeros(1),
-             y=np.array([1.0]))
+    np.savez(
+        in_tmp / "w.npz",
+        xs=np.array([[1.0], [2.0]]),
+        wx=np.ones((2, 1)),
+        wh=np.eye(2) * 0.5,
+        b=np.zeros(2),
+        wy=np.ones((1, 2)),
+        by=np.zeros(1),
+        y=np.array([1.0]),
+    )
     before = (in_tmp / "w.npz").read_bytes()
     assert invoke("bptt", "--weights", "@w.npz", "-f", "plain").exit_code == 0
-    assert_error(invoke("bptt", "--weights", "@w.npz", "--svg", "w.npz"),
-                 "svg", "an input of this command (@w.npz)")
+    assert_error(
+        invoke("bptt", "--weights", "@w.npz", "--svg", "w.npz"),
+        "svg",
+        "an input of this command (@w.npz)",
+    )
     assert (in_tmp / "w.npz").read_bytes() == before
 
 
@@ -349,10 +445,15 @@ def test_svg_onto_the_standard_outputs_own_file_is_refused(in_tmp):
     assert_one_error(code, err, "standard output")
 
 
-@pytest.mark.parametrize("name, fragment", [
-    ("-", "- would be a file named '-'"), ("", "empty"), (".", "directory"),
-    ("nowhere/c.svg", "no folder"),
-])
+@pytest.mark.parametrize(
+    "name, fragment",
+    [
+        ("-", "- would be a file named '-'"),
+        ("", "empty"),
+        (".", "directory"),
+        ("nowhere/c.svg", "no folder"),
+    ],
+)
 def test_svg_names_that_are_refused(in_tmp, name, fragment):
     assert_error(invoke(*EXAMPLE, "--svg", name), "svg", fragment)
     assert not (in_tmp / "-").exists()
@@ -433,8 +534,7 @@ def test_a_full_stdout_writes_no_svg(in_tmp):
     (in_tmp / "old.svg").write_text("old")
     with open("/dev/full", "wb") as full:
         for name in ("old.svg", "new.svg"):
-            code, _, err = cnnrnn(*EXAMPLE, "-f", "plain", "--svg", name, stdout=full,
-                                  cwd=in_tmp)
+            code, _, err = cnnrnn(*EXAMPLE, "-f", "plain", "--svg", name, stdout=full, cwd=in_tmp)
             assert_one_error(code, err, "standard output")
     assert (in_tmp / "old.svg").read_text() == "old"
     assert not (in_tmp / "new.svg").exists() and leftovers(in_tmp) == []
@@ -466,6 +566,7 @@ def test_a_folder_we_may_not_write_is_one_error_line(in_tmp, monkeypatch):
 
 
 # Special files: only in a subprocess, and never /dev/null itself where a rename could be.
+
 
 def test_a_symlink_to_dev_null_is_written_through(in_tmp):
     (in_tmp / "null.svg").symlink_to("/dev/null")

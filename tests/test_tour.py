@@ -7,16 +7,28 @@ from cnnrnn_cli.cli.tour import SECTIONS
 
 def test_tour_runs_every_section_in_the_notes_order(run):
     out = run("tour", "--no-color", fmt="rich").stdout
-    positions = [out.index(title) for title in ("Convolution", "Max pooling",
-                                                "Output size with padding", "Inception module",
-                                                "Skip connection in ResNet",
-                                                "Recurrent neural networks",
-                                                "Gated recurrent unit")]
+    positions = [
+        out.index(title)
+        for title in (
+            "Convolution",
+            "Max pooling",
+            "Output size with padding",
+            "Inception module",
+            "Skip connection in ResNet",
+            "Recurrent neural networks",
+            "Gated recurrent unit",
+        )
+    ]
     assert positions == sorted(positions)
-    for command in ("$ cnnrnn conv --example", "$ cnnrnn pool --example",
-                    "$ cnnrnn outsize 3 -k 2 -p 1", "$ cnnrnn inception --preset 3a",
-                    "$ cnnrnn resblock --example", "$ cnnrnn bptt --example --lr 0.1",
-                    "$ cnnrnn gru-step --example"):
+    for command in (
+        "$ cnnrnn conv --example",
+        "$ cnnrnn pool --example",
+        "$ cnnrnn outsize 3 -k 2 -p 1",
+        "$ cnnrnn inception --preset 3a",
+        "$ cnnrnn resblock --example",
+        "$ cnnrnn bptt --example --lr 0.1",
+        "$ cnnrnn gru-step --example",
+    ):
         assert command in out, command
     assert "a 4×4 output for a 3×3 input" in out
     assert "vanishing gradient" in out and "exploding gradient" in out

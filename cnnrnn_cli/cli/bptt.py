@@ -30,27 +30,48 @@ EXAMPLE = '--xs "1 0.5 -0.5 1" --wx 0.5 --wh 0.8 --b 0 --y 0.5'
 @click.option("--wy", type=MatrixParam(), help="Readout W_y, O×H (without it L is on h_T).")
 @click.option("--by", type=MatrixParam(), help="Readout bias b_y, O values.")
 @click.option("--y", type=MatrixParam(), help="The target y (default 0).")
-@click.option("--targets", type=MatrixParam(),
-              help="Many-to-many targets, T×O: L = Σ_t ½‖ŷ_t − y_t‖².")
-@click.option("--activation", type=click.Choice(ACTIVATION_NAMES),
-              default="tanh", show_default=True)
-@click.option("--tol", type=float, default=1e-9, show_default=True,
-              help="|ρ − 1| within this is 'neutral'.")
+@click.option(
+    "--targets", type=MatrixParam(), help="Many-to-many targets, T×O: L = Σ_t ½‖ŷ_t − y_t‖²."
+)
+@click.option(
+    "--activation", type=click.Choice(ACTIVATION_NAMES), default="tanh", show_default=True
+)
+@click.option(
+    "--tol", type=float, default=1e-9, show_default=True, help="|ρ − 1| within this is 'neutral'."
+)
 @click.option("--lr", type=float, metavar="ALPHA", help="Show one SGD step with this rate α.")
-@click.option("--weights", type=NamedArraysParam(),
-              help="@file.npz or @file.json with arrays named xs, wx, wh, b, h0, wy, by, y, "
-                   "targets (options given explicitly win).")
-@click.option("--random", "random_shape", metavar="T,D,H",
-              help="A random case: W_h = σ·Q (Q orthogonal, so ρ = σ), W_x of variance 1/D.")
+@click.option(
+    "--weights",
+    type=NamedArraysParam(),
+    help="@file.npz or @file.json with arrays named xs, wx, wh, b, h0, wy, by, y, "
+    "targets (options given explicitly win).",
+)
+@click.option(
+    "--random",
+    "random_shape",
+    metavar="T,D,H",
+    help="A random case: W_h = σ·Q (Q orthogonal, so ρ = σ), W_x of variance 1/D.",
+)
 @click.option("--seed", type=SEED, help="Seed for --random.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="σ for --random.")
 @click.option("--check", is_flag=True, help="Compare every gradient with finite differences.")
-@click.option("--at", "at_step", type=IntParam(), metavar="t",
-              help="Write out the chain ∂h_T/∂h_t for this t (default 1).")
-@click.option("--steps", type=IntParam(minimum=2), default=12, show_default=True,
-              help="Rows shown in the time tables before they are summarised.")
-def bptt(activation, tol, lr, weights, random_shape, seed, scale, check, at_step,
-         **given) -> Report:
+@click.option(
+    "--at",
+    "at_step",
+    type=IntParam(),
+    metavar="t",
+    help="Write out the chain ∂h_T/∂h_t for this t (default 1).",
+)
+@click.option(
+    "--steps",
+    type=IntParam(minimum=2),
+    default=12,
+    show_default=True,
+    help="Rows shown in the time tables before they are summarised.",
+)
+def bptt(
+    activation, tol, lr, weights, random_shape, seed, scale, check, at_step, **given
+) -> Report:
     """A many-to-one RNN: forward pass, BPTT, and why gradients vanish or explode.
 
     h_t = f(W_x x_t + W_h h_{t−1} + b), ŷ = W_y h_T + b_y (or h_T), L = ½‖ŷ − y‖².
@@ -71,23 +92,57 @@ def bptt(activation, tol, lr, weights, random_shape, seed, scale, check, at_step
     from cnnrnn_cli.cli.progress import bar
 
     with bar():  # a transient progress bar on a terminal's stderr, for long work
-        res = api.bptt(**given, activation=activation, tol=tol, lr=lr, weights=weights,
-                       random=random_shape, seed=seed, scale=scale, check=check)
+        res = api.bptt(
+            **given,
+            activation=activation,
+            tol=tol,
+            lr=lr,
+            weights=weights,
+            random=random_shape,
+            seed=seed,
+            scale=scale,
+            check=check,
+        )
     if at_step is not None and at_step > res.T:
         raise InputError("at", f"t = {at_step} is beyond T = {res.T}")
-    result = {"h": res.h, "y_hat": res.y_hat, "loss": res.loss, "grads": res.grads,
-              "jacobian_norms": res.jacobian_norms, "eigenvalues": res.eigenvalues,
-              "spectral_radius": res.spectral_radius, "singular_max": res.singular_max,
-              "diagonalizable": res.diagonalizable, "regime": res.regime,
-              "measured_regime": res.measured_regime, "bound": res.bound,
-              "wh_contributions": res.wh_contributions}
+    result = {
+        "h": res.h,
+        "y_hat": res.y_hat,
+        "loss": res.loss,
+        "grads": res.grads,
+        "jacobian_norms": res.jacobian_norms,
+        "eigenvalues": res.eigenvalues,
+        "spectral_radius": res.spectral_radius,
+        "singular_max": res.singular_max,
+        "diagonalizable": res.diagonalizable,
+        "regime": res.regime,
+        "measured_regime": res.measured_regime,
+        "bound": res.bound,
+        "wh_contributions": res.wh_contributions,
+    }
     if res.updated is not None:
         result["updated"] = res.updated
     if res.check_error is not None:
         result["check_error"] = res.check_error
-    params = {"T": res.T, "D": res.rnn.xs.shape[1], "H": res.rnn.wh.shape[0],
-              "activation": activation, "readout": res.rnn.wy is not None,
-              "many_to_many": res.many_to_many, "lr": lr, "tol": tol,
-              "random": random_shape, "seed": seed, "scale": scale if random_shape else None}
-    return Report("bptt", params, result, trace=res, explainer="cnnrnn_cli.explain.bptt",
-                  warnings=res.warnings, at=None if at_step is None else (at_step - 1,))
+    params = {
+        "T": res.T,
+        "D": res.rnn.xs.shape[1],
+        "H": res.rnn.wh.shape[0],
+        "activation": activation,
+        "readout": res.rnn.wy is not None,
+        "many_to_many": res.many_to_many,
+        "lr": lr,
+        "tol": tol,
+        "random": random_shape,
+        "seed": seed,
+        "scale": scale if random_shape else None,
+    }
+    return Report(
+        "bptt",
+        params,
+        result,
+        trace=res,
+        explainer="cnnrnn_cli.explain.bptt",
+        warnings=res.warnings,
+        at=None if at_step is None else (at_step - 1,),
+    )

@@ -34,8 +34,13 @@ _GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSou
 class ReportCommand(CnnrnnCommand):
     """A command whose callback builds a Report; `invoke` shows it."""
 
-    def __init__(self, *args, example: str | None = None,
-                 replaces: dict[str, tuple[str, ...]] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        example: str | None = None,
+        replaces: dict[str, tuple[str, ...]] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.build, self.example, self.replaces = self.callback, example, replaces or {}
 
@@ -60,8 +65,7 @@ class ReportCommand(CnnrnnCommand):
         """The example's values, overridden by every option given on the command line."""
         if self.example is None:
             raise click.UsageError(f"{self.name} has no example")
-        with self.make_context(self.name, shlex.split(self.example),
-                               parent=ctx.parent) as example:
+        with self.make_context(self.name, shlex.split(self.example), parent=ctx.parent) as example:
             merged = dict(example.params)
         merged.pop("example", None)
         for name, value in params.items():
@@ -73,8 +77,13 @@ class ReportCommand(CnnrnnCommand):
         return merged
 
 
-def report_command(*, example: str | None = None, walkthrough: bool = False,
-                   replaces: dict[str, tuple[str, ...]] | None = None, **settings):
+def report_command(
+    *,
+    example: str | None = None,
+    walkthrough: bool = False,
+    replaces: dict[str, tuple[str, ...]] | None = None,
+    **settings,
+):
     """Make `build(**params) -> Report` a command with the shared options (see above).
 
     replaces: an option that, given with --example, clears the example's values of
@@ -88,7 +97,6 @@ def report_command(*, example: str | None = None, walkthrough: bool = False,
         if walkthrough:
             fn = walkthrough_options(fn)
         fn.__click_params__.extend(own)
-        return click.command(cls=ReportCommand, example=example, replaces=replaces,
-                             **settings)(fn)
+        return click.command(cls=ReportCommand, example=example, replaces=replaces, **settings)(fn)
 
     return decorate

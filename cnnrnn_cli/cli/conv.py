@@ -16,16 +16,35 @@ EXAMPLE = '"1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0" -k "1 0 1; 0 
 
 @report_command(example=EXAMPLE, walkthrough=True)
 @click.argument("image", required=False, type=MatrixParam(), metavar="[IMAGE]")
-@click.option("-k", "--kernel", type=MatrixParam(),
-              help="F×F, C×F×F, or K×C×F×F (JSON or a file) weights.")
-@click.option("-s", "--stride", type=SizeParam(), default="1", show_default=True,
-              help="Stride S or ShxSw.")
-@click.option("-p", "--padding", type=PADDING, default="0", show_default=True,
-              help="A number, HxW, same, valid or full.")
-@click.option("--pad-mode", type=click.Choice(PAD_MODES), default="zeros", show_default=True,
-              help="What the padding holds.")
-@click.option("-d", "--dilation", type=SizeParam(), default="1", show_default=True,
-              help="Dilation d or DhxDw.")
+@click.option(
+    "-k", "--kernel", type=MatrixParam(), help="F×F, C×F×F, or K×C×F×F (JSON or a file) weights."
+)
+@click.option(
+    "-s", "--stride", type=SizeParam(), default="1", show_default=True, help="Stride S or ShxSw."
+)
+@click.option(
+    "-p",
+    "--padding",
+    type=PADDING,
+    default="0",
+    show_default=True,
+    help="A number, HxW, same, valid or full.",
+)
+@click.option(
+    "--pad-mode",
+    type=click.Choice(PAD_MODES),
+    default="zeros",
+    show_default=True,
+    help="What the padding holds.",
+)
+@click.option(
+    "-d",
+    "--dilation",
+    type=SizeParam(),
+    default="1",
+    show_default=True,
+    help="Dilation d or DhxDw.",
+)
 @click.option("-b", "--bias", type=MatrixParam(), help="A scalar, or one value per filter.")
 @click.option("--flip", is_flag=True, help="True convolution: rotate the kernel by 180°.")
 def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at) -> Report:
@@ -45,19 +64,39 @@ def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at) -> 
     from cnnrnn_cli import api
 
     if kernel is None:
-        raise InputError("kernel", "missing: give the kernel with -k (e.g. -k \"1 0; 0 1\")")
+        raise InputError("kernel", 'missing: give the kernel with -k (e.g. -k "1 0; 0 1")')
     image = api.as_image(primary_input(click.get_current_context(), image, "image"), "image")
     if kernel.ndim > 4:
-        raise InputError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {kernel.ndim} "
-                                   "dimensions")
+        raise InputError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {kernel.ndim} dimensions")
     if kernel.ndim < 2:
         kernel = kernel.reshape(1, -1)
-    res = api.conv2d(image, kernel, stride, padding, dilation,
-                     None if bias is None else bias.reshape(-1), pad_mode, flip)
-    params = {"image_shape": list(image.shape), "kernel_shape": list(kernel.shape),
-              "stride": list(res.stride), "padding": [[d.p_lo, d.p_hi] for d in res.dims],
-              "dilation": list(res.dilation), "pad_mode": pad_mode, "flip": flip,
-              "bias": None if res.bias is None else res.bias.tolist(), "mode": res.mode}
-    return Report("conv", params, res.output, trace=res, explainer="cnnrnn_cli.explain.conv",
-                  warnings=res.warnings,
-                  at=None if at is None else api.output_cell(at, res.output.shape))
+    res = api.conv2d(
+        image,
+        kernel,
+        stride,
+        padding,
+        dilation,
+        None if bias is None else bias.reshape(-1),
+        pad_mode,
+        flip,
+    )
+    params = {
+        "image_shape": list(image.shape),
+        "kernel_shape": list(kernel.shape),
+        "stride": list(res.stride),
+        "padding": [[d.p_lo, d.p_hi] for d in res.dims],
+        "dilation": list(res.dilation),
+        "pad_mode": pad_mode,
+        "flip": flip,
+        "bias": None if res.bias is None else res.bias.tolist(),
+        "mode": res.mode,
+    }
+    return Report(
+        "conv",
+        params,
+        res.output,
+        trace=res,
+        explainer="cnnrnn_cli.explain.conv",
+        warnings=res.warnings,
+        at=None if at is None else api.output_cell(at, res.output.shape),
+    )

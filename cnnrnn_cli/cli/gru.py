@@ -10,45 +10,92 @@ from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import GRU_GATES
 
 # Three units, one in each of the notes' cases: z ≈ 0, r ≈ 0, z ≈ 1.
-EXAMPLE = ('--x 1 --h "0.5 -0.5 0.8" --wxz "0; 0; 0" --whz "0 0 0; 0 0 0; 0 0 0" '
-           '--bz "-6 0 6" --wxr "0; 0; 0" --whr "0 0 0; 0 0 0; 0 0 0" --br "0 -6 0" '
-           '--wxh "1; 0.5; -1" --whh "0.5 0 0; 0 0.5 0; 0 0 0.5"')
+EXAMPLE = (
+    '--x 1 --h "0.5 -0.5 0.8" --wxz "0; 0; 0" --whz "0 0 0; 0 0 0; 0 0 0" '
+    '--bz "-6 0 6" --wxr "0; 0; 0" --whr "0 0 0; 0 0 0; 0 0 0" --br "0 -6 0" '
+    '--wxh "1; 0.5; -1" --whh "0.5 0 0; 0 0.5 0; 0 0 0.5"'
+)
 
 
 def _gate_options(fn):
-    helps = {"wxz": "W_xz, H×D", "whz": "W_hz, H×H", "bz": "b_z, H", "wxr": "W_xr, H×D",
-             "whr": "W_hr, H×H", "br": "b_r, H", "wxh": "W_xh, H×D", "whh": "W_hh, H×H",
-             "bh": "b_h, H", "bhh": "b_hh, H: a bias inside the reset product (PyTorch's b_hn)"}
+    helps = {
+        "wxz": "W_xz, H×D",
+        "whz": "W_hz, H×H",
+        "bz": "b_z, H",
+        "wxr": "W_xr, H×D",
+        "whr": "W_hr, H×H",
+        "br": "b_r, H",
+        "wxh": "W_xh, H×D",
+        "whh": "W_hh, H×H",
+        "bh": "b_h, H",
+        "bhh": "b_hh, H: a bias inside the reset product (PyTorch's b_hn)",
+    }
     for name in reversed(GRU_GATES):
         fn = click.option(f"--{name}", type=MatrixParam(), help=helps[name])(fn)
     return fn
 
 
-@report_command(example=EXAMPLE, replaces={
-    "xs": ("x",), "x": ("xs",), "random_shape": ("x", "h", *GRU_GATES),
-    "torch_weights": GRU_GATES, "weights": ("x", "h", *GRU_GATES)})
+@report_command(
+    example=EXAMPLE,
+    replaces={
+        "xs": ("x",),
+        "x": ("xs",),
+        "random_shape": ("x", "h", *GRU_GATES),
+        "torch_weights": GRU_GATES,
+        "weights": ("x", "h", *GRU_GATES),
+    },
+)
 @click.option("--x", type=MatrixParam(), help="The input x_t, D values.")
 @click.option("--h", type=MatrixParam(), help="The previous state h_(t−1), H (default 0).")
 @click.option("--xs", type=MatrixParam(), help="A sequence, T×D: run T steps.")
 @_gate_options
-@click.option("--reset-after/--reset-before", default=True, show_default=True,
-              help="r ⊙ (W_hh h + b_hh) (PyTorch, Keras) or W_hh (r ⊙ h) (the paper, d2l).")
-@click.option("--z-keeps", type=click.Choice(["old", "new"]), default="old",
-              show_default=True,
-              help="old: z = 1 keeps h_(t−1) (the notes, PyTorch); new: z = 1 takes h̃.")
-@click.option("--torch-weights", type=NamedArraysParam(),
-              help="@file.npz of a PyTorch GRUCell: weight_ih, weight_hh, bias_ih, bias_hh.")
-@click.option("--weights", type=NamedArraysParam(),
-              help="@file.npz|json with arrays named after the options (x, h, xs, wxz, ...).")
-@click.option("--random", "random_shape", metavar="D,H",
-              help="Random weights (PyTorch's initialisation), x and h.")
+@click.option(
+    "--reset-after/--reset-before",
+    default=True,
+    show_default=True,
+    help="r ⊙ (W_hh h + b_hh) (PyTorch, Keras) or W_hh (r ⊙ h) (the paper, d2l).",
+)
+@click.option(
+    "--z-keeps",
+    type=click.Choice(["old", "new"]),
+    default="old",
+    show_default=True,
+    help="old: z = 1 keeps h_(t−1) (the notes, PyTorch); new: z = 1 takes h̃.",
+)
+@click.option(
+    "--torch-weights",
+    type=NamedArraysParam(),
+    help="@file.npz of a PyTorch GRUCell: weight_ih, weight_hh, bias_ih, bias_hh.",
+)
+@click.option(
+    "--weights",
+    type=NamedArraysParam(),
+    help="@file.npz|json with arrays named after the options (x, h, xs, wxz, ...).",
+)
+@click.option(
+    "--random",
+    "random_shape",
+    metavar="D,H",
+    help="Random weights (PyTorch's initialisation), x and h.",
+)
 @click.option("--seed", type=SEED, help="Seed for --random.")
-@click.option("--tol", type=float, default=0.05, show_default=True,
-              help="How near 0 or 1 a gate must be to name the notes' cases.")
-@click.option("--steps", type=IntParam(minimum=2), default=12, show_default=True,
-              help="Rows shown in the sequence table before it is summarised.")
-def gru_step(reset_after, z_keeps, torch_weights, weights, random_shape, seed, tol,
-             **given) -> Report:
+@click.option(
+    "--tol",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="How near 0 or 1 a gate must be to name the notes' cases.",
+)
+@click.option(
+    "--steps",
+    type=IntParam(minimum=2),
+    default=12,
+    show_default=True,
+    help="Rows shown in the sequence table before it is summarised.",
+)
+def gru_step(
+    reset_after, z_keeps, torch_weights, weights, random_shape, seed, tol, **given
+) -> Report:
     """One step (or --xs, a sequence) of a gated recurrent unit, gate by gate.
 
     \b
@@ -73,24 +120,50 @@ def gru_step(reset_after, z_keeps, torch_weights, weights, random_shape, seed, t
     if torch_weights is not None:
         clash = [f"--{k}" for k in GRU_GATES if given[k] is not None]
         if clash or weights and set(weights) & set(GRU_GATES):
-            raise click.UsageError(f"--torch-weights gives every gate; "
-                                   f"{clash[0] if clash else '--weights gates'} cannot be "
-                                   "given with it")
+            raise click.UsageError(
+                f"--torch-weights gives every gate; "
+                f"{clash[0] if clash else '--weights gates'} cannot be "
+                "given with it"
+            )
         if not reset_after or z_keeps != "old":
-            raise click.UsageError("--torch-weights is PyTorch's GRUCell: reset after, "
-                                   "z keeps the old state; drop --reset-before / --z-keeps new")
+            raise click.UsageError(
+                "--torch-weights is PyTorch's GRUCell: reset after, "
+                "z keeps the old state; drop --reset-before / --z-keeps new"
+            )
     if given["x"] is not None and given["xs"] is not None:
         raise click.UsageError("give --x (one step) or --xs (a sequence), not both")
     gates = {k: given.pop(k) for k in GRU_GATES}
-    res = api.gru_step(**given, **gates, reset_after=reset_after, z_keeps=z_keeps, tol=tol,
-                       torch_weights=torch_weights, weights=weights, random=random_shape,
-                       seed=seed)
+    res = api.gru_step(
+        **given,
+        **gates,
+        reset_after=reset_after,
+        z_keeps=z_keeps,
+        tol=tol,
+        torch_weights=torch_weights,
+        weights=weights,
+        random=random_shape,
+        seed=seed,
+    )
     result = {"z": res.z, "r": res.r, "h_tilde": res.h_tilde, "h": res.h}
-    params = {"D": res.x.shape[1], "H": res.h_prev.shape[1], "T": res.x.shape[0],
-              "sequence": res.sequence, "reset_after": reset_after, "z_keeps": z_keeps,
-              "tol": tol, "torch_weights": torch_weights is not None}
-    return Report("gru-step", params, result, extra={"cases": _cases_json(res)}, trace=res,
-                  explainer="cnnrnn_cli.explain.gru", plain=list(result.items()))
+    params = {
+        "D": res.x.shape[1],
+        "H": res.h_prev.shape[1],
+        "T": res.x.shape[0],
+        "sequence": res.sequence,
+        "reset_after": reset_after,
+        "z_keeps": z_keeps,
+        "tol": tol,
+        "torch_weights": torch_weights is not None,
+    }
+    return Report(
+        "gru-step",
+        params,
+        result,
+        extra={"cases": _cases_json(res)},
+        trace=res,
+        explainer="cnnrnn_cli.explain.gru",
+        plain=list(result.items()),
+    )
 
 
 def _cases_json(res) -> list | dict:

@@ -13,8 +13,10 @@ PRESET_NAMES = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
 EXAMPLE = "3x5x5 --n1x1 2 --n3x3red 2 --n3x3 2 --n5x5red 1 --n5x5 1 --pool-proj 1"
 
 
-@report_command(example=EXAMPLE, replaces={"preset": (
-    "shape", "n1x1", "n3x3red", "n3x3", "n5x5red", "n5x5", "pool_proj")})
+@report_command(
+    example=EXAMPLE,
+    replaces={"preset": ("shape", "n1x1", "n3x3red", "n3x3", "n5x5red", "n5x5", "pool_proj")},
+)
 @click.argument("shape", required=False)
 @click.option("--n1x1", type=IntParam(), help="1×1 branch filters.")
 @click.option("--n3x3red", type=IntParam(), help="1×1 reductions before the 3×3.")
@@ -22,15 +24,22 @@ EXAMPLE = "3x5x5 --n1x1 2 --n3x3red 2 --n3x3 2 --n5x5red 1 --n5x5 1 --pool-proj 
 @click.option("--n5x5red", type=IntParam(), help="1×1 reductions before the 5×5.")
 @click.option("--n5x5", type=IntParam(), help="5×5 filters.")
 @click.option("--pool-proj", type=IntParam(), help="1×1 projections after the pool.")
-@click.option("--preset", type=click.Choice(PRESET_NAMES),
-              help="A GoogLeNet module: fills the columns and the input shape.")
+@click.option(
+    "--preset",
+    type=click.Choice(PRESET_NAMES),
+    help="A GoogLeNet module: fills the columns and the input shape.",
+)
 @click.option("--no-bias", is_flag=True, help="Count weights only, as the paper's table.")
-@click.option("--compute", is_flag=True,
-              help="Run the module on a tensor (--tensor, or random with --seed).")
+@click.option(
+    "--compute", is_flag=True, help="Run the module on a tensor (--tensor, or random with --seed)."
+)
 @click.option("--tensor", type=MatrixParam(), help="The C×H×W input for --compute.")
-@click.option("--weights", type=NamedArraysParam(),
-              help="@file.npz|json: b1_w, b1_b, b2_reduce_w, b2_w, b3_reduce_w, b3_w, b4_w "
-                   "(K×C×F×F) and their _b; missing ones are random.")
+@click.option(
+    "--weights",
+    type=NamedArraysParam(),
+    help="@file.npz|json: b1_w, b1_b, b2_reduce_w, b2_w, b3_reduce_w, b3_w, b4_w "
+    "(K×C×F×F) and their _b; missing ones are random.",
+)
 @click.option("--seed", type=SEED, help="Seed for a random tensor and weights.")
 def inception(shape, preset, no_bias, compute, tensor, weights, seed, **filters) -> Report:
     """An Inception module (GoogLeNet): four branches concatenated along channels.
@@ -57,19 +66,43 @@ def inception(shape, preset, no_bias, compute, tensor, weights, seed, **filters)
         if tensor is not None and tensor.ndim == 2 and res.input_shape[0] == 1:
             tensor = tensor[None]
         api.run_module(res, tensor, weights, seed)
-    result = {"output_shape": res.output_shape, "params": res.params, "macs": res.macs,
-              "branches": [{"name": b.name, "output_shape": b.output_shape,
-                            "params": b.params, "macs": b.macs} for b in res.branches],
-              "naive": res.naive, "channels": res.channels}
+    result = {
+        "output_shape": res.output_shape,
+        "params": res.params,
+        "macs": res.macs,
+        "branches": [
+            {"name": b.name, "output_shape": b.output_shape, "params": b.params, "macs": b.macs}
+            for b in res.branches
+        ],
+        "naive": res.naive,
+        "channels": res.channels,
+    }
     if res.output is not None:
         result["output"] = res.output
         result["zero_channels"] = res.zero_channels
-    params = {"input": res.input_shape, **res.filters, "preset": preset, "bias": not no_bias,
-              "compute": compute, "seed": res.seed if res.generated else seed}
-    plain = [("output_shape", res.output_shape), ("params", res.params), ("macs", res.macs),
-             ("naive.output_shape", res.naive["output_shape"]),
-             ("naive.params", res.naive["params"]), ("naive.macs", res.naive["macs"])]
+    params = {
+        "input": res.input_shape,
+        **res.filters,
+        "preset": preset,
+        "bias": not no_bias,
+        "compute": compute,
+        "seed": res.seed if res.generated else seed,
+    }
+    plain = [
+        ("output_shape", res.output_shape),
+        ("params", res.params),
+        ("macs", res.macs),
+        ("naive.output_shape", res.naive["output_shape"]),
+        ("naive.params", res.naive["params"]),
+        ("naive.macs", res.naive["macs"]),
+    ]
     if res.output is not None:
         plain.append(("output", res.output))
-    return Report("inception", params, result, plain=plain, trace=res,
-                  explainer="cnnrnn_cli.explain.inception")
+    return Report(
+        "inception",
+        params,
+        result,
+        plain=plain,
+        trace=res,
+        explainer="cnnrnn_cli.explain.inception",
+    )

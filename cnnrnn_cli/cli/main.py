@@ -28,8 +28,9 @@ EXIT_INTERRUPT = 130
 _NEGATIVE_LITERAL = re.compile(r"^[-\u2212]\s*[0-9.]")
 
 
-def protect_negative_literals(command: click.Command, ctx: click.Context,
-                              args: list[str]) -> list[str]:
+def protect_negative_literals(
+    command: click.Command, ctx: click.Context, args: list[str]
+) -> list[str]:
     """Move negative literals that stand as positionals behind a `--`.
 
     Option values are left alone: Click already takes the token after `-k` as its
@@ -89,10 +90,12 @@ class CnnrnnGroup(click.Group):
         module, attr = COMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
-        code = run_guarded(lambda: super(CnnrnnGroup, self).main(
-            args, prog_name, complete_var, standalone_mode=False, **extra))
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        code = run_guarded(
+            lambda: super(CnnrnnGroup, self).main(
+                args, prog_name, complete_var, standalone_mode=False, **extra
+            )
+        )
         if standalone_mode:
             sys.exit(code)
         return code
@@ -107,7 +110,8 @@ class CnnrnnGroup(click.Group):
                 "completion: COMP_WORDS and COMP_CWORD are missing or malformed; they are "
                 "set by the shell's completion script, which "
                 "'_CNNRNN_COMPLETE=bash_source cnnrnn' prints (zsh_source, fish_source "
-                "for those shells)") from None
+                "for those shells)"
+            ) from None
 
 
 def run_guarded(invoke) -> int:
@@ -118,12 +122,22 @@ def run_guarded(invoke) -> int:
     """
     try:
         code = _outcome(invoke)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPT
+    except OSError as err:
+        return _stream_failed(err)
+    try:
         if sys.stdout is not None:
             sys.stdout.flush()
         return code
     except KeyboardInterrupt:
         return EXIT_INTERRUPT
     except OSError as err:
+        if code == EXIT_INTERRUPT:  # interrupted: what could not be written is not news
+            from cnnrnn_cli.io import streams
+
+            streams.give_up_stdout()
+            return code
         return _stream_failed(err)
 
 
@@ -155,8 +169,10 @@ def _outcome(invoke) -> int:
     except (click.Abort, KeyboardInterrupt):
         return EXIT_INTERRUPT
     except MemoryError:  # the budget bounds each array; this machine had less than that
-        return _fail("memory: the machine could not give the memory this needs (each "
-                     "array is within --max-elements); lower --max-elements or the sizes")
+        return _fail(
+            "memory: the machine could not give the memory this needs (each "
+            "array is within --max-elements); lower --max-elements or the sizes"
+        )
     except SystemExit as err:  # Click's own: a completion answered, or a closed pipe
         return err.code if isinstance(err.code, int) else int(err.code is not None)
 
@@ -191,8 +207,10 @@ def _shorten(word: str, limit: int = 200) -> str:
     return f"{word[:40]}…({len(word)} characters)"
 
 
-@click.group(cls=CnnrnnGroup, context_settings={"help_option_names": ["-h", "--help"],
-                                                 "max_content_width": 100})
+@click.group(
+    cls=CnnrnnGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="cnnrnn")
 def cli():
     """The mathematics of CNNs and RNNs, computed and explained step by step.

@@ -39,12 +39,24 @@ def stack(decorators: list, fn):
 def walkthrough_options(fn):
     """--at R,C, --steps N and --interactive: which cells the explanation writes out."""
     decorators = [
-        click.option("--at", callback=_parse_at, metavar="R,C",
-                     help="Explain one output cell (1-based; K,R,C picks the filter)."),
-        click.option("--steps", type=IntParam(minimum=0), default=9, show_default=True,
-                     help="How many cells to write out in full."),
-        click.option("--interactive", is_flag=True,
-                     help="On a terminal, walk through the cells one key press at a time."),
+        click.option(
+            "--at",
+            callback=_parse_at,
+            metavar="R,C",
+            help="Explain one output cell (1-based; K,R,C picks the filter).",
+        ),
+        click.option(
+            "--steps",
+            type=IntParam(minimum=0),
+            default=9,
+            show_default=True,
+            help="How many cells to write out in full.",
+        ),
+        click.option(
+            "--interactive",
+            is_flag=True,
+            help="On a terminal, walk through the cells one key press at a time.",
+        ),
     ]
     return stack(decorators, fn)
 
@@ -73,25 +85,47 @@ def _store_max_elements(ctx, param, value):
 def output_options(fn):
     """-f/--format, --precision, --no-color, --svg, --only, --max-elements, --example."""
     decorators = [
-        click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
-                     help="Output format. Default: rich on a terminal, plain otherwise."),
-        click.option("--precision", type=IntParam(minimum=0, maximum=17), default=4,
-                     show_default=True,
-                     help="Digits shown in rich/latex (plain, json and csv keep full precision)."),
+        click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            help="Output format. Default: rich on a terminal, plain otherwise.",
+        ),
+        click.option(
+            "--precision",
+            type=IntParam(minimum=0, maximum=17),
+            default=4,
+            show_default=True,
+            help="Digits shown in rich/latex (plain, json and csv keep full precision).",
+        ),
         click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is honoured too)."),
-        click.option("--svg", type=click.Path(dir_okay=False, writable=True),
-                     callback=_check_file_name,
-                     help="Also save the rich rendering as an SVG picture to FILE (written "
-                          "whole, once the command has succeeded)."),
-        click.option("--only", metavar="NAME",
-                     help="Print one result field alone (a dotted name such as grads.wh)."),
-        click.option("--max-elements", type=ElementCount(),
-                     default=DEFAULT_MAX_ELEMENTS, show_default=True, is_eager=True,
-                     expose_value=False, callback=_store_max_elements,
-                     help="Refuse any array (input, padded input, weights, result) with more "
-                          "elements than this (1e8 style accepted)."),
-        click.option("--example", is_flag=True,
-                     help="Run the lecture notes' own example for this command."),
+        click.option(
+            "--svg",
+            type=click.Path(dir_okay=False, writable=True),
+            callback=_check_file_name,
+            help="Also save the rich rendering as an SVG picture to FILE (written "
+            "whole, once the command has succeeded).",
+        ),
+        click.option(
+            "--only",
+            metavar="NAME",
+            help="Print one result field alone (a dotted name such as grads.wh).",
+        ),
+        click.option(
+            "--max-elements",
+            type=ElementCount(),
+            default=DEFAULT_MAX_ELEMENTS,
+            show_default=True,
+            is_eager=True,
+            expose_value=False,
+            callback=_store_max_elements,
+            help="Refuse any array (input, padded input, weights, result) with more "
+            "elements than this (1e8 style accepted).",
+        ),
+        click.option(
+            "--example", is_flag=True, help="Run the lecture notes' own example for this command."
+        ),
     ]
     return stack(decorators, fn)
 
@@ -100,8 +134,9 @@ def default_format() -> str:
     return "rich" if sys.stdout.isatty() else "plain"
 
 
-def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
-         interactive=False) -> None:
+def emit(
+    report, *, fmt, precision, no_color, svg, only, steps=None, at=None, interactive=False
+) -> None:
     """Print `report` in `fmt` (stdout), its warnings (stderr) and the SVG if asked.
 
     Every check comes first; the SVG is rendered and staged beside its target, then
@@ -114,8 +149,9 @@ def emit(report, *, fmt, precision, no_color, svg, only, steps=None, at=None,
 
     for line in report.warnings:
         echo_err(f"Warning: {line}")
-    style = Style(precision=precision, color=not (no_color or os.environ.get("NO_COLOR")),
-                  steps=steps, at=at)
+    style = Style(
+        precision=precision, color=not (no_color or os.environ.get("NO_COLOR")), steps=steps, at=at
+    )
     value = _only_field(report, only) if only is not None else None
     picture = _stage_svg(report, style, svg) if svg is not None else None
     try:
@@ -136,8 +172,9 @@ def _only_field(report, only: str):
         return report.field(only)
     except KeyError:
         shown = only if len(only) <= 40 else only[:40] + "…"
-        raise InputError("only", f"no field {shown!r}; the fields are "
-                                 f"{', '.join(report.field_names())}") from None
+        raise InputError(
+            "only", f"no field {shown!r}; the fields are {', '.join(report.field_names())}"
+        ) from None
 
 
 def _print(report, fmt: str, style: Style, only, value, interactive: bool) -> None:
@@ -177,8 +214,7 @@ def _walk(report, style: Style) -> None:
         console.print(cell)
         if number == len(cells):
             break
-        console.print(f"[dim]{number}/{len(cells)} — any key for the next, q to stop[/]",
-                      end="")
+        console.print(f"[dim]{number}/{len(cells)} — any key for the next, q to stop[/]", end="")
         key = click.getchar()
         console.print()
         if key in ("q", "Q", "\x1b"):
@@ -194,8 +230,7 @@ def _write_only(name: str, value, fmt: str) -> None:
         from cnnrnn_cli.report import flatten
 
         # A group of fields (--only grads) prints as blocks, one per leaf.
-        blocks = list(flatten(value, name + ".")) if isinstance(value, dict) \
-            else [(name, value)]
+        blocks = list(flatten(value, name + ".")) if isinstance(value, dict) else [(name, value)]
         _write_lines(text.iter_blocks(blocks, "," if fmt == "csv" else " "))
 
 
@@ -252,12 +287,16 @@ def _check_finite(report) -> None:
     from cnnrnn_cli.errors import InputError
     from cnnrnn_cli.report import flatten
 
-    leaves = list(flatten(report.result)) if isinstance(report.result, dict) \
+    leaves = (
+        list(flatten(report.result))
+        if isinstance(report.result, dict)
         else [("result", report.result)]
+    )
     for name, value in leaves + list(flatten(report.extra)):
         if not _finite(value):
-            raise InputError(name, "the result overflows float64 (infinite values); "
-                                   "scale the inputs down")
+            raise InputError(
+                name, "the result overflows float64 (infinite values); scale the inputs down"
+            )
 
 
 def _finite(value) -> bool:

@@ -24,8 +24,9 @@ def claim_stdin(ctx, name: str):
     meta = ctx.meta if ctx else {}
     owner = meta.get("stdin_owner")
     if owner is not None and owner != name:
-        raise InputError(name, f"standard input is already read for {owner}; "
-                               "only one input can come from '-'")
+        raise InputError(
+            name, f"standard input is already read for {owner}; only one input can come from '-'"
+        )
     meta["stdin_owner"] = name
     return lambda: read_stdin_text(name)
 
@@ -50,8 +51,7 @@ def note_source(ctx, param, value: str) -> None:
         from cnnrnn_cli.io.streams import stdin_closed
 
         if stdin_closed():
-            raise click.BadParameter("no input: standard input is closed", ctx=ctx,
-                                     param=param)
+            raise click.BadParameter("no input: standard input is closed", ctx=ctx, param=param)
     if ctx is not None and (value == "-" or value.startswith("@")):
         ctx.meta.setdefault("input_paths", []).append(value if value == "-" else value[1:])
 
@@ -124,8 +124,11 @@ class SizeParam(click.ParamType):
             return parse_pair(value, param.name if param else "size", minimum=self.minimum)
         except CnnrnnError as err:
             if self.words:
-                self.fail(f"expected a number, HxW or one of {', '.join(self.words)}; got "
-                          f"{value!r}", param, ctx)
+                self.fail(
+                    f"expected a number, HxW or one of {', '.join(self.words)}; got {value!r}",
+                    param,
+                    ctx,
+                )
             self.fail(err.message, param, ctx)
 
 
@@ -154,8 +157,9 @@ class IntParam(click.ParamType):
         from cnnrnn_cli.io.spec import parse_int
 
         try:
-            return parse_int(value, param.name if param else "value", minimum=self.minimum,
-                             maximum=self.maximum)
+            return parse_int(
+                value, param.name if param else "value", minimum=self.minimum, maximum=self.maximum
+            )
         except CnnrnnError as err:
             self.fail(err.message, param, ctx)
 
@@ -177,8 +181,11 @@ class IntsParam(click.ParamType):
         from cnnrnn_cli.io.spec import parse_ints
 
         try:
-            return tuple(parse_ints(value, param.name if param else "value", self.count,
-                                    minimum=self.minimum))
+            return tuple(
+                parse_ints(
+                    value, param.name if param else "value", self.count, minimum=self.minimum
+                )
+            )
         except CnnrnnError as err:
             self.fail(f"{err.message}; expected {self.metavar}", param, ctx)
 

@@ -17,19 +17,38 @@ EXAMPLE = '"4 3 4; 2 4 3; 2 3 4" -k 2 -s 1'
 @click.argument("input", required=False, type=MatrixParam(), metavar="[INPUT]")
 @click.option("-k", "--size", type=SizeParam(), help="Window size F or FhxFw  [default: 2]")
 @click.option("-s", "--stride", type=SizeParam(), help="Stride  [default: the size]")
-@click.option("-p", "--padding", type=PADDING, default="0", show_default=True,
-              help="A number or HxW (at most half the window).")
+@click.option(
+    "-p",
+    "--padding",
+    type=PADDING,
+    default="0",
+    show_default=True,
+    help="A number or HxW (at most half the window).",
+)
 @click.option("--mode", type=click.Choice(POOL_MODES), default="max", show_default=True)
-@click.option("--ceil", is_flag=True,
-              help="Ceil mode: keep a last partial window (PyTorch's rule).")
-@click.option("--count-include-pad/--no-count-include-pad", default=True, show_default=True,
-              help="avg: count the padding in the divisor.")
-@click.option("--global", "global_pool", is_flag=True,
-              help="One value per channel (the window is the whole input).")
-@click.option("--grad", type=MatrixParam(),
-              help="An upstream gradient (output-shaped) to route back (max/min).")
-def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_pool, grad,
-         at) -> Report:
+@click.option(
+    "--ceil", is_flag=True, help="Ceil mode: keep a last partial window (PyTorch's rule)."
+)
+@click.option(
+    "--count-include-pad/--no-count-include-pad",
+    default=True,
+    show_default=True,
+    help="avg: count the padding in the divisor.",
+)
+@click.option(
+    "--global",
+    "global_pool",
+    is_flag=True,
+    help="One value per channel (the window is the whole input).",
+)
+@click.option(
+    "--grad",
+    type=MatrixParam(),
+    help="An upstream gradient (output-shaped) to route back (max/min).",
+)
+def pool(
+    input, size, stride, padding, mode, ceil, count_include_pad, global_pool, grad, at
+) -> Report:
     """Pooling of an H×W or C×H×W input (read from stdin when omitted and piped in).
 
     The stride defaults to the window size, as in the frameworks. Max and min pool
@@ -43,18 +62,38 @@ def pool(input, size, stride, padding, mode, ceil, count_include_pad, global_poo
     from cnnrnn_cli import api
 
     if global_pool and (size is not None or stride is not None or padding != 0 or ceil):
-        raise click.UsageError("--global pools the whole input; give no --size, --stride, "
-                               "--padding or --ceil with it")
+        raise click.UsageError(
+            "--global pools the whole input; give no --size, --stride, --padding or --ceil with it"
+        )
     x = api.as_image(primary_input(click.get_current_context(), input, "input"), "input")
-    res = api.pool2d(x, size or 2, stride, padding, mode, ceil, count_include_pad,
-                     global_pool, grad)
-    params = {"input_shape": list(x.shape), "size": list(res.size), "stride": list(res.stride),
-              "padding": [[d.p_lo, d.p_hi] for d in res.dims], "mode": mode, "ceil": ceil,
-              "count_include_pad": count_include_pad, "global": global_pool}
+    res = api.pool2d(
+        x, size or 2, stride, padding, mode, ceil, count_include_pad, global_pool, grad
+    )
+    params = {
+        "input_shape": list(x.shape),
+        "size": list(res.size),
+        "stride": list(res.stride),
+        "padding": [[d.p_lo, d.p_hi] for d in res.dims],
+        "mode": mode,
+        "ceil": ceil,
+        "count_include_pad": count_include_pad,
+        "global": global_pool,
+    }
     extra = {} if res.grad_input is None else {"grad_input": res.grad_input}
     if at is not None:
-        out = res.output.shape if not global_pool else \
-            ((res.output.size, 1, 1) if res.output.ndim else (1, 1))
+        out = (
+            res.output.shape
+            if not global_pool
+            else ((res.output.size, 1, 1) if res.output.ndim else (1, 1))
+        )
         at = api.output_cell(at, out)
-    return Report("pool", params, res.output, extra=extra, trace=res,
-                  explainer="cnnrnn_cli.explain.pool", warnings=res.warnings, at=at)
+    return Report(
+        "pool",
+        params,
+        res.output,
+        extra=extra,
+        trace=res,
+        explainer="cnnrnn_cli.explain.pool",
+        warnings=res.warnings,
+        at=at,
+    )

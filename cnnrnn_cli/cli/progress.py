@@ -15,7 +15,7 @@ import time
 
 from cnnrnn_cli import progress
 
-SHOW_AFTER = 2.0   # seconds of estimated (or elapsed) work before a bar is worth drawing
+SHOW_AFTER = 2.0  # seconds of estimated (or elapsed) work before a bar is worth drawing
 FIRST_LOOK = 0.25  # never draw before this: a bar that flashes is noise
 
 
@@ -25,7 +25,7 @@ class RichBar(progress.Listener):
     def __init__(self, stream):
         self.stream = stream
         self.lock = threading.Lock()
-        self.live = None     # rich.progress.Progress, once shown
+        self.live = None  # rich.progress.Progress, once shown
         self.task_id = None
         self.description, self.steps, self.seconds = "", None, 0.0
         self.done, self.started = 0.0, 0.0
@@ -82,15 +82,21 @@ class RichBar(progress.Listener):
         )
 
         console = Console(file=self.stream, stderr=True)
-        self.live = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                             TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                             TimeRemainingColumn(), console=console, transient=True)
+        self.live = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
         self.live.start()
         self._new_task()
 
     def _new_task(self):
-        self.task_id = self.live.add_task(self.description, total=self.steps,
-                                          completed=self.done)
+        self.task_id = self.live.add_task(self.description, total=self.steps, completed=self.done)
 
 
 @contextlib.contextmanager

@@ -16,8 +16,9 @@ MAX_DEPTH = 100_000  # ResNet-1001 a hundred times over; the norms are computed 
 # keeps both (1.03); repeated with --depth, the skip's norm stays 1.03 while the plain
 # one is exactly 0 from the second block.
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
-EXAMPLE = ('--a0 "1 2" --w1 "-0.5 0.5; -0.5 -0.5" --b1 "0.5 -0.5" --w2 "0.5 0.5; -1 0.5" '
-           '--b2 "0.5 0"')
+EXAMPLE = (
+    '--a0 "1 2" --w1 "-0.5 0.5; -0.5 -0.5" --b1 "0.5 -0.5" --w2 "0.5 0.5; -1 0.5" --b2 "0.5 0"'
+)
 
 
 @report_command(example=EXAMPLE, replaces={"random_case": ARRAYS, "weights": ARRAYS})
@@ -26,21 +27,34 @@ EXAMPLE = ('--a0 "1 2" --w1 "-0.5 0.5; -0.5 -0.5" --b1 "0.5 -0.5" --w2 "0.5 0.5;
 @click.option("--b1", type=MatrixParam(), help="b1, m values (default zeros).")
 @click.option("--w2", type=MatrixParam(), help="W2, n×m (k×m with --shortcut).")
 @click.option("--b2", type=MatrixParam(), help="b2 (default zeros).")
-@click.option("--shortcut", type=MatrixParam(), metavar="WS",
-              help="A projection WS (k×n) on the skip when the sizes differ.")
-@click.option("--activation", type=click.Choice(ACTIVATION_NAMES),
-              default="relu", show_default=True)
-@click.option("--weights", type=NamedArraysParam(),
-              help="@file.npz|json with arrays named a0, w1, b1, w2, b2, shortcut.")
-@click.option("--random", "random_case", is_flag=True,
-              help="Random a0 and weights (entries N(0, 1/fan-in)); with --depth, random "
-                   "blocks.")
-@click.option("--size", type=IntParam(), default=4, show_default=True,
-              help="n for --random.")
+@click.option(
+    "--shortcut",
+    type=MatrixParam(),
+    metavar="WS",
+    help="A projection WS (k×n) on the skip when the sizes differ.",
+)
+@click.option(
+    "--activation", type=click.Choice(ACTIVATION_NAMES), default="relu", show_default=True
+)
+@click.option(
+    "--weights",
+    type=NamedArraysParam(),
+    help="@file.npz|json with arrays named a0, w1, b1, w2, b2, shortcut.",
+)
+@click.option(
+    "--random",
+    "random_case",
+    is_flag=True,
+    help="Random a0 and weights (entries N(0, 1/fan-in)); with --depth, random blocks.",
+)
+@click.option("--size", type=IntParam(), default=4, show_default=True, help="n for --random.")
 @click.option("--seed", type=SEED, help="Seed for --random.")
-@click.option("--depth", type=IntParam(maximum=MAX_DEPTH), metavar="L",
-              help="Stack L blocks (1 to 100000) and show ‖∂a_l/∂a_0‖, l = 1..L, with and "
-                   "without skips.")
+@click.option(
+    "--depth",
+    type=IntParam(maximum=MAX_DEPTH),
+    metavar="L",
+    help="Stack L blocks (1 to 100000) and show ‖∂a_l/∂a_0‖, l = 1..L, with and without skips.",
+)
 def resblock(activation, weights, random_case, size, seed, depth, **arrays) -> Report:
     """The skip connection of a ResNet block, with and without the skip, side by side.
 
@@ -59,13 +73,25 @@ def resblock(activation, weights, random_case, size, seed, depth, **arrays) -> R
     from cnnrnn_cli import api
 
     seed_goes_with(random_case, seed)
-    res = api.resblock(**arrays, activation=activation, weights=weights, random=random_case,
-                       size=size, seed=seed, depth=depth)
+    res = api.resblock(
+        **arrays,
+        activation=activation,
+        weights=weights,
+        random=random_case,
+        size=size,
+        seed=seed,
+        depth=depth,
+    )
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}
     if res.grad_norms is not None:
         result["grad_norms"] = res.grad_norms
-    params = {"n": res.a0.size, "m": res.weights["w1"].shape[0], "activation": activation,
-              "shortcut": res.weights["shortcut"] is not None, "depth": depth,
-              "random": random_case, "seed": res.seed}  # chosen by api when not given
-    return Report("resblock", params, result, trace=res,
-                  explainer="cnnrnn_cli.explain.resblock")
+    params = {
+        "n": res.a0.size,
+        "m": res.weights["w1"].shape[0],
+        "activation": activation,
+        "shortcut": res.weights["shortcut"] is not None,
+        "depth": depth,
+        "random": random_case,
+        "seed": res.seed,
+    }  # chosen by api when not given
+    return Report("resblock", params, result, trace=res, explainer="cnnrnn_cli.explain.resblock")

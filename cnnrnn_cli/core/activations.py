@@ -22,11 +22,11 @@ def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def _tanh_grad(a, fa):
-    return 1 - fa * fa          # tanh' = 1 − tanh²
+    return 1 - fa * fa  # tanh' = 1 − tanh²
 
 
 def _sigmoid_grad(a, fa):
-    return fa * (1 - fa)        # σ' = σ(1 − σ)
+    return fa * (1 - fa)  # σ' = σ(1 − σ)
 
 
 def _relu_grad(a, fa):
@@ -51,5 +51,6 @@ def activation(name: str):
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise InputError("activation", f"expected one of {', '.join(ACTIVATIONS)}, got "
-                                       f"{name!r}") from None
+        raise InputError(
+            "activation", f"expected one of {', '.join(ACTIVATIONS)}, got {name!r}"
+        ) from None

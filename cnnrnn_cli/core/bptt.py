@@ -46,15 +46,15 @@ from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 
 DEFECTIVE_COND = 1e12  # eigenvector matrices worse conditioned than this: not diagonalisable
 EXACT_NORM_WORK = 5e7  # T·H³ up to which every ‖∂h_T/∂h_t‖ is an exact SVD norm
-EIGVEC_MAX = 512       # H up to which eigenvectors, cond(T) and σ_max come from LAPACK
-NORMAL_TOL = 1e-10     # ‖WᵀW − WWᵀ‖_F ≤ this·‖W‖_F²: numerically normal
-BLOCK = 16             # left singular vectors carried from one product to the next
-RESIDUAL_TOL = 1e-11   # a norm is accepted when its singular triplet's residual is this small
-MAX_SWEEPS = 8         # subspace-iteration sweeps before falling back to eigvalsh(M Mᵀ)
-SETTLED = 1e-13        # ...or when a sweep no longer moves the Ritz value
-COLD_SWEEPS = 3        # the same from a random start (the first product, a lone W_h)
+EIGVEC_MAX = 512  # H up to which eigenvectors, cond(T) and σ_max come from LAPACK
+NORMAL_TOL = 1e-10  # ‖WᵀW − WWᵀ‖_F ≤ this·‖W‖_F²: numerically normal
+BLOCK = 16  # left singular vectors carried from one product to the next
+RESIDUAL_TOL = 1e-11  # a norm is accepted when its singular triplet's residual is this small
+MAX_SWEEPS = 8  # subspace-iteration sweeps before falling back to eigvalsh(M Mᵀ)
+SETTLED = 1e-13  # ...or when a sweep no longer moves the Ritz value
+COLD_SWEEPS = 3  # the same from a random start (the first product, a lone W_h)
 WORK_PER_ELEMENT = 10**4  # operations allowed per element of --max-elements
-EIGEN_OPS = 25         # the eigenvalues of an H×H matrix: about 25·H³ operations
+EIGEN_OPS = 25  # the eigenvalues of an H×H matrix: about 25·H³ operations
 MAX_FLOAT = np.finfo(np.float64).max
 LOG10_2 = math.log10(2.0)
 
@@ -102,17 +102,17 @@ class BPTTResult:
     activation: str = "tanh"
     targets: np.ndarray | None = None
     many_to_many: bool = False
-    pre: np.ndarray | None = None          # (T, H) a_t
-    fprime: np.ndarray | None = None       # (T, H) f'(a_t)
-    dh: np.ndarray | None = None           # (T, H) ∂L/∂h_t (all paths)
-    da: np.ndarray | None = None           # (T, H) ∂L/∂a_t
+    pre: np.ndarray | None = None  # (T, H) a_t
+    fprime: np.ndarray | None = None  # (T, H) f'(a_t)
+    dh: np.ndarray | None = None  # (T, H) ∂L/∂h_t (all paths)
+    da: np.ndarray | None = None  # (T, H) ∂L/∂a_t
     wh_contributions: np.ndarray | None = None  # (T,) ‖∂L/∂a_t h_{t−1}ᵀ‖_F
-    eigvecs: np.ndarray | None = None     # None when not computed (H > EIGVEC_MAX)
-    eig_cond: float | None = 1.0          # None when not computed
+    eigvecs: np.ndarray | None = None  # None when not computed (H > EIGVEC_MAX)
+    eig_cond: float | None = 1.0  # None when not computed
     log10_norms: np.ndarray | None = None  # (T,) log₁₀‖∂h_T/∂h_t‖, beyond float64's range
     log10_bound: np.ndarray | None = None  # (T,) log₁₀ (γ σ_max)^(T−t)
     gamma: float = 1.0
-    bound: np.ndarray | None = None        # (T,) (γ σ_max)^(T−t)
+    bound: np.ndarray | None = None  # (T,) (γ σ_max)^(T−t)
     norms_exact: bool = True
     measured_regime: str = ""
     lr: float | None = None
@@ -141,8 +141,9 @@ class BPTTResult:
     def factor_norms(self, t: int, limit: int | None = None) -> np.ndarray:
         """‖∂h_{k+1}/∂h_k‖₂ of those factors, made and measured one at a time."""
         stop = self.T - 1 if limit is None else min(self.T - 1, t + limit)
-        return np.array([spectral_norm(self.fprime[k + 1][:, None] * self.rnn.wh)
-                         for k in range(t, stop)])
+        return np.array(
+            [spectral_norm(self.fprime[k + 1][:, None] * self.rnn.wh) for k in range(t, stop)]
+        )
 
     def chain(self, t: int) -> np.ndarray:
         """(H, H): ∂h_T/∂h_t, the factors multiplied out (t 0-based; may overflow to inf:
@@ -155,7 +156,7 @@ class BPTTResult:
     def chain_log10(self, t: int) -> tuple[float, float]:
         """For a scalar RNN, ∂h_T/∂h_t as (sign, log₁₀|value|): Π f'(a_{k+1})·w_h, taken in
         log space so that 3^1000 neither overflows nor underflows (log₁₀ 0 is −inf)."""
-        factors = self.fprime[t + 1:, 0] * self.rnn.wh[0, 0]
+        factors = self.fprime[t + 1 :, 0] * self.rnn.wh[0, 0]
         sign = float(np.prod(np.sign(factors)))
         with np.errstate(divide="ignore"):
             return sign, float(np.sum(np.log10(np.abs(factors))))
@@ -176,9 +177,12 @@ def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:
     if wx.shape == (1, hidden) and xs.shape[1] == 1 and hidden > 1:
         wx = wx.T  # a row of H weights for scalar inputs
     if wx.shape != (hidden, xs.shape[1]):
-        raise ShapeError("wx", f"W_x is {shape_str(wx.shape)} but must be H×D = "
-                               f"{hidden}×{xs.shape[1]} for W_h {shape_str(wh.shape)} and "
-                               f"xs {shape_str(xs.shape)}")
+        raise ShapeError(
+            "wx",
+            f"W_x is {shape_str(wx.shape)} but must be H×D = "
+            f"{hidden}×{xs.shape[1]} for W_h {shape_str(wh.shape)} and "
+            f"xs {shape_str(xs.shape)}",
+        )
     b = sized_vector(b, "b", hidden, f"W_h {shape_str(wh.shape)}")
     h0 = sized_vector(h0, "h0", hidden, f"W_h {shape_str(wh.shape)}")
     if wy is None:
@@ -190,8 +194,11 @@ def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:
         if wy.shape == (hidden, 1):
             wy = wy.T
         else:
-            raise ShapeError("wy", f"W_y is {shape_str(wy.shape)} but must be O×H with H = "
-                                   f"{hidden} (W_h {shape_str(wh.shape)})")
+            raise ShapeError(
+                "wy",
+                f"W_y is {shape_str(wy.shape)} but must be O×H with H = "
+                f"{hidden} (W_h {shape_str(wh.shape)})",
+            )
     by = sized_vector(by, "by", wy.shape[0], f"W_y {shape_str(wy.shape)}")
     return _contiguous(RNN(xs, wx, wh, b, h0, wy, by))
 
@@ -264,24 +271,24 @@ class Eigen:
     singular_max: float
 
 
-def forward_backward(rnn: RNN, targets: np.ndarray, name: str = "tanh",
-                     many_to_many: bool = False) -> Passes:
+def forward_backward(
+    rnn: RNN, targets: np.ndarray, name: str = "tanh", many_to_many: bool = False
+) -> Passes:
     """Forward pass and BPTT (see Passes)."""
     f, fprime_of, _ = get_activation(name)
     T, hidden = rnn.xs.shape[0], rnn.wh.shape[0]
-    with progress.task("forward and backward passes", steps=2 * T,
-                       ops=4.0 * T * hidden ** 2) as work:
+    with progress.task("forward and backward passes", steps=2 * T, ops=4.0 * T * hidden**2) as work:
         pre, h = forward(rnn, f, work)
         return _backward(rnn, targets, fprime_of, many_to_many, pre, h, work)
 
 
 def _backward(rnn: RNN, targets, fprime_of, many_to_many: bool, pre, h, work) -> Passes:
     y_hat = readout(rnn, h, many_to_many)
-    err = y_hat - targets                                   # ∂L/∂ŷ = ŷ − y
+    err = y_hat - targets  # ∂L/∂ŷ = ŷ − y
     loss = 0.5 * float(np.sum(err * err))
     grads = {}
     T, hidden = h.shape
-    top = np.zeros((T, hidden))                             # ∂L/∂h_t through the readout
+    top = np.zeros((T, hidden))  # ∂L/∂h_t through the readout
     if rnn.wy is not None:
         if many_to_many:
             grads["wy"], grads["by"] = err.T @ h, err.sum(axis=0)
@@ -293,25 +300,26 @@ def _backward(rnn: RNN, targets, fprime_of, many_to_many: bool, pre, h, work) ->
         top = err.copy()
     else:
         top[-1] = err
-    fprime = fprime_of(pre, h)                              # f'(a_t)
+    fprime = fprime_of(pre, h)  # f'(a_t)
     dh = np.empty_like(h)
     da = np.empty_like(h)
-    carry = np.zeros(hidden)                                # W_hᵀ ∂L/∂a_{t+1}
+    carry = np.zeros(hidden)  # W_hᵀ ∂L/∂a_{t+1}
     for t in range(T - 1, -1, -1):
         dh[t] = top[t] + carry
-        da[t] = dh[t] * fprime[t]                           # through h_t = f(a_t)
-        carry = rnn.wh.T @ da[t]                            # through a_t's W_h h_{t−1}
+        da[t] = dh[t] * fprime[t]  # through h_t = f(a_t)
+        carry = rnn.wh.T @ da[t]  # through a_t's W_h h_{t−1}
         if t % REPORT_EVERY == 0:
             work.advance(REPORT_EVERY)
-    prev = np.vstack([rnn.h0, h[:-1]])                      # h_{t−1} for t = 1..T
-    grads["wx"] = da.T @ rnn.xs                             # hoisted: Σ_t ∂L/∂a_t x_tᵀ
-    grads["wh"] = da.T @ prev                               # Σ_t ∂L/∂a_t h_{t−1}ᵀ
+    prev = np.vstack([rnn.h0, h[:-1]])  # h_{t−1} for t = 1..T
+    grads["wx"] = da.T @ rnn.xs  # hoisted: Σ_t ∂L/∂a_t x_tᵀ
+    grads["wh"] = da.T @ prev  # Σ_t ∂L/∂a_t h_{t−1}ᵀ
     grads["b"] = da.sum(axis=0)
     grads["h0"] = carry
     order = ["wx", "wh", "b", "wy", "by", "h0"]
     grads = {k: grads[k] for k in order if k in grads}
-    return Passes(pre=pre, h=h, y_hat=y_hat, loss=loss, grads=grads, dh=dh, da=da,
-                  fprime=fprime, prev=prev)
+    return Passes(
+        pre=pre, h=h, y_hat=y_hat, loss=loss, grads=grads, dh=dh, da=da, fprime=fprime, prev=prev
+    )
 
 
 def jacobian_norms(fprime: np.ndarray, wh: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -342,7 +350,7 @@ def _jacobian_norm_parts(fprime: np.ndarray, wh: np.ndarray):
     """
     T, hidden = fprime.shape
     mantissa, exponent = np.ones(T), np.zeros(T, dtype=np.int64)
-    exact = T * hidden ** 3 <= EXACT_NORM_WORK
+    exact = T * hidden**3 <= EXACT_NORM_WORK
     if T < 2:
         return mantissa, exponent, exact
     peak = float(np.abs(wh).max())
@@ -350,13 +358,14 @@ def _jacobian_norm_parts(fprime: np.ndarray, wh: np.ndarray):
         mantissa[:-1] = 0.0
         return mantissa, exponent, exact
     shift = math.frexp(peak)[1]
-    w = np.ldexp(wh, -shift)                              # Ŵ = W_h·2^−shift, max|Ŵ| in [½, 1)
+    w = np.ldexp(wh, -shift)  # Ŵ = W_h·2^−shift, max|Ŵ| in [½, 1)
     budget.check_shape((hidden, hidden), "wh", "the Jacobian product ∂h_T/∂h_t")
     stack, slots = [], []
     chunk = max(1, min(256, budget.limit() // max(1, hidden * hidden)))
     block = None
-    with progress.task("Jacobian norms ‖∂h_T/∂h_t‖", steps=T - 1,
-                       ops=2.0 * (T - 2) * hidden ** 3) as work:
+    with progress.task(
+        "Jacobian norms ‖∂h_T/∂h_t‖", steps=T - 1, ops=2.0 * (T - 2) * hidden**3
+    ) as work:
         product, scale = fprime[T - 1][:, None] * w, shift  # ∂h_T/∂h_{T−1} = diag(f') W
         factor, spare = np.empty_like(product), np.empty_like(product)
         for t in range(T - 2, -1, -1):
@@ -366,8 +375,11 @@ def _jacobian_norm_parts(fprime: np.ndarray, wh: np.ndarray):
                 scale += shift
             top = float(max(product.max(), -product.min()))
             if not math.isfinite(top):
-                raise InputError("wh", "the Jacobian products are not finite (the forward "
-                                       "pass overflowed); scale W_h down")
+                raise InputError(
+                    "wh",
+                    "the Jacobian products are not finite (the forward "
+                    "pass overflowed); scale W_h down",
+                )
             if top == 0:  # a zero factor: every longer product is zero too
                 mantissa[: t + 1] = 0.0
                 break
@@ -398,8 +410,9 @@ def _exact_norms(stack: list, slots: list, mantissa: np.ndarray) -> None:
     slots.clear()
 
 
-def _top_singular(m: np.ndarray, block: np.ndarray | None,
-                  tol: float | None = None) -> tuple[float, np.ndarray]:
+def _top_singular(
+    m: np.ndarray, block: np.ndarray | None, tol: float | None = None
+) -> tuple[float, np.ndarray]:
     """‖m‖₂ by subspace iteration on m mᵀ, warm-started from `block` (H×k orthonormal left
     vectors: the previous product's top ones), and the block for the next call.
 
@@ -419,8 +432,8 @@ def _top_singular(m: np.ndarray, block: np.ndarray | None,
         block, _ = np.linalg.qr(rng.standard_normal((hidden, k)))
     previous = 0.0
     for _ in range(MAX_SWEEPS if warm else COLD_SWEEPS):
-        y = m.T @ block                                   # (H, k): mᵀU
-        z = m @ y                                         # (H, k): m mᵀ U
+        y = m.T @ block  # (H, k): mᵀU
+        z = m @ y  # (H, k): m mᵀ U
         _, s, wt = np.linalg.svd(y, full_matrices=False)
         sigma = float(s[0])
         if sigma == 0:
@@ -448,8 +461,11 @@ def spectral_norm(m: np.ndarray) -> float:
         return peak
     shift = math.frexp(peak)[1]
     sigma, _ = _top_singular(np.ldexp(m, -shift), None)
-    return min(math.ldexp(sigma, shift), MAX_FLOAT) if math.frexp(sigma)[1] + shift < 1024 \
+    return (
+        min(math.ldexp(sigma, shift), MAX_FLOAT)
+        if math.frexp(sigma)[1] + shift < 1024
         else MAX_FLOAT
+    )
 
 
 def eigen(wh: np.ndarray) -> Eigen:
@@ -461,7 +477,7 @@ def eigen(wh: np.ndarray) -> Eigen:
     """
     hidden = wh.shape[0]
     small = hidden <= EIGVEC_MAX
-    with progress.task("eigenvalues of W_h", ops=EIGEN_OPS * hidden ** 3):
+    with progress.task("eigenvalues of W_h", ops=EIGEN_OPS * hidden**3):
         if small:
             values, vectors = np.linalg.eig(wh)
         else:
@@ -477,8 +493,14 @@ def eigen(wh: np.ndarray) -> Eigen:
         progress.checkpoint()
         cond, diagonalizable = (1.0, True) if _is_normal(wh) else (None, None)
         singular_max = spectral_norm(wh)
-    return Eigen(values=values, vectors=vectors, cond=cond, diagonalizable=diagonalizable,
-                 radius=float(np.abs(values).max()), singular_max=singular_max)
+    return Eigen(
+        values=values,
+        vectors=vectors,
+        cond=cond,
+        diagonalizable=diagonalizable,
+        radius=float(np.abs(values).max()),
+        singular_max=singular_max,
+    )
 
 
 def _is_normal(wh: np.ndarray) -> bool:
@@ -493,11 +515,13 @@ def _is_normal(wh: np.ndarray) -> bool:
 
 def analysis_ops(T: int, hidden: int, check: bool = False) -> dict[str, float]:
     """Estimated floating-point operations of each part of `bptt` (see the module doc)."""
-    ops = {"the forward and backward passes (4·T·H²)": 4.0 * T * hidden ** 2,
-           "the Jacobian products (2·T·H³)": 2.0 * max(0, T - 2) * hidden ** 3,
-           f"the eigenvalues of W_h ({EIGEN_OPS}·H³)": float(EIGEN_OPS) * hidden ** 3}
+    ops = {
+        "the forward and backward passes (4·T·H²)": 4.0 * T * hidden**2,
+        "the Jacobian products (2·T·H³)": 2.0 * max(0, T - 2) * hidden**3,
+        f"the eigenvalues of W_h ({EIGEN_OPS}·H³)": float(EIGEN_OPS) * hidden**3,
+    }
     if check:
-        ops["the gradient check (1536·T·H²)"] = 2 * 6 * 64 * 2.0 * T * hidden ** 2
+        ops["the gradient check (1536·T·H²)"] = 2 * 6 * 64 * 2.0 * T * hidden**2
     return ops
 
 
@@ -509,11 +533,14 @@ def check_work(T: int, hidden: int, name: str, check: bool = False) -> None:
     if total <= allowed:
         return
     biggest = max(ops, key=ops.get)
-    raise InputError(name, f"the analysis would take about {total:.2g} operations (T = {T}, "
-                           f"H = {hidden}; most of it {biggest}), over the {allowed:.2g} "
-                           f"allowed by --max-elements {budget.limit()} "
-                           f"({WORK_PER_ELEMENT} per element): take a smaller T or H, or "
-                           "raise --max-elements")
+    raise InputError(
+        name,
+        f"the analysis would take about {total:.2g} operations (T = {T}, "
+        f"H = {hidden}; most of it {biggest}), over the {allowed:.2g} "
+        f"allowed by --max-elements {budget.limit()} "
+        f"({WORK_PER_ELEMENT} per element): take a smaller T or H, or "
+        "raise --max-elements",
+    )
 
 
 def regime_of(rate: float, tol: float) -> str:
@@ -523,8 +550,21 @@ def regime_of(rate: float, tol: float) -> str:
     return "vanishing" if rate < 1 else "exploding"
 
 
-def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
-         activation="tanh", lr=None, tol=1e-9, check=False) -> BPTTResult:
+def bptt(
+    xs,
+    wx,
+    wh,
+    b=None,
+    h0=None,
+    wy=None,
+    by=None,
+    y=None,
+    targets=None,
+    activation="tanh",
+    lr=None,
+    tol=1e-9,
+    check=False,
+) -> BPTTResult:
     """Forward pass, BPTT gradients, Jacobian norms, eigen-analysis and verdict.
 
     y: the target (O,) for many-to-one; targets: (T, O) for many-to-many (L = Σ_t L_t).
@@ -541,79 +581,112 @@ def bptt(xs, wx, wh, b=None, h0=None, wy=None, by=None, y=None, targets=None,
     warnings = []
     many = targets is not None
     if many and y is not None:
-        raise InputError("targets", "give either --y (many-to-one) or --targets "
-                                    "(many-to-many), not both")
+        raise InputError(
+            "targets", "give either --y (many-to-one) or --targets (many-to-many), not both"
+        )
     if many:
         tgt = np.asarray(targets, dtype=np.float64)
-        tgt = tgt.reshape(-1, 1) if tgt.ndim <= 1 or (tgt.shape[0] == 1 and out_size == 1) \
-            else tgt
+        tgt = tgt.reshape(-1, 1) if tgt.ndim <= 1 or (tgt.shape[0] == 1 and out_size == 1) else tgt
         if tgt.shape != (rnn.xs.shape[0], out_size):
-            raise ShapeError("targets", f"is {shape_str(tgt.shape)} but must be T×O = "
-                                        f"{rnn.xs.shape[0]}×{out_size} for xs "
-                                        f"{shape_str(rnn.xs.shape)}")
+            raise ShapeError(
+                "targets",
+                f"is {shape_str(tgt.shape)} but must be T×O = "
+                f"{rnn.xs.shape[0]}×{out_size} for xs "
+                f"{shape_str(rnn.xs.shape)}",
+            )
     elif y is None:
         tgt = np.zeros(out_size)
         warnings.append("no target given (--y): y = 0")
     else:
         tgt = np.asarray(y, dtype=np.float64).reshape(-1)
         if tgt.size != out_size:
-            what = f"W_y {shape_str(rnn.wy.shape)}" if rnn.wy is not None else \
-                f"h_T (H = {out_size})"
-            raise ShapeError("y", f"has {tgt.size} values but must have {out_size} to fit "
-                                  f"{what}")
+            what = (
+                f"W_y {shape_str(rnn.wy.shape)}" if rnn.wy is not None else f"h_T (H = {out_size})"
+            )
+            raise ShapeError("y", f"has {tgt.size} values but must have {out_size} to fit {what}")
     T, hidden = rnn.xs.shape[0], rnn.wh.shape[0]
     budget.check_shape((T, hidden), "xs", "each trace (h_t, a_t, ∂L/∂h_t, ...: T×H)")
     # The explanation keeps a row of every step: x_t and six H-vectors (a_t, h_t, h_{t−1},
     # f'(a_t), ∂L/∂h_t, ∂L/∂a_t); as one table, T×(D + 6H) must fit the budget too.
-    budget.check_shape((T, rnn.xs.shape[1] + 6 * hidden), "xs",
-                       "the table of steps kept for the explanation (T×(D + 6H))")
+    budget.check_shape(
+        (T, rnn.xs.shape[1] + 6 * hidden),
+        "xs",
+        "the table of steps kept for the explanation (T×(D + 6H))",
+    )
     check_work(T, hidden, "wh", check)
     ops = analysis_ops(T, hidden)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         fb = forward_backward(rnn, tgt, activation, many)
         try:
             mantissa, exponent, exact = interruptible(
-                _jacobian_norm_parts, fb.fprime, rnn.wh,
-                ops=ops["the Jacobian products (2·T·H³)"] + T * hidden ** 2)
-            eig = interruptible(eigen, rnn.wh, ops=EIGEN_OPS * hidden ** 3)
+                _jacobian_norm_parts,
+                fb.fprime,
+                rnn.wh,
+                ops=ops["the Jacobian products (2·T·H³)"] + T * hidden**2,
+            )
+            eig = interruptible(eigen, rnn.wh, ops=EIGEN_OPS * hidden**3)
         except np.linalg.LinAlgError as err:
-            raise InputError("wh", f"the linear algebra did not converge ({err}); are the "
-                                   "values too large?") from None
+            raise InputError(
+                "wh", f"the linear algebra did not converge ({err}); are the values too large?"
+            ) from None
         norms = np.minimum(np.ldexp(mantissa, exponent), MAX_FLOAT)
         log10_norms = jacobian_log10_norms(mantissa, exponent)
         # (γ·σ_max)^(T−t): numpy's power gives inf, not OverflowError; the log is for display
         steps = np.arange(T - 1, -1, -1).astype(np.float64)
         rate = gamma * eig.singular_max
         bound = np.minimum(np.power(rate, steps), MAX_FLOAT)
-        log10_bound = np.where(steps == 0, 0.0, steps * (math.log10(rate) if rate > 0
-                                                         else -math.inf))
+        log10_bound = np.where(
+            steps == 0, 0.0, steps * (math.log10(rate) if rate > 0 else -math.inf)
+        )
     result = BPTTResult(
-        h=fb.h, y_hat=fb.y_hat, loss=fb.loss, grads=fb.grads,
+        h=fb.h,
+        y_hat=fb.y_hat,
+        loss=fb.loss,
+        grads=fb.grads,
         jacobian_norms=norms,
         eigenvalues=[[float(v.real), float(v.imag)] for v in eig.values],
-        spectral_radius=eig.radius, singular_max=eig.singular_max,
-        diagonalizable=eig.diagonalizable, regime=regime_of(eig.radius, tol),
-        rnn=rnn, activation=activation, targets=tgt, many_to_many=many, pre=fb.pre,
-        fprime=fb.fprime, dh=fb.dh, da=fb.da,
+        spectral_radius=eig.radius,
+        singular_max=eig.singular_max,
+        diagonalizable=eig.diagonalizable,
+        regime=regime_of(eig.radius, tol),
+        rnn=rnn,
+        activation=activation,
+        targets=tgt,
+        many_to_many=many,
+        pre=fb.pre,
+        fprime=fb.fprime,
+        dh=fb.dh,
+        da=fb.da,
         wh_contributions=np.linalg.norm(fb.da, axis=1) * np.linalg.norm(fb.prev, axis=1),
-        eigvecs=eig.vectors, eig_cond=eig.cond, gamma=gamma, bound=bound,
-        norms_exact=exact, lr=lr, tol=tol, warnings=warnings, log10_norms=log10_norms,
-        log10_bound=log10_bound)
+        eigvecs=eig.vectors,
+        eig_cond=eig.cond,
+        gamma=gamma,
+        bound=bound,
+        norms_exact=exact,
+        lr=lr,
+        tol=tol,
+        warnings=warnings,
+        log10_norms=log10_norms,
+        log10_bound=log10_bound,
+    )
     if T >= 2 and math.isfinite(log10_norms[0]):  # the geometric mean rate ‖∂h_T/∂h_1‖^(1/(T−1))
-        result.measured_regime = regime_of(10.0 ** min(300.0, log10_norms[0] / (T - 1)),
-                                           max(tol, 1e-3))
+        result.measured_regime = regime_of(
+            10.0 ** min(300.0, log10_norms[0] / (T - 1)), max(tol, 1e-3)
+        )
     elif T >= 2:
         result.measured_regime = "vanishing"
     if lr is not None:
         result.updated = {k: v - lr * result.grads[k] for k, v in rnn.arrays().items()}
     if check:
-        result.check_error, result.check_worst, result.check_sampled = \
-            gradient_check(rnn, tgt, activation, many, result.grads)
+        result.check_error, result.check_worst, result.check_sampled = gradient_check(
+            rnn, tgt, activation, many, result.grads
+        )
     return result
 
 
-def gradient_check(rnn: RNN, targets, name: str, many: bool, grads: dict,
-                   max_entries: int = 64, eps: float = 1e-6) -> tuple[float, str, bool]:
+def gradient_check(
+    rnn: RNN, targets, name: str, many: bool, grads: dict, max_entries: int = 64, eps: float = 1e-6
+) -> tuple[float, str, bool]:
     """Largest relative error |analytic − numeric| / max(|analytic|, |numeric|, 1e-8) of
     central differences; at most `max_entries` (seeded) entries per array."""
     f, _, _ = get_activation(name)
@@ -626,8 +699,9 @@ def gradient_check(rnn: RNN, targets, name: str, many: bool, grads: dict,
             picked[key] = rng.choice(param.size, max_entries, replace=False)
             sampled = True
     count = sum(len(entries) for entries in picked.values())
-    with progress.task("gradient check", steps=count,
-                       ops=4.0 * count * rnn.xs.shape[0] * rnn.wh.shape[0] ** 2) as work:
+    with progress.task(
+        "gradient check", steps=count, ops=4.0 * count * rnn.xs.shape[0] * rnn.wh.shape[0] ** 2
+    ) as work:
         for key, param in rnn.arrays().items():
             flat = param.reshape(-1)
             for i in picked[key]:
@@ -659,12 +733,17 @@ def random_case(t: int, d: int, hidden: int, seed: int | None, scale: float) -> 
     budget.check_shape((hidden, d), "random", "W_x (H×D)")
     budget.check_shape((hidden, hidden), "random", "W_h (H×H)")
     budget.check_shape((t, hidden), "random", "each trace (h_t, a_t, ...: T×H)")
-    budget.check_shape((t, d + 6 * hidden), "random",
-                       "the table of steps kept for the explanation (T×(D + 6H))")
+    budget.check_shape(
+        (t, d + 6 * hidden), "random", "the table of steps kept for the explanation (T×(D + 6H))"
+    )
     check_work(t, hidden, "random")
     rng = np.random.default_rng(seed)
-    q, r = interruptible(np.linalg.qr, rng.standard_normal((hidden, hidden)),
-                         ops=4.0 * hidden ** 3)
+    q, r = interruptible(np.linalg.qr, rng.standard_normal((hidden, hidden)), ops=4.0 * hidden**3)
     q *= np.sign(np.diag(r))  # Haar-distributed
-    return dict(xs=rng.standard_normal((t, d)), wx=rng.standard_normal((hidden, d)) /
-                math.sqrt(d), wh=scale * q, b=np.zeros(hidden), y=rng.standard_normal(hidden))
+    return dict(
+        xs=rng.standard_normal((t, d)),
+        wx=rng.standard_normal((hidden, d)) / math.sqrt(d),
+        wh=scale * q,
+        b=np.zeros(hidden),
+        y=rng.standard_normal(hidden),
+    )

@@ -57,7 +57,7 @@ class ConvResult:
         rows = i * sh + dh * np.arange(fh)
         cols = j * sw + dw * np.arange(fw)
         if self.mode == "depthwise":
-            return self.weights[0], self.padded[k:k + 1][:, rows][:, :, cols]
+            return self.weights[0], self.padded[k : k + 1][:, rows][:, :, cols]
         return self.weights[k], self.padded[:, rows][:, :, cols]
 
 
@@ -74,22 +74,28 @@ def _as_weights(image: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.n
         if image.ndim == 2:
             return x, kernel[:, None], "filters"  # K one-channel filters
         if kernel.shape[0] != c:
-            raise ShapeError("kernel", f"a C×F×F kernel {shape_str(kernel.shape)} has "
-                                       f"{kernel.shape[0]} channels but the image "
-                                       f"{shape_str(image.shape)} has {c}")
+            raise ShapeError(
+                "kernel",
+                f"a C×F×F kernel {shape_str(kernel.shape)} has "
+                f"{kernel.shape[0]} channels but the image "
+                f"{shape_str(image.shape)} has {c}",
+            )
         return x, kernel[None], "channels"
     if kernel.ndim == 4:
         if kernel.shape[1] != c:
-            raise ShapeError("kernel", f"K×C×F×F kernel {shape_str(kernel.shape)} expects "
-                                       f"{kernel.shape[1]} input channels but the image "
-                                       f"{shape_str(image.shape)} has {c}")
+            raise ShapeError(
+                "kernel",
+                f"K×C×F×F kernel {shape_str(kernel.shape)} expects "
+                f"{kernel.shape[1]} input channels but the image "
+                f"{shape_str(image.shape)} has {c}",
+            )
         return x, kernel, "filters"
-    raise ShapeError("kernel", f"expected F×F, C×F×F or K×C×F×F, got "
-                               f"{shape_str(kernel.shape)}")
+    raise ShapeError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {shape_str(kernel.shape)}")
 
 
-def pad_input(x: np.ndarray, pads: list[tuple[int, int]], mode: str,
-              value: float = 0.0) -> np.ndarray:
+def pad_input(
+    x: np.ndarray, pads: list[tuple[int, int]], mode: str, value: float = 0.0
+) -> np.ndarray:
     """(C, H, W) padded by pads = [(top, bottom), (left, right)] with a PyTorch pad mode."""
     if not any(lo or hi for lo, hi in pads):
         return x
@@ -100,13 +106,25 @@ def pad_input(x: np.ndarray, pads: list[tuple[int, int]], mode: str,
         n = x.shape[axis]
         limit = n - 1 if mode == "reflect" else n
         if mode != "replicate" and max(lo, hi) > limit:
-            raise ShapeError("padding", f"{max(lo, hi)} is too large for {mode} padding of "
-                                        f"a size-{n} dimension (at most {limit})")
+            raise ShapeError(
+                "padding",
+                f"{max(lo, hi)} is too large for {mode} padding of "
+                f"a size-{n} dimension (at most {limit})",
+            )
     return np.pad(x, widths, mode=_NP_PAD_MODE[mode])
 
 
-def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="zeros",
-           flip=False, max_elements=None) -> ConvResult:
+def conv2d(
+    image,
+    kernel,
+    stride=1,
+    padding=0,
+    dilation=1,
+    bias=None,
+    pad_mode="zeros",
+    flip=False,
+    max_elements=None,
+) -> ConvResult:
     """Cross-correlate `image` (H, W) or (C, H, W) with `kernel` (F, F), (C, F, F), (K, F, F)
     or (K, C, F, F).
 
@@ -123,11 +141,19 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
         w = w[..., ::-1, ::-1]
     stride, dilation = pair(stride, 2, "stride"), pair(dilation, 2, "dilation")
     pads = pair(padding, 2, "padding")
-    dims = [conv_dim(x.shape[1 + a], w.shape[2 + a], stride[a], pads[a], dilation[a],
-                     axis=("height", "width")[a]) for a in range(2)]
+    dims = [
+        conv_dim(
+            x.shape[1 + a],
+            w.shape[2 + a],
+            stride[a],
+            pads[a],
+            dilation[a],
+            axis=("height", "width")[a],
+        )
+        for a in range(2)
+    ]
     out_h, out_w = dims[0].out, dims[1].out
-    check_result_size(w.shape[0] if mode != "depthwise" else x.shape[0], out_h, out_w,
-                      max_elements)
+    check_result_size(w.shape[0] if mode != "depthwise" else x.shape[0], out_h, out_w, max_elements)
     pads = [(d.p_lo, d.p_hi) for d in dims]
     check_padded_size(x.shape, pads, max_elements)
     padded = pad_input(x, pads, pad_mode)
@@ -136,13 +162,29 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
         if mode == "depthwise" or mode == "single":
             out = _shift_and_add(padded, w[0, 0], (out_h, out_w), stride, dilation)
         else:
-            out = _implicit_gemm(padded, w, (out_h, out_w), dilation) if stride == (1, 1) \
+            out = (
+                _implicit_gemm(padded, w, (out_h, out_w), dilation)
+                if stride == (1, 1)
                 else _im2col_gemm(padded, w, (out_h, out_w), stride, dilation)
+            )
         if b is not None:
             out += b[:, None, None]
     output = out[0] if mode in ("single", "channels") else out
-    return ConvResult(output, image, kernel, padded, w, b, mode, stride, dilation, dims,
-                      pad_mode, flip, size_warnings(dims, 2))
+    return ConvResult(
+        output,
+        image,
+        kernel,
+        padded,
+        w,
+        b,
+        mode,
+        stride,
+        dilation,
+        dims,
+        pad_mode,
+        flip,
+        size_warnings(dims, 2),
+    )
 
 
 def check_result_size(*dims_and_limit) -> None:
@@ -168,7 +210,9 @@ def tap_view(padded, u, v, out_hw, stride, dilation, rows=slice(None)):
     """The padded input under kernel tap (u, v) for every output cell: (C, H', W')."""
     (sh, sw), (dh, dw) = stride, dilation
     r0, c0 = u * dh, v * dw
-    view = padded[:, r0:r0 + sh * (out_hw[0] - 1) + 1:sh, c0:c0 + sw * (out_hw[1] - 1) + 1:sw]
+    view = padded[
+        :, r0 : r0 + sh * (out_hw[0] - 1) + 1 : sh, c0 : c0 + sw * (out_hw[1] - 1) + 1 : sw
+    ]
     return view[:, rows]
 
 
@@ -192,17 +236,20 @@ def _shift_and_add(padded, w2, out_hw, stride, dilation) -> np.ndarray:
     out = np.empty((c, out_h, width), dtype=padded.dtype)
     flat = np.ascontiguousarray(padded).reshape(c, hp * wp) if flat_ok else None
     wide = out.reshape(c, out_h * wp) if flat_ok else None
-    taps = [(u, v, w2[u, v]) for u in range(w2.shape[0]) for v in range(w2.shape[1])
-            if w2[u, v] != 0]
+    taps = [
+        (u, v, w2[u, v]) for u in range(w2.shape[0]) for v in range(w2.shape[1]) if w2[u, v] != 0
+    ]
     rows_per_chunk = max(1, CACHE_ELEMENTS // max(1, c * width))
 
     def chunk(start: int) -> None:
         n_rows = min(out_h, start + rows_per_chunk) - start
         if flat_ok:
             n = (n_rows - 1) * wp + out_w  # up to the last real output column
-            target = wide[:, start * wp:start * wp + n]
-            views = (flat[:, (start + u * dilation[0]) * wp + v * dilation[1]:][:, :n]
-                     for u, v, _ in taps)
+            target = wide[:, start * wp : start * wp + n]
+            views = (
+                flat[:, (start + u * dilation[0]) * wp + v * dilation[1] :][:, :n]
+                for u, v, _ in taps
+            )
         else:
             rows = slice(start, start + n_rows)
             target = out[:, rows]
@@ -270,11 +317,11 @@ def _implicit_gemm(padded, w, out_hw, dilation) -> np.ndarray:
         for t, (u, v) in enumerate((u, v) for u in range(fh) for v in range(fw)):
             offset = (start + u * dh) * wp + v * dw
             if t == 0:
-                np.matmul(taps[u, v], flat[:, offset:offset + n], out=acc)
+                np.matmul(taps[u, v], flat[:, offset : offset + n], out=acc)
             else:
-                np.matmul(taps[u, v], flat[:, offset:offset + n], out=scratch)
+                np.matmul(taps[u, v], flat[:, offset : offset + n], out=scratch)
                 acc += scratch
-        out[:, start:start + n_rows] = wide[:, :n_rows * wp].reshape(k, n_rows, wp)[:, :, :out_w]
+        out[:, start : start + n_rows] = wide[:, : n_rows * wp].reshape(k, n_rows, wp)[:, :, :out_w]
     return out
 
 
@@ -286,6 +333,8 @@ def _bias(bias, mode: str, count: int, dtype) -> np.ndarray | None:
         return np.full(count, b[0], dtype=dtype)
     if b.size != count:
         what = "channels" if mode == "depthwise" else "filters"
-        raise ShapeError("bias", f"{b.size} values for {count} {what} (give one per "
-                                 f"{what[:-1]} or a single value)")
+        raise ShapeError(
+            "bias",
+            f"{b.size} values for {count} {what} (give one per {what[:-1]} or a single value)",
+        )
     return b

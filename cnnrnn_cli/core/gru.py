@@ -52,8 +52,10 @@ class GRUResult:
     def cases(self) -> list[dict]:
         """Per step, the units (0-based) in each of the notes' three cases."""
         if self._cases is None:
-            self._cases = [notes_cases(z, r, self.z_keeps, self.tol) for z, r in
-                           zip(np.atleast_2d(self.z), np.atleast_2d(self.r), strict=True)]
+            self._cases = [
+                notes_cases(z, r, self.z_keeps, self.tol)
+                for z, r in zip(np.atleast_2d(self.z), np.atleast_2d(self.r), strict=True)
+            ]
         return self._cases
 
     @property
@@ -72,8 +74,9 @@ def _shape(a, name: str, shape: tuple, against: str) -> np.ndarray:
     elif a.ndim < 2:
         a = a.reshape(shape) if a.size == np.prod(shape) else a.reshape(1, -1)
     if a.shape != shape:
-        raise ShapeError(name, f"is {shape_str(a.shape)} but must be {shape_str(shape)} "
-                               f"({against})")
+        raise ShapeError(
+            name, f"is {shape_str(a.shape)} but must be {shape_str(shape)} ({against})"
+        )
     return a
 
 
@@ -84,12 +87,16 @@ def make_weights(hidden: int, dim: int, given: dict) -> dict:
     for name in GATES:
         value = given.get(name)
         if name.startswith("b"):
-            out[name] = np.zeros(hidden) if value is None else \
-                _shape(value, name, (hidden,), against)
+            out[name] = (
+                np.zeros(hidden) if value is None else _shape(value, name, (hidden,), against)
+            )
         else:
             if value is None:
-                raise InputError(name, "missing: every gate needs its weights (or use "
-                                       "--weights, --torch-weights, --random, --example)")
+                raise InputError(
+                    name,
+                    "missing: every gate needs its weights (or use "
+                    "--weights, --torch-weights, --random, --example)",
+                )
             cols = dim if name.startswith("wx") else hidden
             out[name] = _shape(value, name, (hidden, cols), against)
     return out
@@ -113,20 +120,23 @@ def from_torch(arrays: dict) -> dict:
     """
     for name in ("weight_ih", "weight_hh"):
         if name not in arrays:
-            raise InputError("torch-weights", f"missing array {name!r} (expected "
-                                              f"{', '.join(TORCH_ARRAYS)})")
+            raise InputError(
+                "torch-weights", f"missing array {name!r} (expected {', '.join(TORCH_ARRAYS)})"
+            )
     unknown = sorted(set(arrays) - set(TORCH_ARRAYS))
     if unknown:
-        raise InputError("torch-weights", f"unknown array(s) {', '.join(unknown)}; expected "
-                                          f"{', '.join(TORCH_ARRAYS)}")
+        raise InputError(
+            "torch-weights",
+            f"unknown array(s) {', '.join(unknown)}; expected {', '.join(TORCH_ARRAYS)}",
+        )
     w_ih, w_hh = np.asarray(arrays["weight_ih"]), np.asarray(arrays["weight_hh"])
     if w_hh.ndim != 2 or w_hh.shape[0] != 3 * w_hh.shape[1]:
-        raise ShapeError("torch-weights", f"weight_hh is {shape_str(w_hh.shape)}, expected "
-                                          "3H×H")
+        raise ShapeError("torch-weights", f"weight_hh is {shape_str(w_hh.shape)}, expected 3H×H")
     hidden = w_hh.shape[1]
     if w_ih.ndim != 2 or w_ih.shape[0] != 3 * hidden:
-        raise ShapeError("torch-weights", f"weight_ih is {shape_str(w_ih.shape)}, expected "
-                                          f"3H×D = {3 * hidden}×D")
+        raise ShapeError(
+            "torch-weights", f"weight_ih is {shape_str(w_ih.shape)}, expected 3H×D = {3 * hidden}×D"
+        )
     if ("bias_ih" in arrays) != ("bias_hh" in arrays):
         raise InputError("torch-weights", "give both bias_ih and bias_hh, or neither")
     zeros = np.zeros(3 * hidden)
@@ -134,17 +144,29 @@ def from_torch(arrays: dict) -> dict:
     for name in ("bias_ih", "bias_hh"):
         b = np.asarray(arrays.get(name, zeros)).reshape(-1)
         if b.size != 3 * hidden:
-            raise ShapeError("torch-weights", f"{name} has {b.size} values, expected 3H = "
-                                              f"{3 * hidden}")
+            raise ShapeError(
+                "torch-weights", f"{name} has {b.size} values, expected 3H = {3 * hidden}"
+            )
         biases.append(b)
     b_ih, b_hh = biases
     r, z, n = (slice(k * hidden, (k + 1) * hidden) for k in range(3))
-    return dict(wxr=w_ih[r], wxz=w_ih[z], wxh=w_ih[n], whr=w_hh[r], whz=w_hh[z], whh=w_hh[n],
-                br=b_ih[r] + b_hh[r], bz=b_ih[z] + b_hh[z], bh=b_ih[n], bhh=b_hh[n])
+    return dict(
+        wxr=w_ih[r],
+        wxz=w_ih[z],
+        wxh=w_ih[n],
+        whr=w_hh[r],
+        whz=w_hh[z],
+        whh=w_hh[n],
+        br=b_ih[r] + b_hh[r],
+        bz=b_ih[z] + b_hh[z],
+        bh=b_ih[n],
+        bhh=b_hh[n],
+    )
 
 
-def gru_step(x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.05,
-             **weights) -> GRUResult:
+def gru_step(
+    x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.05, **weights
+) -> GRUResult:
     """One GRU step from x (D,) and h (H,), or T steps over xs (T, D).
 
     weights: wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh (biases default to 0).
@@ -162,8 +184,11 @@ def gru_step(x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.
     if xs is not None:
         seq = np.asarray(xs, dtype=np.float64)
         wxz = weights.get("wxz")
-        dim = np.atleast_2d(wxz).shape[1] if wxz is not None else (
-            seq.shape[1] if seq.ndim == 2 else 1)
+        dim = (
+            np.atleast_2d(wxz).shape[1]
+            if wxz is not None
+            else (seq.shape[1] if seq.ndim == 2 else 1)
+        )
         if seq.ndim <= 1 or (seq.ndim == 2 and seq.shape[1] != dim and dim == 1):
             seq = seq.reshape(-1, 1)  # a plain list: T scalar inputs
         if seq.ndim != 2:
@@ -178,21 +203,20 @@ def gru_step(x=None, h=None, *, xs=None, reset_after=True, z_keeps="old", tol=0.
     result.sequence, result.tol = xs is not None, tol
     if xs is None:
         result.z, result.r, result.h_tilde, result.h = (
-            a[0] for a in (result.z, result.r, result.h_tilde, result.h))
+            a[0] for a in (result.z, result.r, result.h_tilde, result.h)
+        )
     return result
 
 
-def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool,
-         z_keeps: str) -> GRUResult:
+def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: str) -> GRUResult:
     """The recurrence. The input GEMM is hoisted out of the time loop; for a sequence the
     recurrent products are one stacked GEMV a step, and every element-wise step writes
     into preallocated rows (a step costs one GEMV and a dozen small ufuncs)."""
     hidden, T = h0.size, xs.shape[0]
     two = 2 * hidden
-    inputs = np.empty((T, 3 * hidden))                                   # W_x· x_t + b·
-    for k, (m, b) in enumerate(((w["wxz"], w["bz"]), (w["wxr"], w["br"]),
-                                (w["wxh"], w["bh"]))):
-        block = inputs[:, k * hidden:(k + 1) * hidden]
+    inputs = np.empty((T, 3 * hidden))  # W_x· x_t + b·
+    for k, (m, b) in enumerate(((w["wxz"], w["bz"]), (w["wxr"], w["br"]), (w["wxh"], w["bh"]))):
+        block = inputs[:, k * hidden : (k + 1) * hidden]
         np.matmul(xs, m.T, out=block)
         block += b
     recurrent = [w["whz"], w["whr"]] + ([w["whh"]] if reset_after else [])
@@ -208,26 +232,37 @@ def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool,
             np.matmul(stacked, state, out=rec)
         else:
             for k, m in enumerate(recurrent):
-                np.matmul(m, state, out=rec[k * hidden:(k + 1) * hidden])
+                np.matmul(m, state, out=rec[k * hidden : (k + 1) * hidden])
         np.add(inputs[t, :two], rec[:two], out=a_zr[t])
-        sigmoid(a_zr[t], out=zr[t])                         # z, r = σ(a_z), σ(a_r)
+        sigmoid(a_zr[t], out=zr[t])  # z, r = σ(a_z), σ(a_r)
         r = zr[t, hidden:]
-        if reset_after:                                     # r ⊙ (W_hh h + b_hh)
+        if reset_after:  # r ⊙ (W_hh h + b_hh)
             np.add(rec[two:], w["bhh"], out=tmp)
             tmp *= r
-        else:                                               # W_hh (r ⊙ h) + b_hh
+        else:  # W_hh (r ⊙ h) + b_hh
             np.matmul(w["whh"], r * state, out=tmp)
             tmp += w["bhh"]
         np.add(inputs[t, two:], tmp, out=a_h[t])
         np.tanh(a_h[t], out=h_tilde[t])
         keep = zr[t, :hidden] if z_keeps == "old" else 1 - zr[t, :hidden]
-        np.subtract(state, h_tilde[t], out=tmp)             # h = h̃ + keep ⊙ (h_{t−1} − h̃)
+        np.subtract(state, h_tilde[t], out=tmp)  # h = h̃ + keep ⊙ (h_{t−1} − h̃)
         tmp *= keep
         np.add(h_tilde[t], tmp, out=h[t])
         state = h[t]
-    return GRUResult(z=zr[:, :hidden], r=zr[:, hidden:], h_tilde=h_tilde, h=h, x=xs,
-                     h_prev=h_prev, a_z=a_zr[:, :hidden], a_r=a_zr[:, hidden:], a_h=a_h,
-                     weights=w, reset_after=reset_after, z_keeps=z_keeps)
+    return GRUResult(
+        z=zr[:, :hidden],
+        r=zr[:, hidden:],
+        h_tilde=h_tilde,
+        h=h,
+        x=xs,
+        h_prev=h_prev,
+        a_z=a_zr[:, :hidden],
+        a_r=a_zr[:, hidden:],
+        a_h=a_h,
+        weights=w,
+        reset_after=reset_after,
+        z_keeps=z_keeps,
+    )
 
 
 def notes_cases(z: np.ndarray, r: np.ndarray, z_keeps: str, tol: float) -> dict:
@@ -239,9 +274,11 @@ def notes_cases(z: np.ndarray, r: np.ndarray, z_keeps: str, tol: float) -> dict:
     opposite: the old state is kept entirely).
     """
     keep = z if z_keeps == "old" else 1 - z
-    return {"takes_over": np.flatnonzero(keep <= tol).tolist(),
-            "ignores_past": np.flatnonzero(r <= tol).tolist(),
-            "carried_over": np.flatnonzero(keep >= 1 - tol).tolist()}
+    return {
+        "takes_over": np.flatnonzero(keep <= tol).tolist(),
+        "ignores_past": np.flatnonzero(r <= tol).tolist(),
+        "carried_over": np.flatnonzero(keep >= 1 - tol).tolist(),
+    }
 
 
 def random_weights(dim: int, hidden: int, seed: int | None) -> dict:
@@ -257,8 +294,11 @@ def random_weights(dim: int, hidden: int, seed: int | None) -> dict:
     bound = 1 / np.sqrt(hidden)
     arrays = {}
     for name in GATES:
-        shape = (hidden,) if name.startswith("b") else \
-            (hidden, dim if name.startswith("wx") else hidden)
+        shape = (
+            (hidden,)
+            if name.startswith("b")
+            else (hidden, dim if name.startswith("wx") else hidden)
+        )
         arrays[name] = rng.uniform(-bound, bound, shape)
     arrays["x"] = rng.standard_normal(dim)
     arrays["h"] = rng.standard_normal(hidden)

@@ -43,7 +43,7 @@ class Layer:
     """A conv or pool layer of a branch: kind, size F, in/out channels, padding."""
 
     name: str
-    kind: str          # 'conv' or 'maxpool'
+    kind: str  # 'conv' or 'maxpool'
     size: int
     c_in: int
     c_out: int
@@ -53,10 +53,10 @@ class Layer:
     def params(self, bias: bool) -> int:
         if self.kind != "conv":
             return 0
-        return self.c_out * self.c_in * self.size ** 2 + (self.c_out if bias else 0)
+        return self.c_out * self.c_in * self.size**2 + (self.c_out if bias else 0)
 
     def macs(self, h: int, w: int) -> int:
-        return self.c_out * self.c_in * self.size ** 2 * h * w if self.kind == "conv" else 0
+        return self.c_out * self.c_in * self.size**2 * h * w if self.kind == "conv" else 0
 
 
 @dataclass
@@ -81,9 +81,9 @@ class InceptionResult:
     tensor: object = None
     preset: str | None = None
     branch_outputs: list = field(default_factory=list)
-    seed: int | None = None          # the seed of what compute made at random
+    seed: int | None = None  # the seed of what compute made at random
     generated: list = field(default_factory=list)  # 'tensor', 'b1_w', ...: made at random
-    weights: dict = field(default_factory=dict)    # the weights compute used, given or made
+    weights: dict = field(default_factory=dict)  # the weights compute used, given or made
 
     @property
     def output_shape(self) -> list[int]:
@@ -128,12 +128,27 @@ def module_layers(c: int, n: dict) -> list[tuple[str, list[Layer]]]:
     """The four branches as layer lists for an input with c channels."""
     return [
         ("1x1", [Layer("1×1 conv", "conv", 1, c, n["n1x1"], 0, "b1")]),
-        ("3x3", [Layer("1×1 reduce", "conv", 1, c, n["n3x3red"], 0, "b2_reduce"),
-                 Layer("3×3 conv", "conv", 3, n["n3x3red"], n["n3x3"], 1, "b2")]),
-        ("5x5", [Layer("1×1 reduce", "conv", 1, c, n["n5x5red"], 0, "b3_reduce"),
-                 Layer("5×5 conv", "conv", 5, n["n5x5red"], n["n5x5"], 2, "b3")]),
-        ("pool", [Layer("3×3 max pool", "maxpool", 3, c, c, 1),
-                  Layer("1×1 proj", "conv", 1, c, n["pool_proj"], 0, "b4")]),
+        (
+            "3x3",
+            [
+                Layer("1×1 reduce", "conv", 1, c, n["n3x3red"], 0, "b2_reduce"),
+                Layer("3×3 conv", "conv", 3, n["n3x3red"], n["n3x3"], 1, "b2"),
+            ],
+        ),
+        (
+            "5x5",
+            [
+                Layer("1×1 reduce", "conv", 1, c, n["n5x5red"], 0, "b3_reduce"),
+                Layer("5×5 conv", "conv", 5, n["n5x5red"], n["n5x5"], 2, "b3"),
+            ],
+        ),
+        (
+            "pool",
+            [
+                Layer("3×3 max pool", "maxpool", 3, c, c, 1),
+                Layer("1×1 proj", "conv", 1, c, n["pool_proj"], 0, "b4"),
+            ],
+        ),
     ]
 
 
@@ -148,8 +163,10 @@ def inception(shape=None, *, preset=None, bias=True, **filters) -> InceptionResu
             raise InputError("preset", f"expected one of {', '.join(PRESETS)}, got {preset!r}")
         base_shape, counts = PRESETS[preset]
         shape = shape if shape is not None else base_shape
-        filters = {**dict(zip(COLUMNS, counts, strict=True)),
-                   **{k: v for k, v in filters.items() if v is not None}}
+        filters = {
+            **dict(zip(COLUMNS, counts, strict=True)),
+            **{k: v for k, v in filters.items() if v is not None},
+        }
     if shape is None:
         raise InputError("shape", "missing: give CxHxW (or --preset)")
     shape = list(shape)
@@ -158,23 +175,35 @@ def inception(shape=None, *, preset=None, bias=True, **filters) -> InceptionResu
     for name in COLUMNS:
         value = filters.get(name)
         if value is None:
-            raise InputError(name.replace("_", "-"), "missing: give every column of the "
-                                                     "GoogLeNet table (or --preset)")
+            raise InputError(
+                name.replace("_", "-"),
+                "missing: give every column of the GoogLeNet table (or --preset)",
+            )
         if value < 1:
             raise InputError(name.replace("_", "-"), f"must be 1 or more, got {value}")
     c, h, w = shape
     n = {k: filters[k] for k in COLUMNS}
     branches = []
     for name, layers in module_layers(c, n):
-        branches.append(Branch(name, layers, [layers[-1].c_out, h, w],
-                               sum(layer.params(bias) for layer in layers),
-                               sum(layer.macs(h, w) for layer in layers)))
-    naive_layers = [Layer("1×1 conv", "conv", 1, c, n["n1x1"]),
-                    Layer("3×3 conv", "conv", 3, c, n["n3x3"], 1),
-                    Layer("5×5 conv", "conv", 5, c, n["n5x5"], 2)]
-    naive = {"output_shape": [n["n1x1"] + n["n3x3"] + n["n5x5"] + c, h, w],
-             "params": sum(layer.params(bias) for layer in naive_layers),
-             "macs": sum(layer.macs(h, w) for layer in naive_layers)}
+        branches.append(
+            Branch(
+                name,
+                layers,
+                [layers[-1].c_out, h, w],
+                sum(layer.params(bias) for layer in layers),
+                sum(layer.macs(h, w) for layer in layers),
+            )
+        )
+    naive_layers = [
+        Layer("1×1 conv", "conv", 1, c, n["n1x1"]),
+        Layer("3×3 conv", "conv", 3, c, n["n3x3"], 1),
+        Layer("5×5 conv", "conv", 5, c, n["n5x5"], 2),
+    ]
+    naive = {
+        "output_shape": [n["n1x1"] + n["n3x3"] + n["n5x5"] + c, h, w],
+        "params": sum(layer.params(bias) for layer in naive_layers),
+        "macs": sum(layer.macs(h, w) for layer in naive_layers),
+    }
     return InceptionResult(shape, n, branches, naive, bias, preset=preset)
 
 
@@ -188,15 +217,18 @@ def check_compute_budget(result: InceptionResult) -> None:
     for branch in result.branches:
         for layer in branch.layers:
             if layer.kind != "maxpool":
-                budget.check_shape((layer.c_out, layer.c_in, layer.size, layer.size),
-                                   "compute", f"the weights of {branch.name}: {layer.name}")
-            budget.check_shape((layer.c_out, h, w), "compute",
-                               f"the output of {branch.name}: {layer.name}")
+                budget.check_shape(
+                    (layer.c_out, layer.c_in, layer.size, layer.size),
+                    "compute",
+                    f"the weights of {branch.name}: {layer.name}",
+                )
+            budget.check_shape(
+                (layer.c_out, h, w), "compute", f"the output of {branch.name}: {layer.name}"
+            )
     budget.check_shape(result.output_shape, "compute", "the module's output")
 
 
-def compute(result: InceptionResult, tensor, weights: dict | None = None,
-            seed: int | None = None):
+def compute(result: InceptionResult, tensor, weights: dict | None = None, seed: int | None = None):
     """Run the module on `tensor` (C, H, W) with the given or random (He) weights.
 
     weights: '<conv>_w' (K, C, F, F) and '<conv>_b' (K,) for conv in CONV_NAMES.
@@ -210,15 +242,21 @@ def compute(result: InceptionResult, tensor, weights: dict | None = None,
     check_compute_budget(result)
     tensor = np.asarray(tensor, dtype=np.float64)
     if list(tensor.shape) != result.input_shape:
-        raise ShapeError("tensor", f"is {'×'.join(map(str, tensor.shape))} but the module "
-                                   f"takes {'×'.join(map(str, result.input_shape))}")
+        raise ShapeError(
+            "tensor",
+            f"is {'×'.join(map(str, tensor.shape))} but the module "
+            f"takes {'×'.join(map(str, result.input_shape))}",
+        )
     rng = np.random.default_rng(seed)
     result.generated = [name for name in result.generated if name == "tensor"]
     used = dict(weights or {})
     unknown = sorted(set(used) - {f"{n}_{s}" for n in CONV_NAMES for s in "wb"})
     if unknown:
-        raise InputError("weights", f"unknown array(s) {', '.join(unknown)}; expected "
-                                    "b1_w, b1_b, b2_reduce_w, ..., b4_w, b4_b")
+        raise InputError(
+            "weights",
+            f"unknown array(s) {', '.join(unknown)}; expected "
+            "b1_w, b1_b, b2_reduce_w, ..., b4_w, b4_b",
+        )
     outputs = []
     for branch in result.branches:
         x = tensor
@@ -230,14 +268,18 @@ def compute(result: InceptionResult, tensor, weights: dict | None = None,
             key = f"{layer.weight_name}_w"
             if key not in used:
                 result.generated += [key, f"{layer.weight_name}_b"]
-                used[key] = rng.standard_normal(shape) * np.sqrt(2 / (layer.c_in * layer.size ** 2))
+                used[key] = rng.standard_normal(shape) * np.sqrt(2 / (layer.c_in * layer.size**2))
                 used[f"{layer.weight_name}_b"] = np.zeros(layer.c_out)
             w = np.asarray(used[key], dtype=np.float64).reshape(
-                shape if np.size(used[key]) == np.prod(shape) else np.shape(used[key]))
+                shape if np.size(used[key]) == np.prod(shape) else np.shape(used[key])
+            )
             if w.shape != shape:
-                raise ShapeError(key, f"is {'×'.join(map(str, w.shape))} but must be "
-                                      f"{'×'.join(map(str, shape))} for {branch.name}: "
-                                      f"{layer.name}")
+                raise ShapeError(
+                    key,
+                    f"is {'×'.join(map(str, w.shape))} but must be "
+                    f"{'×'.join(map(str, shape))} for {branch.name}: "
+                    f"{layer.name}",
+                )
             b = used.get(f"{layer.weight_name}_b")
             x = np.maximum(conv2d(x, w, 1, layer.padding, bias=b).output, 0)  # ReLU
         outputs.append(x)

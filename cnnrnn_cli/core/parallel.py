@@ -83,8 +83,7 @@ def interruptible(fn, *args, ops: float = float("inf"), **kwargs):
         finally:
             done.set()
 
-    worker = threading.Thread(target=context.run, args=(work,), daemon=True,
-                              name="cnnrnn-work")
+    worker = threading.Thread(target=context.run, args=(work,), daemon=True, name="cnnrnn-work")
     worker.start()
     try:
         while not done.wait(0.1):

@@ -65,16 +65,25 @@ class PoolResult:
     def window(self, c: int, i: int, j: int) -> np.ndarray:
         """The padded input under output cell (i, j) of channel c: (Fh, Fw)."""
         (fh, fw), (sh, sw) = self.size, self.stride
-        return self.padded[c, i * sh:i * sh + fh, j * sw:j * sw + fw]
+        return self.padded[c, i * sh : i * sh + fh, j * sw : j * sw + fw]
 
 
 def _neutral(mode: str) -> float:
     return {"max": -np.inf, "min": np.inf}.get(mode, 0.0)
 
 
-def pool2d(x, size=2, stride=None, padding=0, mode="max", ceil=False,
-           count_include_pad=True, global_pool=False, grad=None,
-           max_elements=None) -> PoolResult:
+def pool2d(
+    x,
+    size=2,
+    stride=None,
+    padding=0,
+    mode="max",
+    ceil=False,
+    count_include_pad=True,
+    global_pool=False,
+    grad=None,
+    max_elements=None,
+) -> PoolResult:
     """Pool `x` (H, W) or (C, H, W) with windows `size` (F or (Fh, Fw)) moved by `stride`
     (default: the size). `grad`: an upstream gradient shaped like the output (max/min)."""
     x = np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
@@ -88,24 +97,46 @@ def pool2d(x, size=2, stride=None, padding=0, mode="max", ceil=False,
     size = pair(size, 2, "size")
     stride = size if stride is None else pair(stride, 2, "stride")
     pads = pair(padding, 2, "padding")
-    dims = [conv_dim(x3.shape[1 + a], size[a], stride[a], pads[a], ceil=ceil,
-                     axis=("height", "width")[a]) for a in range(2)]
+    dims = [
+        conv_dim(
+            x3.shape[1 + a], size[a], stride[a], pads[a], ceil=ceil, axis=("height", "width")[a]
+        )
+        for a in range(2)
+    ]
     for a, dim in enumerate(dims):
         if max(dim.p_lo, dim.p_hi) > size[a] // 2:
-            raise InputError("padding", f"{max(dim.p_lo, dim.p_hi)} is more than half the "
-                                        f"window ({size[a] // 2} at most, as PyTorch requires)")
+            raise InputError(
+                "padding",
+                f"{max(dim.p_lo, dim.p_hi)} is more than half the "
+                f"window ({size[a] // 2} at most, as PyTorch requires)",
+            )
     out_hw = (dims[0].out, dims[1].out)
     check_result_size(x3.shape[0], *out_hw, max_elements)
     # Ceil mode lets the last window hang past the padded edge: pad that overhang too.
-    extra = [max(0, (dims[a].out - 1) * stride[a] + size[a] - (x3.shape[1 + a] + dims[a].p_lo
-                                                                + dims[a].p_hi))
-             for a in range(2)]
+    extra = [
+        max(
+            0,
+            (dims[a].out - 1) * stride[a]
+            + size[a]
+            - (x3.shape[1 + a] + dims[a].p_lo + dims[a].p_hi),
+        )
+        for a in range(2)
+    ]
     pads2 = [(dims[a].p_lo, dims[a].p_hi + extra[a]) for a in range(2)]
     check_padded_size(x3.shape, pads2, max_elements)
     padded = pad_input(x3, pads2, "zeros", _neutral(mode))
-    result = PoolResult(np.empty(0), x, padded, mode, size, stride, dims,
-                        global_pool=global_pool, count_include_pad=count_include_pad,
-                        warnings=size_warnings(dims, 2))
+    result = PoolResult(
+        np.empty(0),
+        x,
+        padded,
+        mode,
+        size,
+        stride,
+        dims,
+        global_pool=global_pool,
+        count_include_pad=count_include_pad,
+        warnings=size_warnings(dims, 2),
+    )
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is the caller's to report
         out = _reduce(result, out_hw, count_include_pad)
     result.output = _like_input(out, x, global_pool)
@@ -128,10 +159,9 @@ def _reduce(result: PoolResult, out_hw, count_include_pad) -> np.ndarray:
     per_chunk = max(1, CACHE_ELEMENTS // max(1, padded[0].size))
 
     def chunk(start: int) -> None:
-        block = padded[start:start + per_chunk]
+        block = padded[start : start + per_chunk]
         across = _fold(block, fw, sw, out_hw[1], axis=2, combine=combine)
-        out[start:start + per_chunk] = _fold(across, fh, sh, out_hw[0], axis=1,
-                                             combine=combine)
+        out[start : start + per_chunk] = _fold(across, fh, sh, out_hw[0], axis=1, combine=combine)
 
     parallel_map(chunk, range(0, c, per_chunk), work=padded.size * (fh + fw))
     if mode == "l2":
@@ -159,14 +189,14 @@ def _fold(block: np.ndarray, f: int, s: int, n_out: int, axis: int, combine) -> 
 def _first_winners(result: PoolResult) -> np.ndarray:
     """Index of each window's first extreme: the taps in reverse row-major order, each
     claiming the windows where it equals the pooled value (so the first one wins)."""
-    out = np.asarray(result.output).reshape(result.padded.shape[0], result.dims[0].out,
-                                            result.dims[1].out)
+    out = np.asarray(result.output).reshape(
+        result.padded.shape[0], result.dims[0].out, result.dims[1].out
+    )
     (fh, fw), stride = result.size, result.stride
     arg = np.zeros(out.shape, dtype=np.intp)
     for t in reversed(range(fh * fw)):
         u, v = divmod(t, fw)
-        np.copyto(arg, t, where=tap_view(result.padded, u, v, out.shape[1:], stride,
-                                         (1, 1)) == out)
+        np.copyto(arg, t, where=tap_view(result.padded, u, v, out.shape[1:], stride, (1, 1)) == out)
     rows = np.arange(out.shape[1])[:, None] * stride[0] + arg // fw
     cols = np.arange(out.shape[2])[None, :] * stride[1] + arg % fw
     return rows * result.padded.shape[2] + cols
@@ -195,18 +225,18 @@ def _like_input(out: np.ndarray, x: np.ndarray, global_pool: bool):
 def _route_gradient(result: PoolResult, x3: np.ndarray, out_shape) -> np.ndarray:
     """∂L/∂x: each upstream value added at its window's winner (max/min pooling)."""
     if result.winners is None:
-        raise InputError("grad", f"--grad routes through max or min pooling, not "
-                                 f"{result.mode}")
+        raise InputError("grad", f"--grad routes through max or min pooling, not {result.mode}")
     g = result.grad
     expected = tuple(np.shape(result.output))
     if g.size != int(np.prod(out_shape)):
-        raise ShapeError("grad", f"{shape_str(g.shape)} does not match the output "
-                                 f"{shape_str(expected)}")
+        raise ShapeError(
+            "grad", f"{shape_str(g.shape)} does not match the output {shape_str(expected)}"
+        )
     c, hp, wp = result.padded.shape
     index = result.winners + (np.arange(c) * hp * wp)[:, None, None]
     flat = np.bincount(index.reshape(-1), weights=g.reshape(-1), minlength=c * hp * wp)
     plane = flat.reshape(c, hp, wp)
     top, left = result.dims[0].p_lo, result.dims[1].p_lo
-    grad_input = plane[:, top:top + x3.shape[1], left:left + x3.shape[2]]
+    grad_input = plane[:, top : top + x3.shape[1], left : left + x3.shape[2]]
     grad_input = grad_input.astype(x3.dtype, copy=False)
     return grad_input[0] if result.input.ndim == 2 else grad_input

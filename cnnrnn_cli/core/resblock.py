@@ -35,9 +35,9 @@ class BlockPass:
     z2: np.ndarray
     a2: np.ndarray
     jacobian: np.ndarray
-    shortcut: np.ndarray | None = None   # s = a0 (or WS a0) with the skip; None without
-    d1: np.ndarray | None = None         # f'(z1)
-    d2: np.ndarray | None = None         # f'(z2 + s), or f'(z2) without the skip
+    shortcut: np.ndarray | None = None  # s = a0 (or WS a0) with the skip; None without
+    d1: np.ndarray | None = None  # f'(z1)
+    d2: np.ndarray | None = None  # f'(z2 + s), or f'(z2) without the skip
 
     @property
     def pre(self) -> np.ndarray:
@@ -45,8 +45,13 @@ class BlockPass:
         return self.z2 if self.shortcut is None else self.z2 + self.shortcut
 
     def as_dict(self) -> dict:
-        return {"z1": self.z1, "a1": self.a1, "z2": self.z2, "a2": self.a2,
-                "jacobian": self.jacobian}
+        return {
+            "z1": self.z1,
+            "a1": self.a1,
+            "z2": self.z2,
+            "a2": self.a2,
+            "jacobian": self.jacobian,
+        }
 
 
 @dataclass
@@ -55,13 +60,13 @@ class BlockFacts:
     is exactly 0 (relu: input ≤ 0; tanh, sigmoid: saturated in float64): its row of every
     Jacobian through it is then 0."""
 
-    dead_a1: list[int]           # f'(z1) = 0 (the same units with and without the skip)
-    dead_skip: list[int]         # units of a2 with f'(z2 + s) = 0
-    dead_plain: list[int]        # units of a2 with f'(z2) = 0
-    zero_rows_skip: list[int]    # rows of ∂a2/∂a0 that are all 0, with the skip
-    zero_rows_plain: list[int]   # ... and without
-    norm_skip: float             # ‖∂a2/∂a0‖₂ with the skip
-    norm_plain: float            # ... and without
+    dead_a1: list[int]  # f'(z1) = 0 (the same units with and without the skip)
+    dead_skip: list[int]  # units of a2 with f'(z2 + s) = 0
+    dead_plain: list[int]  # units of a2 with f'(z2) = 0
+    zero_rows_skip: list[int]  # rows of ∂a2/∂a0 that are all 0, with the skip
+    zero_rows_plain: list[int]  # ... and without
+    norm_skip: float  # ‖∂a2/∂a0‖₂ with the skip
+    norm_plain: float  # ... and without
 
     @property
     def rescued(self) -> list[int]:
@@ -79,12 +84,12 @@ STEADY = 0.05
 class Trend:
     """How ‖∂a_l/∂a_0‖₂ behaves through one stack, l = 1..L."""
 
-    factor: float | None         # per block: the geometric mean of the L − 1 ratios
+    factor: float | None  # per block: the geometric mean of the L − 1 ratios
     #                              ‖J_l‖/‖J_{l−1}‖, l = 2..L (one block: ‖J_1‖/‖I‖);
     #                              None once a norm is 0
-    first_zero: int | None       # 1-based l from which the norm is exactly 0
-    zero_dead: int = 0           # dead units (f' = 0) in block first_zero: 0 means underflow
-    low: float = 0.0             # the smallest and largest norm
+    first_zero: int | None  # 1-based l from which the norm is exactly 0
+    zero_dead: int = 0  # dead units (f' = 0) in block first_zero: 0 means underflow
+    low: float = 0.0  # the smallest and largest norm
     high: float = 0.0
     last: float = 0.0
 
@@ -145,28 +150,38 @@ def check_block(a0, w1, b1=None, w2=None, b2=None, shortcut=None) -> dict:
     n = a0.size
     w1 = as_matrix(w1, "w1")
     if w1.shape[1] != n:
-        raise ShapeError("w1", f"W1 is {shape_str(w1.shape)} but a0 has {n} values: W1 must "
-                               f"be m×{n}")
+        raise ShapeError(
+            "w1", f"W1 is {shape_str(w1.shape)} but a0 has {n} values: W1 must be m×{n}"
+        )
     m = w1.shape[0]
     b1 = sized_vector(b1, "b1", m, f"W1 {shape_str(w1.shape)}")
     if w2 is None:
         raise InputError("w2", "missing: give --w2 (or --weights, --random, --example)")
     w2 = as_matrix(w2, "w2")
     if w2.shape[1] != m:
-        raise ShapeError("w2", f"W2 is {shape_str(w2.shape)} but W1 {shape_str(w1.shape)} "
-                               f"gives a1 of {m} values: W2 must be k×{m}")
+        raise ShapeError(
+            "w2",
+            f"W2 is {shape_str(w2.shape)} but W1 {shape_str(w1.shape)} "
+            f"gives a1 of {m} values: W2 must be k×{m}",
+        )
     k = w2.shape[0]
     b2 = sized_vector(b2, "b2", k, f"W2 {shape_str(w2.shape)}")
     if shortcut is None:
         if k != n:
-            raise ShapeError("w2", f"W2 {shape_str(w2.shape)} gives {k} outputs but a0 has {n}:"
-                                   f" the skip a2 = f(z2 + a0) needs a projection --shortcut "
-                                   f"WS ({k}×{n})")
+            raise ShapeError(
+                "w2",
+                f"W2 {shape_str(w2.shape)} gives {k} outputs but a0 has {n}:"
+                f" the skip a2 = f(z2 + a0) needs a projection --shortcut "
+                f"WS ({k}×{n})",
+            )
     else:
         shortcut = as_matrix(shortcut, "shortcut")
         if shortcut.shape != (k, n):
-            raise ShapeError("shortcut", f"WS is {shape_str(shortcut.shape)} but must be "
-                                         f"{k}×{n} (W2 {shape_str(w2.shape)}, a0 of {n})")
+            raise ShapeError(
+                "shortcut",
+                f"WS is {shape_str(shortcut.shape)} but must be "
+                f"{k}×{n} (W2 {shape_str(w2.shape)}, a0 of {n})",
+            )
     return dict(a0=a0, w1=w1, b1=b1, w2=w2, b2=b2, shortcut=shortcut)
 
 
@@ -176,7 +191,7 @@ def block(a0, w1, b1, w2, b2, shortcut, f, fprime, skip: bool) -> BlockPass:
     a1 = f(z1)
     z2 = w2 @ a1 + b2
     d1 = fprime(z1, a1)
-    inner = w2 @ (d1[:, None] * w1)                          # ∂z2/∂a0 = W2 diag(f'(z1)) W1
+    inner = w2 @ (d1[:, None] * w1)  # ∂z2/∂a0 = W2 diag(f'(z1)) W1
     s = None
     if skip:
         s = a0 if shortcut is None else shortcut @ a0
@@ -186,12 +201,22 @@ def block(a0, w1, b1, w2, b2, shortcut, f, fprime, skip: bool) -> BlockPass:
         out_pre = z2
     a2 = f(out_pre)
     d2 = fprime(out_pre, a2)
-    jacobian = d2[:, None] * inner + 0.0                     # diag(f'(·)) (...); + 0.0: no −0
+    jacobian = d2[:, None] * inner + 0.0  # diag(f'(·)) (...); + 0.0: no −0
     return BlockPass(z1, a1, z2, a2, jacobian, s, d1, d2)
 
 
-def resblock(a0, w1, b1=None, w2=None, b2=None, shortcut=None, activation="relu",
-             depth=None, random_depth=False, seed=None) -> ResBlockResult:
+def resblock(
+    a0,
+    w1,
+    b1=None,
+    w2=None,
+    b2=None,
+    shortcut=None,
+    activation="relu",
+    depth=None,
+    random_depth=False,
+    seed=None,
+) -> ResBlockResult:
     """The block with and without the skip; with `depth` L, the norms ‖∂a_l/∂a_0‖₂ of a
     stack of L blocks (the given block repeated, or fresh random blocks), both ways."""
     weights = check_block(a0, w1, b1, w2, b2, shortcut)
@@ -199,13 +224,19 @@ def resblock(a0, w1, b1=None, w2=None, b2=None, shortcut=None, activation="relu"
     args = [weights[k] for k in ("a0", "w1", "b1", "w2", "b2", "shortcut")]
     with np.errstate(over="ignore", invalid="ignore"):
         skip, plain = block(*args, f, fprime, True), block(*args, f, fprime, False)
-        result = ResBlockResult(skip, plain, weights["a0"], weights, activation,
-                                depth_random=random_depth, facts=block_facts(skip, plain),
-                                seed=seed if random_depth else None)
+        result = ResBlockResult(
+            skip,
+            plain,
+            weights["a0"],
+            weights,
+            activation,
+            depth_random=random_depth,
+            facts=block_facts(skip, plain),
+            seed=seed if random_depth else None,
+        )
         if depth is not None:
             dead = {}
-            result.grad_norms = depth_norms(weights, f, fprime, depth, random_depth, seed,
-                                            dead)
+            result.grad_norms = depth_norms(weights, f, fprime, depth, random_depth, seed, dead)
             result.depth_facts = depth_facts(result.grad_norms, dead)
     return result
 
@@ -220,10 +251,15 @@ def _zero_rows(jacobian) -> list[int]:
 
 def block_facts(skip: BlockPass, plain: BlockPass) -> BlockFacts:
     """Dead units, zero Jacobian rows and the two spectral norms of one block."""
-    return BlockFacts(_dead(skip.d1), _dead(skip.d2), _dead(plain.d2),
-                      _zero_rows(skip.jacobian), _zero_rows(plain.jacobian),
-                      float(np.linalg.norm(skip.jacobian, 2)),
-                      float(np.linalg.norm(plain.jacobian, 2)))
+    return BlockFacts(
+        _dead(skip.d1),
+        _dead(skip.d2),
+        _dead(plain.d2),
+        _zero_rows(skip.jacobian),
+        _zero_rows(plain.jacobian),
+        float(np.linalg.norm(skip.jacobian, 2)),
+        float(np.linalg.norm(plain.jacobian, 2)),
+    )
 
 
 def trend(norms: list, dead_at_zero: int = 0) -> Trend:
@@ -238,8 +274,14 @@ def trend(norms: list, dead_at_zero: int = 0) -> Trend:
         steps = max(values.size - 1, 1)
         base = values[0] if values.size > 1 else 1.0
         factor = float(np.exp((np.log(values[-1]) - np.log(base)) / steps))
-    return Trend(factor, first_zero, dead_at_zero if first_zero else 0,
-                 float(values.min()), float(values.max()), float(values[-1]))
+    return Trend(
+        factor,
+        first_zero,
+        dead_at_zero if first_zero else 0,
+        float(values.min()),
+        float(values.max()),
+        float(values[-1]),
+    )
 
 
 def depth_facts(norms: dict, dead: dict | None = None) -> DepthFacts:
@@ -247,13 +289,22 @@ def depth_facts(norms: dict, dead: dict | None = None) -> DepthFacts:
     product first became 0}, as depth_norms records it."""
     dead = dead or {}
     skip, plain = np.asarray(norms["skip"]), np.asarray(norms["plain"])
-    return DepthFacts(trend(norms["skip"], dead.get("skip", 0)),
-                      trend(norms["plain"], dead.get("plain", 0)),
-                      bool((skip >= plain).all()))
+    return DepthFacts(
+        trend(norms["skip"], dead.get("skip", 0)),
+        trend(norms["plain"], dead.get("plain", 0)),
+        bool((skip >= plain).all()),
+    )
 
 
-def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
-                seed: int | None, dead_at_zero: dict | None = None) -> dict:
+def depth_norms(
+    weights: dict,
+    f,
+    fprime,
+    depth: int,
+    random_blocks: bool,
+    seed: int | None,
+    dead_at_zero: dict | None = None,
+) -> dict:
     """{'skip': [...], 'plain': [...]}: ‖∂a_l/∂a_0‖₂ for l = 1..L (chain rule: the product of
     the blocks' Jacobians, each taken at its own input). `dead_at_zero`, when given, gets
     for each stack the number of dead units (f' = 0, in a1 or a2) of the block where the
@@ -262,8 +313,11 @@ def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
         raise InputError("depth", f"must be 1 or more, got {depth}")
     n = weights["a0"].size
     if not random_blocks and weights["w2"].shape[0] != n:
-        raise InputError("depth", "repeating the block needs it to keep the size (no "
-                                  "projection shortcut); use --random for random blocks")
+        raise InputError(
+            "depth",
+            "repeating the block needs it to keep the size (no "
+            "projection shortcut); use --random for random blocks",
+        )
     from cnnrnn_cli import budget
 
     budget.check(2 * depth, "depth", "the two lists of norms")
@@ -287,11 +341,13 @@ def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
                 # Exactly 0 with every term of the product representable: dead units (or
                 # their rows cancelling), not underflow.
                 tiny = 0 < np.abs(before).max() * np.abs(step.jacobian).max() < 1e-290
-                dead_at_zero[name] = 0 if tiny else int((step.d1 == 0).sum()
-                                                        + (step.d2 == 0).sum())
+                dead_at_zero[name] = 0 if tiny else int((step.d1 == 0).sum() + (step.d2 == 0).sum())
             if not np.isfinite(jac).all():
-                raise InputError("depth", f"the Jacobian of {len(out) + 1} blocks overflows "
-                                          "float64; use fewer blocks or smaller weights")
+                raise InputError(
+                    "depth",
+                    f"the Jacobian of {len(out) + 1} blocks overflows "
+                    "float64; use fewer blocks or smaller weights",
+                )
             out.append(float(np.linalg.norm(jac, 2)))
         norms[name] = out
     return norms
@@ -300,8 +356,12 @@ def depth_norms(weights: dict, f, fprime, depth: int, random_blocks: bool,
 def random_block(n: int, rng, width: int | None = None) -> dict:
     """W1, W2 with entries N(0, 1/fan-in), b1 = b2 = 0."""
     m = width or n
-    return dict(w1=rng.standard_normal((m, n)) / np.sqrt(n), b1=np.zeros(m),
-                w2=rng.standard_normal((n, m)) / np.sqrt(m), b2=np.zeros(n))
+    return dict(
+        w1=rng.standard_normal((m, n)) / np.sqrt(n),
+        b1=np.zeros(m),
+        w2=rng.standard_normal((n, m)) / np.sqrt(m),
+        b2=np.zeros(n),
+    )
 
 
 def random_case(n: int, seed: int | None) -> dict:

@@ -12,8 +12,7 @@ def as_vector(arr, name: str) -> np.ndarray:
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim == 0 or sum(d > 1 for d in arr.shape) <= 1:
         return arr.reshape(-1)
-    raise ShapeError(name, f"expected a vector (one row or one column), got "
-                           f"{shape_str(arr.shape)}")
+    raise ShapeError(name, f"expected a vector (one row or one column), got {shape_str(arr.shape)}")
 
 
 def sized_vector(v, name: str, size: int, against: str) -> np.ndarray:

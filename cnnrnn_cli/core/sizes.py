@@ -25,20 +25,48 @@ AXES = ("height", "width")
 class Dim:
     """The working of one spatial dimension."""
 
-    __slots__ = ("n", "f", "s", "d", "p_lo", "p_hi", "out", "ceil", "transposed", "op",
-                 "remainder", "ceil_dropped", "same_note", "padding_word")
+    __slots__ = (
+        "n",
+        "f",
+        "s",
+        "d",
+        "p_lo",
+        "p_hi",
+        "out",
+        "ceil",
+        "transposed",
+        "op",
+        "remainder",
+        "ceil_dropped",
+        "same_note",
+        "padding_word",
+    )
 
-    def __init__(self, n: int, f: int, s: int, d: int, p_lo: int, p_hi: int, out: int, *,
-                 ceil: bool = False, transposed: bool = False, op: int = 0,
-                 remainder: int = 0, ceil_dropped: bool = False, same_note: str = "",
-                 padding_word: str = ""):
+    def __init__(
+        self,
+        n: int,
+        f: int,
+        s: int,
+        d: int,
+        p_lo: int,
+        p_hi: int,
+        out: int,
+        *,
+        ceil: bool = False,
+        transposed: bool = False,
+        op: int = 0,
+        remainder: int = 0,
+        ceil_dropped: bool = False,
+        same_note: str = "",
+        padding_word: str = "",
+    ):
         self.n, self.f, self.s, self.d = n, f, s, d
         self.p_lo, self.p_hi, self.out = p_lo, p_hi, out
         self.ceil, self.transposed, self.op = ceil, transposed, op
-        self.remainder = remainder          # (N + P_lo + P_hi − d(F−1) − 1) mod S
-        self.ceil_dropped = ceil_dropped    # ceil mode removed a window starting in padding
+        self.remainder = remainder  # (N + P_lo + P_hi − d(F−1) − 1) mod S
+        self.ceil_dropped = ceil_dropped  # ceil mode removed a window starting in padding
         self.same_note = same_note
-        self.padding_word = padding_word    # 'same', 'valid' or 'full' when given as a word
+        self.padding_word = padding_word  # 'same', 'valid' or 'full' when given as a word
 
     def _key(self) -> tuple:
         return tuple(getattr(self, name) for name in self.__slots__)
@@ -72,8 +100,9 @@ class Dim:
         return min(self.n, max(0, self.remainder - self.p_hi))
 
 
-def resolve_padding(n: int, f: int, s: int, d: int, padding, *, name: str = "padding",
-                    axis: str = "height") -> tuple[int, int, str]:
+def resolve_padding(
+    n: int, f: int, s: int, d: int, padding, *, name: str = "padding", axis: str = "height"
+) -> tuple[int, int, str]:
     """(P_lo, P_hi, note) for a number or one of 'same', 'valid', 'full'.
 
     'same' pads d(F−1) in total at stride 1, the odd pixel on the bottom/right; at
@@ -92,24 +121,26 @@ def resolve_padding(n: int, f: int, s: int, d: int, padding, *, name: str = "pad
         total = max((-(-n // s) - 1) * s + span - n, 0)
         lo, hi = total // 2, total - total // 2
         side = "bottom" if axis == "height" else "right"
-        note = f"'same' padding needs one more pixel on the {side} ({lo} + {hi})" \
-            if lo != hi else ""
+        note = (
+            f"'same' padding needs one more pixel on the {side} ({lo} + {hi})" if lo != hi else ""
+        )
         return lo, hi, note
     raise InputError(name, f"expected a number, HxW, same, valid or full; got {padding!r}")
 
 
-def conv_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, *, ceil: bool = False,
-             axis: str = "height") -> Dim:
+def conv_dim(
+    n: int, f: int, s: int = 1, padding=0, d: int = 1, *, ceil: bool = False, axis: str = "height"
+) -> Dim:
     """Output length of a convolution or pooling window sliding over n positions."""
     _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
     lo, hi, note = resolve_padding(n, f, s, d, padding, axis=axis)
     span = d * (f - 1) + 1
     if span > n + lo + hi:
         what = f"dilated size d(F−1)+1 = {span}" if d > 1 else f"size {f}"
-        padded = f"N + 2P = {n} + 2·{lo}" if lo == hi else \
-            f"N + P_lo + P_hi = {n} + {lo} + {hi}"
-        raise ShapeError("kernel", f"{what} exceeds the padded input {padded} = "
-                                   f"{n + lo + hi}{_paren(axis)}")
+        padded = f"N + 2P = {n} + 2·{lo}" if lo == hi else f"N + P_lo + P_hi = {n} + {lo} + {hi}"
+        raise ShapeError(
+            "kernel", f"{what} exceeds the padded input {padded} = {n + lo + hi}{_paren(axis)}"
+        )
     numerator = n + lo + hi - span
     out = numerator // s + 1
     remainder = numerator % s
@@ -119,24 +150,41 @@ def conv_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, *, ceil: bool = 
         if (out - 1) * s >= n + lo:  # PyTorch: the last window would start in the padding
             out -= 1
             dropped = True
-    return Dim(n, f, s, d, lo, hi, out, ceil=ceil, remainder=remainder, ceil_dropped=dropped,
-               same_note=note, padding_word=padding if isinstance(padding, str) else "")
+    return Dim(
+        n,
+        f,
+        s,
+        d,
+        lo,
+        hi,
+        out,
+        ceil=ceil,
+        remainder=remainder,
+        ceil_dropped=dropped,
+        same_note=note,
+        padding_word=padding if isinstance(padding, str) else "",
+    )
 
 
-def transposed_dim(n: int, f: int, s: int = 1, padding=0, d: int = 1, op: int = 0,
-                   *, axis: str = "height") -> Dim:
+def transposed_dim(
+    n: int, f: int, s: int = 1, padding=0, d: int = 1, op: int = 0, *, axis: str = "height"
+) -> Dim:
     """Output length of a transposed convolution: (N − 1)S − 2P + d(F−1) + op + 1."""
     _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
     if padding in ("same", "full"):
         raise InputError("padding", f"'{padding}' is not defined for a transposed convolution")
     lo, hi, _ = resolve_padding(n, f, s, d, padding, axis=axis)
     if not 0 <= op < max(s, d):
-        raise InputError("output-padding", f"must satisfy 0 ≤ op < max(stride, dilation) = "
-                                           f"{max(s, d)}, got {op}")
+        raise InputError(
+            "output-padding", f"must satisfy 0 ≤ op < max(stride, dilation) = {max(s, d)}, got {op}"
+        )
     out = (n - 1) * s - lo - hi + d * (f - 1) + op + 1
     if out <= 0:
-        raise ShapeError("padding", f"{lo} on each side leaves no output for input {n}, "
-                                    f"kernel {f}, stride {s}{_paren(axis)}")
+        raise ShapeError(
+            "padding",
+            f"{lo} on each side leaves no output for input {n}, "
+            f"kernel {f}, stride {s}{_paren(axis)}",
+        )
     return Dim(n, f, s, d, lo, hi, out, transposed=True, op=op)
 
 
@@ -157,8 +205,15 @@ def _check_positive(**named) -> None:
 class OutsizeResult:
     """`output`: int for a 1-D input, [H, W] or [C, H, W]; `dims`: each axis's working."""
 
-    def __init__(self, input: list[int], output, exact: bool, dims: list[Dim],
-                 channels: int | None = None, warnings: list[str] | None = None):
+    def __init__(
+        self,
+        input: list[int],
+        output,
+        exact: bool,
+        dims: list[Dim],
+        channels: int | None = None,
+        warnings: list[str] | None = None,
+    ):
         self.input, self.output, self.exact, self.dims = input, output, exact, dims
         self.channels = channels
         self.warnings = warnings or []
@@ -196,8 +251,17 @@ def _whole(value, name: str):
         raise InputError(name, f"expected a whole number, got {value!r}") from None
 
 
-def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=None,
-                ceil=False, transposed=False, output_padding=0) -> OutsizeResult:
+def output_size(
+    input,
+    kernel=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    channels=None,
+    ceil=False,
+    transposed=False,
+    output_padding=0,
+) -> OutsizeResult:
     """Output shape of one conv/pool layer for input N, (H, W) or (C, H, W).
 
     `kernel`, `stride`, `padding`, `dilation`, `output_padding`: a number or an (h, w)
@@ -205,8 +269,7 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
     """
     if hasattr(input, "tolist"):
         input = input.tolist()
-    shape = [_whole(v, "input") for v in
-             (input if isinstance(input, (list, tuple)) else [input])]
+    shape = [_whole(v, "input") for v in (input if isinstance(input, (list, tuple)) else [input])]
     if kernel is None:
         raise InputError("kernel", "a kernel size is needed (-k F)")
     if len(shape) > 3:
@@ -214,8 +277,11 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
     in_channels = shape[0] if len(shape) == 3 else None
     spatial = shape[-2:] if len(shape) >= 2 else shape
     rank = len(spatial)
-    ks, ss, ds = pair(kernel, rank, "kernel"), pair(stride, rank, "stride"), \
-        pair(dilation, rank, "dilation")
+    ks, ss, ds = (
+        pair(kernel, rank, "kernel"),
+        pair(stride, rank, "stride"),
+        pair(dilation, rank, "dilation"),
+    )
     ps, ops = pair(padding, rank, "padding"), pair(output_padding, rank, "output-padding")
     if channels is not None and channels < 1:
         raise InputError("channels", f"must be 1 or more, got {channels}")
@@ -234,8 +300,7 @@ def output_size(input, kernel=None, stride=1, padding=0, dilation=1, channels=No
         output: int | list[int] = [out_channels, *spatial_out]
     else:
         output = spatial_out[0] if rank == 1 else spatial_out
-    result = OutsizeResult(list(shape), output, all(d.exact for d in dims), dims,
-                           out_channels)
+    result = OutsizeResult(list(shape), output, all(d.exact for d in dims), dims, out_channels)
     result.warnings = size_warnings(dims, rank)
     return result
 
@@ -252,22 +317,34 @@ def size_warnings(dims: list[Dim], rank: int) -> list[str]:
             notes.append(f"{_label(axis)}{dim.same_note}")
         if dim.exact:
             continue
-        what = f"({dim.n} + {dim.p_lo + dim.p_hi} − {dim.span}) = {dim.numerator} is not " \
-               f"divisible by stride {dim.s}"
+        what = (
+            f"({dim.n} + {dim.p_lo + dim.p_hi} − {dim.span}) = {dim.numerator} is not "
+            f"divisible by stride {dim.s}"
+        )
         if dim.ceil and not dim.ceil_dropped:
-            notes.append(f"{_label(axis)}{what}; ceil mode keeps a last window that hangs "
-                         f"{dim.s - dim.remainder} past the padded edge")
+            notes.append(
+                f"{_label(axis)}{what}; ceil mode keeps a last window that hangs "
+                f"{dim.s - dim.remainder} past the padded edge"
+            )
         elif dim.ceil:
-            notes.append(f"{_label(axis)}{what}; ceil mode would add a window starting in the "
-                         "padding, which PyTorch drops")
+            notes.append(
+                f"{_label(axis)}{what}; ceil mode would add a window starting in the "
+                "padding, which PyTorch drops"
+            )
         elif dim.dropped_image:
             # Only padding lost (the common 224 -k 7 -s 2 -p 3) is not worth a warning.
             image = dim.dropped_image
-            lost = f"the last {image} {unit[0]} of the image are" if image > 1 else \
-                f"the last {unit[1]} of the image is"
+            lost = (
+                f"the last {image} {unit[0]} of the image are"
+                if image > 1
+                else f"the last {unit[1]} of the image is"
+            )
             if image == dim.n:
-                lost = f"no window reaches the image: all its {unit[0]} are" if image > 1 \
+                lost = (
+                    f"no window reaches the image: all its {unit[0]} are"
+                    if image > 1
                     else f"no window reaches the image: its only {unit[1]} is"
+                )
             notes.append(f"{_label(axis)}{what}: {lost} dropped (PyTorch floors)")
     return notes
 
@@ -280,8 +357,19 @@ LAYER_KINDS = ("conv", "convT", "maxpool", "avgpool")
 class Layer:
     """One layer of a `--layers` spec; sizes are numbers or (h, w) pairs."""
 
-    def __init__(self, kind: str, k, s, p, d=1, c: int | None = None, ceil: bool = False,
-                 op=0, bias: bool = True, text: str = ""):
+    def __init__(
+        self,
+        kind: str,
+        k,
+        s,
+        p,
+        d=1,
+        c: int | None = None,
+        ceil: bool = False,
+        op=0,
+        bias: bool = True,
+        text: str = "",
+    ):
         self.kind, self.k, self.s, self.p, self.d, self.c = kind, k, s, p, d, c
         self.ceil, self.op, self.bias, self.text = ceil, op, bias, text
 
@@ -289,8 +377,17 @@ class Layer:
 class LayerRow:
     """A layer's output shape, parameters, MACs, receptive field and jump (per axis)."""
 
-    def __init__(self, layer: Layer, shape: list[int], params: int | None, macs: int | None,
-                 receptive_field: list, jump: list, exact: bool, dims: list[Dim]):
+    def __init__(
+        self,
+        layer: Layer,
+        shape: list[int],
+        params: int | None,
+        macs: int | None,
+        receptive_field: list,
+        jump: list,
+        exact: bool,
+        dims: list[Dim],
+    ):
         self.layer, self.shape, self.params, self.macs = layer, shape, params, macs
         self.receptive_field, self.jump, self.exact, self.dims = receptive_field, jump, exact, dims
 
@@ -331,10 +428,20 @@ class StackResult:
     def layers(self) -> list[dict]:
         """JSON's `layers`: per layer kind, spec, shape, params, macs, flops, receptive
         field and jump (one number when both axes agree), exact."""
-        return [{"kind": row.layer.kind, "spec": row.layer.text, "shape": row.shape,
-                 "params": row.params, "macs": row.macs, "flops": row.flops,
-                 "receptive_field": _squash(row.receptive_field), "jump": _squash(row.jump),
-                 "exact": row.exact} for row in self.rows]
+        return [
+            {
+                "kind": row.layer.kind,
+                "spec": row.layer.text,
+                "shape": row.shape,
+                "params": row.params,
+                "macs": row.macs,
+                "flops": row.flops,
+                "receptive_field": _squash(row.receptive_field),
+                "jump": _squash(row.jump),
+                "exact": row.exact,
+            }
+            for row in self.rows
+        ]
 
 
 def _squash(values: list):
@@ -362,18 +469,31 @@ def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:
     for index, layer in enumerate(layers, start=1):
         where = f"layer {index} ({layer.text or layer.kind})"
         try:
-            k, s, d = (pair(v, rank, name) for v, name in
-                       ((layer.k, "kernel"), (layer.s, "stride"), (layer.d, "dilation")))
+            k, s, d = (
+                pair(v, rank, name)
+                for v, name in ((layer.k, "kernel"), (layer.s, "stride"), (layer.d, "dilation"))
+            )
             p = pair(layer.p, rank, "padding")
             if layer.kind == "convT":
-                dims = [transposed_dim(n, k[i], s[i], p[i], d[i], pair(layer.op, rank, "op")[i])
-                        for i, n in enumerate(spatial)]
+                dims = [
+                    transposed_dim(n, k[i], s[i], p[i], d[i], pair(layer.op, rank, "op")[i])
+                    for i, n in enumerate(spatial)
+                ]
             else:
                 if layer.kind.endswith("pool"):
                     _check_pool_padding(k, p, d, layer.kind)
-                dims = [conv_dim(n, k[i], s[i], p[i], d[i], ceil=layer.ceil,
-                                 axis=AXES[i] if rank == 2 else "")
-                        for i, n in enumerate(spatial)]
+                dims = [
+                    conv_dim(
+                        n,
+                        k[i],
+                        s[i],
+                        p[i],
+                        d[i],
+                        ceil=layer.ceil,
+                        axis=AXES[i] if rank == 2 else "",
+                    )
+                    for i, n in enumerate(spatial)
+                ]
         except (InputError, ShapeError) as err:
             raise type(err)(f"{where}: {err.source}", err.message) from None
         out_spatial = [dim.out for dim in dims]
@@ -398,8 +518,18 @@ def layer_stack(input_shape: list[int], layers: list[Layer]) -> StackResult:
         _check_bounded(where, spatial, rf, jump)
         shape = ([channels] if channels is not None else []) + spatial
         warnings += [f"{where}: {note}" for note in size_warnings(dims, rank)]
-        rows.append(LayerRow(layer, shape, params, macs, [_num(x) for x in rf],
-                             [_num(x) for x in jump], all(dim.exact for dim in dims), dims))
+        rows.append(
+            LayerRow(
+                layer,
+                shape,
+                params,
+                macs,
+                [_num(x) for x in rf],
+                [_num(x) for x in jump],
+                all(dim.exact for dim in dims),
+                dims,
+            )
+        )
     return StackResult(list(input_shape), rows, warnings)
 
 
@@ -410,13 +540,15 @@ VALUE_MAX = 2**63 - 1
 
 def _check_bounded(where: str, spatial, rf, jump) -> None:
     """Refuse a stack whose sizes, receptive field or jump leave the int64 range."""
-    for what, values in (("output size", spatial), ("receptive field", rf),
-                         ("jump", jump)):
+    for what, values in (("output size", spatial), ("receptive field", rf), ("jump", jump)):
         for x in values:
             if x > VALUE_MAX or (hasattr(x, "denominator") and x.denominator > VALUE_MAX):
-                raise InputError(where, f"the {what} leaves the int64 range (more than "
-                                        "2⁶³−1, or finer than 1/2⁶³); no framework could "
-                                        "build this stack")
+                raise InputError(
+                    where,
+                    f"the {what} leaves the int64 range (more than "
+                    "2⁶³−1, or finer than 1/2⁶³); no framework could "
+                    "build this stack",
+                )
 
 
 def _check_pool_padding(k, p, d, kind: str) -> None:
@@ -425,8 +557,10 @@ def _check_pool_padding(k, p, d, kind: str) -> None:
         if isinstance(pad, int):
             limit = (d[i] * (k[i] - 1) + 1) // 2 if kind == "maxpool" else k[i] // 2
             if pad > limit:
-                raise InputError("padding", f"{pad} is more than half the window "
-                                            f"({limit} at most, as PyTorch requires)")
+                raise InputError(
+                    "padding",
+                    f"{pad} is more than half the window ({limit} at most, as PyTorch requires)",
+                )
 
 
 def _prod(values) -> int:

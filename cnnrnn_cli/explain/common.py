@@ -15,8 +15,16 @@ def num(x, precision: int) -> str:
     return format_fixed(x, precision)
 
 
-def grid(matrix, precision: int, *, styles: dict | None = None, title: str | None = None,
-         max_cells: int = 12, marks: bool = False, width: int = 80) -> Text:
+def grid(
+    matrix,
+    precision: int,
+    *,
+    styles: dict | None = None,
+    title: str | None = None,
+    max_cells: int = 12,
+    marks: bool = False,
+    width: int = 80,
+) -> Text:
     """A 2-D array drawn as a boxed grid, as in the notes; cells in `styles` coloured
     (and, with `marks` for colourless output, bracketed: [x], the winner «x»).
 
@@ -28,8 +36,13 @@ def grid(matrix, precision: int, *, styles: dict | None = None, title: str | Non
     row_ids = elide(rows, max_cells)
     col_ids = elide(cols, max_cells)
     # As many columns as fit in an 80-column terminal at the widest value shown.
-    widest = max(len(num(matrix[i, j], precision)) for i in row_ids if i is not None
-                 for j in col_ids if j is not None)
+    widest = max(
+        len(num(matrix[i, j], precision))
+        for i in row_ids
+        if i is not None
+        for j in col_ids
+        if j is not None
+    )
     fits = max(3, (width - 1) // (widest + 3))
     if len(col_ids) > fits:
         col_ids = elide(cols, fits - 1)
@@ -88,8 +101,10 @@ def grids(tensor, precision: int, *, title: str = "", max_channels: int = 4, **k
     max_channels, then a '… more' note): renderables to lay side by side."""
     if tensor.ndim == 2:
         return [grid(tensor, precision, title=title or None, **kw)]
-    items = [grid(tensor[c], precision, title=f"{title} [{c + 1}]".strip(), **kw)
-             for c in range(min(len(tensor), max_channels))]
+    items = [
+        grid(tensor[c], precision, title=f"{title} [{c + 1}]".strip(), **kw)
+        for c in range(min(len(tensor), max_channels))
+    ]
     if len(tensor) > max_channels:
         items.append(Text(f"… {len(tensor) - max_channels} more channels", style="dim"))
     return items
@@ -171,8 +186,12 @@ def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:
     row_ids, col_ids = elide(rows, max_cells), elide(cols, max_cells)
     lines = []
     for i in row_ids:
-        cells = ["\\cdots" if j is None else ("\\vdots" if i is None else
-                 latex_num(matrix[i, j], precision)) for j in col_ids]
+        cells = [
+            "\\cdots"
+            if j is None
+            else ("\\vdots" if i is None else latex_num(matrix[i, j], precision))
+            for j in col_ids
+        ]
         lines.append(" & ".join(cells) + " \\\\ \\hline")
     spec = "|" + "c|" * len(col_ids)
     return f"\\begin{{array}}{{{spec}}} \\hline " + " ".join(lines) + " \\end{array}"
@@ -190,19 +209,73 @@ def latex_tensor(tensor, precision: int, max_channels: int = 6) -> str:
 
 
 # Unicode of our explanations, as maths (merged into one $…$ when adjacent) or as text.
-_LATEX_MATH = {"·": "\\cdot", "→": "\\rightarrow", "⇒": "\\Rightarrow", "←": "\\leftarrow",
-               "−": "-", "×": "\\times", "α": "\\alpha", "γ": "\\gamma", "λ": "\\lambda",
-               "ρ": "\\rho", "σ": "\\sigma", "Σ": "\\Sigma", "Π": "\\Pi", "∂": "\\partial",
-               "≈": "\\approx", "≤": "\\le", "≥": "\\ge", "≠": "\\ne", "⊙": "\\odot",
-               "∞": "\\infty", "‖": "\\|", "√": "\\surd", "²": "^2", "³": "^3", "ᵀ": "^\\top",
-               "⁻¹": "^{-1}", "₁₀": "_{10}", "⌈": "\\lceil", "⌉": "\\rceil", "⌊": "\\lfloor",
-               "⌋": "\\rfloor", "°": "^\\circ", "✓": "\\checkmark", "✗": "\\times",
-               "½": "\\tfrac12", "⋯": "\\cdots", "⋮": "\\vdots", "h\u0303": "\\tilde h",
-               "y\u0302": "\\hat y", "\u0177": "\\hat y", "<": "<", ">": ">", "|": "|"}
-_LATEX_PLAIN = {"\\": "\\textbackslash{}", "_": "\\_", "%": "\\%", "&": "\\&", "#": "\\#",
-                "$": "\\$", "{": "\\{", "}": "\\}", "^": "\\textasciicircum{}",
-                "~": "\\textasciitilde{}", "…": "\\dots{}", "‘": "`", "’": "'", "“": "``",
-                "”": "''", "—": "---", "–": "--", "«": "<<", "»": ">>", "\u00a0": "~"}
+_LATEX_MATH = {
+    "·": "\\cdot",
+    "→": "\\rightarrow",
+    "⇒": "\\Rightarrow",
+    "←": "\\leftarrow",
+    "−": "-",
+    "×": "\\times",
+    "α": "\\alpha",
+    "γ": "\\gamma",
+    "λ": "\\lambda",
+    "ρ": "\\rho",
+    "σ": "\\sigma",
+    "Σ": "\\Sigma",
+    "Π": "\\Pi",
+    "∂": "\\partial",
+    "≈": "\\approx",
+    "≤": "\\le",
+    "≥": "\\ge",
+    "≠": "\\ne",
+    "⊙": "\\odot",
+    "∞": "\\infty",
+    "‖": "\\|",
+    "√": "\\surd",
+    "²": "^2",
+    "³": "^3",
+    "ᵀ": "^\\top",
+    "⁻¹": "^{-1}",
+    "₁₀": "_{10}",
+    "⌈": "\\lceil",
+    "⌉": "\\rceil",
+    "⌊": "\\lfloor",
+    "⌋": "\\rfloor",
+    "°": "^\\circ",
+    "✓": "\\checkmark",
+    "✗": "\\times",
+    "½": "\\tfrac12",
+    "⋯": "\\cdots",
+    "⋮": "\\vdots",
+    "h\u0303": "\\tilde h",
+    "y\u0302": "\\hat y",
+    "\u0177": "\\hat y",
+    "<": "<",
+    ">": ">",
+    "|": "|",
+}
+_LATEX_PLAIN = {
+    "\\": "\\textbackslash{}",
+    "_": "\\_",
+    "%": "\\%",
+    "&": "\\&",
+    "#": "\\#",
+    "$": "\\$",
+    "{": "\\{",
+    "}": "\\}",
+    "^": "\\textasciicircum{}",
+    "~": "\\textasciitilde{}",
+    "…": "\\dots{}",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "—": "---",
+    "–": "--",
+    "«": "<<",
+    "»": ">>",
+    "\u00a0": "~",
+}
 _LATEX_KEYS = sorted(_LATEX_MATH, key=len, reverse=True)
 
 
@@ -257,8 +330,9 @@ def chosen_cells(shape: tuple, at: tuple | None, steps: int | None, name: str = 
     return cells, total - limit
 
 
-def product_terms(weights, values, precision: int, limit: int = 27, dot: str = "·",
-                  minus: str = "−") -> str:
+def product_terms(
+    weights, values, precision: int, limit: int = 27, dot: str = "·", minus: str = "−"
+) -> str:
     """'1·1 + 0·1 − 1·(−2) + …' for paired flat arrays, at most `limit` terms."""
     text = ""
     for n, (w, x) in enumerate(zip(weights[:limit], values[:limit], strict=True)):

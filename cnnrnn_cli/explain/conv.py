@@ -34,22 +34,36 @@ def _mode_note(res: ConvResult) -> str:
         "channels": f"a C×F×F kernel: each output sums over the {res.padded.shape[0]} channels",
         "filters": f"{k} filters, one output channel each",
         "depthwise": f"an F×F kernel on a {res.padded.shape[0]}-channel image: applied to each "
-                     "channel separately (depthwise), one output channel each",
+        "channel separately (depthwise), one output channel each",
     }[res.mode]
 
 
 def _equation(res: ConvResult, p: int):
-    kernel_shown = res.weights[0, 0] if res.mode in ("single", "depthwise") else \
-        (res.weights[0] if res.mode == "channels" else res.weights[:, 0]
-         if res.weights.shape[1] == 1 else res.weights[0])
+    kernel_shown = (
+        res.weights[0, 0]
+        if res.mode in ("single", "depthwise")
+        else (
+            res.weights[0]
+            if res.mode == "channels"
+            else res.weights[:, 0]
+            if res.weights.shape[1] == 1
+            else res.weights[0]
+        )
+    )
     title = "kernel (flipped)" if res.flip else "filter / kernel"
     if res.mode == "filters" and res.weights.shape[1] > 1:
         title += " 1 of " + str(res.weights.shape[0])
     # Columns wraps onto the next line when the three grids do not fit side by side.
     rows = res.image.shape[-2]
-    return Columns([*grids(kernel_shown, p, title=title), operator("·", rows),
-                    *grids(res.image, p, title="image"), operator("→", rows),
-                    *grids(res.output, p, title="convolved feature")])
+    return Columns(
+        [
+            *grids(kernel_shown, p, title=title),
+            operator("·", rows),
+            *grids(res.image, p, title="image"),
+            operator("→", rows),
+            *grids(res.output, p, title="convolved feature"),
+        ]
+    )
 
 
 def _window_styles(res: ConvResult, i: int, j: int) -> dict:
@@ -71,8 +85,10 @@ def cell_lines(res: ConvResult, cell, p: int) -> tuple[str, str]:
         sum_text = product_terms(w.reshape(-1), x.reshape(-1), p)
     else:  # one bracket per input channel: Σ_c (…)
         limit = max(2, 27 // w.shape[0])
-        sum_text = " + ".join(f"({product_terms(wc.reshape(-1), xc.reshape(-1), p, limit)})"
-                              for wc, xc in zip(w[:6], x[:6], strict=True))
+        sum_text = " + ".join(
+            f"({product_terms(wc.reshape(-1), xc.reshape(-1), p, limit)})"
+            for wc, xc in zip(w[:6], x[:6], strict=True)
+        )
         if w.shape[0] > 6:
             sum_text += f" + … ({w.shape[0] - 6} more channels)"
     if res.bias is not None:
@@ -105,20 +121,25 @@ def _shape3(res: ConvResult) -> tuple:
 
 def rich(res: ConvResult, style):
     p = style.precision
-    parts = [heading("Convolution"),
-             Text("cross-correlation, as the frameworks define it: the kernel slides over "
-                  "the image unflipped" if not res.flip else
-                  "true convolution (--flip): the kernel is rotated by 180° before it slides",
-                  style="italic"),
-             Text(_mode_note(res), style="dim"),
-             _equation(res, p), heading("Output size")]
+    parts = [
+        heading("Convolution"),
+        Text(
+            "cross-correlation, as the frameworks define it: the kernel slides over "
+            "the image unflipped"
+            if not res.flip
+            else "true convolution (--flip): the kernel is rotated by 180° before it slides",
+            style="italic",
+        ),
+        Text(_mode_note(res), style="dim"),
+        _equation(res, p),
+        heading("Output size"),
+    ]
     dims = res.dims if res.dims[0] != res.dims[1] else res.dims[:1]
     names = ["height", "width"] if len(dims) == 2 else ["height and width"]
     for name, dim in zip(names, dims, strict=True):
         parts.append(Text.assemble((f"{name}: ", "bold"), formula(dim)[1]))
         if dim.padding_word:
-            parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}",
-                              style="dim"))
+            parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}", style="dim"))
     if any(d.p_lo or d.p_hi for d in res.dims):
         parts.append(Text(f"padded with {res.pad_mode}", style="dim"))
     chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
@@ -126,8 +147,9 @@ def rich(res: ConvResult, style):
         parts.append(heading("Window by window"))
         parts += [_cell(res, cell, p, not style.color) for cell in chosen]
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
-        parts.append(Text(f"… {left} more cells (use --steps N, or --at R,C for one cell)",
-                          style="dim"))
+        parts.append(
+            Text(f"… {left} more cells (use --steps N, or --at R,C for one cell)", style="dim")
+        )
     return Group(*parts)
 
 
@@ -138,8 +160,11 @@ def _lterms(w, x, p: int, limit: int) -> str:
         xs = latex_num(xv, p)
         xs = f"({xs})" if float(xv) < 0 else xs
         term = f"{latex_num(abs(wv), p)} \\cdot {xs}"
-        text = (f"-{term}" if wv < 0 else term) if n == 0 else \
-            f"{text} {'-' if wv < 0 else '+'} {term}"
+        text = (
+            (f"-{term}" if wv < 0 else term)
+            if n == 0
+            else f"{text} {'-' if wv < 0 else '+'} {term}"
+        )
     if len(w) > limit:
         text += f" + \\dots\\ \\text{{({len(w) - limit} more terms)}}"
     return text
@@ -153,8 +178,10 @@ def _lsum(res: ConvResult, cell, p: int) -> str:
         terms = _lterms(w.reshape(-1), x.reshape(-1), p, 27)
     else:
         limit = max(2, 27 // w.shape[0])
-        terms = " + ".join(f"({_lterms(wc.reshape(-1), xc.reshape(-1), p, limit)})"
-                           for wc, xc in zip(w[:6], x[:6], strict=True))
+        terms = " + ".join(
+            f"({_lterms(wc.reshape(-1), xc.reshape(-1), p, limit)})"
+            for wc, xc in zip(w[:6], x[:6], strict=True)
+        )
         if w.shape[0] > 6:
             terms += f" + \\dots\\ \\text{{({w.shape[0] - 6} more channels)}}"
     if res.bias is not None:
@@ -166,12 +193,16 @@ def _lsum(res: ConvResult, cell, p: int) -> str:
 def latex(res: ConvResult, style) -> str:
     p = style.precision
     kernel = res.weights[0, 0] if res.weights.shape[1] == 1 else res.weights[0]
-    lines = [f"$${latex_tensor(kernel, p)} \\cdot {latex_tensor(res.image, p)} \\rightarrow "
-             f"{latex_tensor(res.output, p)}$$"]
-    words = ("Cross-correlation, as the frameworks define it: the kernel slides over the "
-             "image unflipped" if not res.flip else
-             "True convolution (\\texttt{--flip}): the kernel is rotated by "
-             "$180^\\circ$ before it slides") + f"; {latex_text(_mode_note(res))}."
+    lines = [
+        f"$${latex_tensor(kernel, p)} \\cdot {latex_tensor(res.image, p)} \\rightarrow "
+        f"{latex_tensor(res.output, p)}$$"
+    ]
+    words = (
+        "Cross-correlation, as the frameworks define it: the kernel slides over the image unflipped"
+        if not res.flip
+        else "True convolution (\\texttt{--flip}): the kernel is rotated by "
+        "$180^\\circ$ before it slides"
+    ) + f"; {latex_text(_mode_note(res))}."
     if res.weights.shape[0] > 1 and res.mode != "depthwise":
         words += f" The kernel drawn is filter 1 of {res.weights.shape[0]}."
     if res.image.ndim == 3 or res.output.ndim == 3:
@@ -183,17 +214,26 @@ def latex(res: ConvResult, style) -> str:
         label = f"\\text{{{name}: }}" if name else ""
         lines.append(f"$${label}\\text{{output}} = {formula(dim, latex=True)[1]}$$")
         if dim.padding_word:
-            lines.append(latex_par(f"Padding \\texttt{{{dim.padding_word}}}: "
-                                   f"{latex_text(padding_rule(dim))}."))
+            lines.append(
+                latex_par(
+                    f"Padding \\texttt{{{dim.padding_word}}}: {latex_text(padding_rule(dim))}."
+                )
+            )
     if any(d.p_lo or d.p_hi for d in res.dims):
         lines.append(latex_par(f"Padded with {latex_text(res.pad_mode)}."))
     chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
     if chosen:
         lines.append(latex_par("Window by window:"))
-        lines.append("$$\\begin{aligned}\n"
-                     + " \\\\\n".join(_lsum(res, cell, p) for cell in chosen)
-                     + "\n\\end{aligned}$$")
+        lines.append(
+            "$$\\begin{aligned}\n"
+            + " \\\\\n".join(_lsum(res, cell, p) for cell in chosen)
+            + "\n\\end{aligned}$$"
+        )
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
-        lines.append(latex_par(f"{left} more cells are not written out (\\texttt{{--steps N}}, "
-                               "or \\texttt{--at R,C} for one cell)."))
+        lines.append(
+            latex_par(
+                f"{left} more cells are not written out (\\texttt{{--steps N}}, "
+                "or \\texttt{--at R,C} for one cell)."
+            )
+        )
     return "\n".join(lines)

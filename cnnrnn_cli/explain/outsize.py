@@ -21,8 +21,10 @@ def formula(dim: Dim, latex: bool = False) -> tuple[str, str]:
         pad_num = f"2({dim.p_lo})"
     if dim.transposed:
         sym = f"(N {m} 1)S {m} {pad_sym} + d(F {m} 1) + op + 1"
-        sub = (f"({dim.n} {m} 1){dot}{dim.s} {m} {pad_num} + {dim.d}{dot}({dim.f} {m} 1)"
-               f" + {dim.op} + 1 = {dim.out}")
+        sub = (
+            f"({dim.n} {m} 1){dot}{dim.s} {m} {pad_num} + {dim.d}{dot}({dim.f} {m} 1)"
+            f" + {dim.op} + 1 = {dim.out}"
+        )
         return sym, sub
     if dim.d == 1:
         top_sym, top = f"N + {pad_sym} {m} F", f"{dim.n} + {pad_num} {m} {dim.f}"
@@ -64,40 +66,67 @@ def _shape(values) -> str:
 def rich(trace, style):
     if isinstance(trace, StackResult):
         return _rich_stack(trace)
-    rule = "for a transposed convolution, output = (N − 1)S − 2P + d(F−1) + op + 1" \
-        if trace.dims[0].transposed else \
-        "for any convolution / pooling, output = (N + 2P − F)/stride + 1"
+    rule = (
+        "for a transposed convolution, output = (N − 1)S − 2P + d(F−1) + op + 1"
+        if trace.dims[0].transposed
+        else "for any convolution / pooling, output = (N + 2P − F)/stride + 1"
+    )
     parts = [heading("Output size"), Text(rule, style="italic")]
     for name, dim in zip(_axis_names(trace.dims), _dims_shown(trace.dims), strict=True):
         sym, sub = formula(dim)
-        parts.append(Text.assemble(
-            (f"{name}: " if name else "", "bold"),
-            f"N={dim.n}, P={_pad(dim)}, F={dim.f}, stride={dim.s}"
-            + (f", d={dim.d}" if dim.d > 1 else "") + (f", op={dim.op}" if dim.op else "")))
+        parts.append(
+            Text.assemble(
+                (f"{name}: " if name else "", "bold"),
+                f"N={dim.n}, P={_pad(dim)}, F={dim.f}, stride={dim.s}"
+                + (f", d={dim.d}" if dim.d > 1 else "")
+                + (f", op={dim.op}" if dim.op else ""),
+            )
+        )
         parts.append(Text.assemble("  output = ", sym))
-        parts.append(Text.assemble("         = ", (sub, ACCENT), "  ",
-                                   ("✓ exact", "green") if dim.exact else
-                                   ("✗ not exact", "red")))
+        parts.append(
+            Text.assemble(
+                "         = ",
+                (sub, ACCENT),
+                "  ",
+                ("✓ exact", "green") if dim.exact else ("✗ not exact", "red"),
+            )
+        )
         if dim.padding_word:
-            parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}",
-                              style="dim"))
+            parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}", style="dim"))
         if dim.d > 1:
-            parts.append(Text(f"  dilation {dim.d}: the kernel's taps span d(F−1) + 1 = "
-                              f"{dim.span} pixels", style="dim"))
+            parts.append(
+                Text(
+                    f"  dilation {dim.d}: the kernel's taps span d(F−1) + 1 = {dim.span} pixels",
+                    style="dim",
+                )
+            )
         if dim.same_note:
             parts.append(Text(f"  {dim.same_note}", style="yellow"))
         if not dim.exact and not dim.ceil:
-            parts.append(Text(f"  the last {dim.remainder} of the padded input's "
-                              f"{dim.n + dim.p_lo + dim.p_hi} positions are not covered "
-                              f"({dim.dropped_image} of them image)", style="yellow"))
+            parts.append(
+                Text(
+                    f"  the last {dim.remainder} of the padded input's "
+                    f"{dim.n + dim.p_lo + dim.p_hi} positions are not covered "
+                    f"({dim.dropped_image} of them image)",
+                    style="yellow",
+                )
+            )
     inp, out = trace.input, trace.output
     if len(inp) == 1 and isinstance(out, int):
         # The notes' reading of a bare N: a square N×N input.
-        parts.append(Text.assemble("⇒ output = ", (str(out), "bold green"),
-                                   f": a {out}×{out} output for a {inp[0]}×{inp[0]} input"))
+        parts.append(
+            Text.assemble(
+                "⇒ output = ",
+                (str(out), "bold green"),
+                f": a {out}×{out} output for a {inp[0]}×{inp[0]} input",
+            )
+        )
     else:
-        parts.append(Text.assemble("⇒ ", (f"{_shape(out)} output", "bold green"),
-                                   f" for the {_shape(inp)} input"))
+        parts.append(
+            Text.assemble(
+                "⇒ ", (f"{_shape(out)} output", "bold green"), f" for the {_shape(inp)} input"
+            )
+        )
     return Group(*parts)
 
 
@@ -109,12 +138,16 @@ def padding_rule(dim: Dim) -> str:
     if dim.padding_word == "full":
         return f"P = d(F−1) = {dim.d}·({dim.f}−1) = {dim.p_lo} on each side"
     if dim.s == 1:
-        return (f"total d(F−1) = {dim.d}·({dim.f}−1) = {total}, split {dim.p_lo} + {dim.p_hi}"
-                " (the odd pixel bottom/right)")
+        return (
+            f"total d(F−1) = {dim.d}·({dim.f}−1) = {total}, split {dim.p_lo} + {dim.p_hi}"
+            " (the odd pixel bottom/right)"
+        )
     ceil = -(-dim.n // dim.s)
-    return (f"TensorFlow's SAME at stride {dim.s}: output ⌈N/S⌉ = {ceil}, total "
-            f"max((⌈N/S⌉−1)·S + d(F−1) + 1 − N, 0) = {total}, split {dim.p_lo} + {dim.p_hi}"
-            " (PyTorch refuses 'same' with a stride)")
+    return (
+        f"TensorFlow's SAME at stride {dim.s}: output ⌈N/S⌉ = {ceil}, total "
+        f"max((⌈N/S⌉−1)·S + d(F−1) + 1 − N, 0) = {total}, split {dim.p_lo} + {dim.p_hi}"
+        " (PyTorch refuses 'same' with a stride)"
+    )
 
 
 def _pad(dim: Dim) -> str:
@@ -122,8 +155,13 @@ def _pad(dim: Dim) -> str:
 
 
 def _rich_stack(stack: StackResult):
-    table = Table(title="Layer by layer", header_style="bold", box=box.SIMPLE_HEAD,
-                  collapse_padding=True, pad_edge=False)
+    table = Table(
+        title="Layer by layer",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
     for col in ("#", "layer", "output", "params", "MACs", "FLOPs", "RF", "jump"):
         if col == "layer":
             table.add_column(col, ratio=1, min_width=10)
@@ -131,18 +169,39 @@ def _rich_stack(stack: StackResult):
             table.add_column(col, justify="right", no_wrap=True)
     table.add_row("", "input", _shape(stack.input), "", "", "", "1", "1")
     for i, row in enumerate(stack.rows, start=1):
-        table.add_row(str(i), row.layer.text, _shape(row.shape) + ("" if row.exact else " *"),
-                      _count(row.params), _count(row.macs), _count(row.flops),
-                      _geom(row.receptive_field), _geom(row.jump))
+        table.add_row(
+            str(i),
+            row.layer.text,
+            _shape(row.shape) + ("" if row.exact else " *"),
+            _count(row.params),
+            _count(row.macs),
+            _count(row.flops),
+            _geom(row.receptive_field),
+            _geom(row.jump),
+        )
     totals = [stack.total("params"), stack.total("macs")]
-    table.add_row("", "total", _shape(stack.output), _count(totals[0]), _count(totals[1]),
-                  _count(None if totals[1] is None else 2 * totals[1]), "", "",
-                  style="bold")
-    notes = [Text("RF: receptive field, r ← r + d(k−1)·j; jump j ← j·s; "
-                  "MACs: multiply-adds, c·C·Fh·Fw·H'·W' for a conv; FLOPs = 2 × MACs", style="dim")]
+    table.add_row(
+        "",
+        "total",
+        _shape(stack.output),
+        _count(totals[0]),
+        _count(totals[1]),
+        _count(None if totals[1] is None else 2 * totals[1]),
+        "",
+        "",
+        style="bold",
+    )
+    notes = [
+        Text(
+            "RF: receptive field, r ← r + d(k−1)·j; jump j ← j·s; "
+            "MACs: multiply-adds, c·C·Fh·Fw·H'·W' for a conv; FLOPs = 2 × MACs",
+            style="dim",
+        )
+    ]
     if any(not r.exact for r in stack.rows):
-        notes.append(Text("* the division is not exact: the last rows/columns are dropped",
-                          style="yellow"))
+        notes.append(
+            Text("* the division is not exact: the last rows/columns are dropped", style="yellow")
+        )
     if any(r.params is None for r in stack.rows):
         notes.append(Text("params/MACs need the input channels: give CxHxW", style="yellow"))
     return Group(table, *notes)
@@ -164,17 +223,19 @@ def dim_notes(dim: Dim) -> list[str]:
     if dim.padding_word:
         notes.append(f"Padding \\texttt{{{dim.padding_word}}}: {latex_text(padding_rule(dim))}.")
     if dim.d > 1:
-        notes.append(f"Dilation {dim.d}: the kernel's taps span $d(F-1) + 1 = {dim.span}$ "
-                     "pixels.")
+        notes.append(f"Dilation {dim.d}: the kernel's taps span $d(F-1) + 1 = {dim.span}$ pixels.")
     if dim.same_note:
         notes.append(latex_text(dim.same_note.rstrip(".")) + ".")
     if dim.ceil_dropped:
-        notes.append("The $-\\,1$: the last window would start in the padding, so ceil mode "
-                     "drops it.")
+        notes.append(
+            "The $-\\,1$: the last window would start in the padding, so ceil mode drops it."
+        )
     if not dim.exact and not dim.ceil:
-        notes.append(f"The last {dim.remainder} of the padded input's "
-                     f"{dim.n + dim.p_lo + dim.p_hi} positions are not covered "
-                     f"({dim.dropped_image} of them image).")
+        notes.append(
+            f"The last {dim.remainder} of the padded input's "
+            f"{dim.n + dim.p_lo + dim.p_hi} positions are not covered "
+            f"({dim.dropped_image} of them image)."
+        )
     return notes
 
 
@@ -185,8 +246,7 @@ def latex(trace, style) -> str:
     if isinstance(trace, StackResult):
         return _latex_stack(trace)
     out = trace.output
-    shape = " \\times ".join(map(str, out)) if isinstance(out, list) else \
-        f"{out} \\times {out}"
+    shape = " \\times ".join(map(str, out)) if isinstance(out, list) else f"{out} \\times {out}"
     lines, notes = [], []
     dims = _dims_shown(trace.dims)
     names = _axis_names(trace.dims) if len(dims) > 1 else [""]
@@ -196,8 +256,9 @@ def latex(trace, style) -> str:
         tail = f" \\Rightarrow {shape} \\text{{ output}}" if i == len(dims) - 1 else ""
         label = f"\\text{{{name}:}}\\quad " if name else ""
         lines.append(f"$${label}\\Rightarrow \\text{{output}} = {sub}{note}{tail}$$")
-        notes += [f"{name.capitalize()}: {n[0].lower()}{n[1:]}" if name else n
-                  for n in dim_notes(dim)]
+        notes += [
+            f"{name.capitalize()}: {n[0].lower()}{n[1:]}" if name else n for n in dim_notes(dim)
+        ]
     if notes:
         lines.append(latex_par(" ".join(notes)))
     return "\n".join(lines)
@@ -215,25 +276,56 @@ def _latex_stack(stack: StackResult) -> str:
     def shape(values) -> str:
         return " \\times ".join(map(str, values)) if isinstance(values, list) else str(values)
 
-    rows = [" & ".join(["\\#", "\\text{layer}", "\\text{output}", "\\text{params}",
-                        "\\text{MACs}", "\\text{FLOPs}", "\\text{RF}", "\\text{jump}"])
-            + " \\\\ \\hline",
-            f" & \\text{{input}} & {shape(stack.input)} & & & & 1 & 1 \\\\ \\hline"]
+    rows = [
+        " & ".join(
+            [
+                "\\#",
+                "\\text{layer}",
+                "\\text{output}",
+                "\\text{params}",
+                "\\text{MACs}",
+                "\\text{FLOPs}",
+                "\\text{RF}",
+                "\\text{jump}",
+            ]
+        )
+        + " \\\\ \\hline",
+        f" & \\text{{input}} & {shape(stack.input)} & & & & 1 & 1 \\\\ \\hline",
+    ]
     for i, row in enumerate(stack.rows, start=1):
         flops = None if row.macs is None else 2 * row.macs
-        rows.append(" & ".join([str(i), f"\\text{{{latex_text(row.layer.text)}}}",
-                                shape(row.shape) + ("" if row.exact else "^{*}"),
-                                count(row.params), count(row.macs), count(flops),
-                                geom(row.receptive_field), geom(row.jump)]) + " \\\\")
+        rows.append(
+            " & ".join(
+                [
+                    str(i),
+                    f"\\text{{{latex_text(row.layer.text)}}}",
+                    shape(row.shape) + ("" if row.exact else "^{*}"),
+                    count(row.params),
+                    count(row.macs),
+                    count(flops),
+                    geom(row.receptive_field),
+                    geom(row.jump),
+                ]
+            )
+            + " \\\\"
+        )
     params, macs = stack.total("params"), stack.total("macs")
-    rows.append(f"\\hline & \\textbf{{total}} & {shape(stack.output)} & {count(params)} & "
-                f"{count(macs)} & {count(None if macs is None else 2 * macs)} & & \\\\")
-    notes = ["RF: the receptive field, $r \\leftarrow r + d(k-1) \\cdot j$; the jump "
-             "$j \\leftarrow j \\cdot s$. MACs: multiply-adds, $c \\cdot C \\cdot F_h \\cdot "
-             "F_w \\cdot H' \\cdot W'$ for a conv; FLOPs $= 2 \\times$ MACs."]
+    rows.append(
+        f"\\hline & \\textbf{{total}} & {shape(stack.output)} & {count(params)} & "
+        f"{count(macs)} & {count(None if macs is None else 2 * macs)} & & \\\\"
+    )
+    notes = [
+        "RF: the receptive field, $r \\leftarrow r + d(k-1) \\cdot j$; the jump "
+        "$j \\leftarrow j \\cdot s$. MACs: multiply-adds, $c \\cdot C \\cdot F_h \\cdot "
+        "F_w \\cdot H' \\cdot W'$ for a conv; FLOPs $= 2 \\times$ MACs."
+    ]
     if any(not r.exact for r in stack.rows):
         notes.append("$^{*}$ The division is not exact: the last rows/columns are dropped.")
     if any(r.params is None for r in stack.rows):
         notes.append("Params and MACs need the input channels: give $C \\times H \\times W$.")
-    return ("$$\\begin{array}{|r|l|c|r|r|r|c|c|} \\hline " + " ".join(rows)
-            + " \\hline \\end{array}$$\n" + latex_par(" ".join(notes)))
+    return (
+        "$$\\begin{array}{|r|l|c|r|r|r|c|c|} \\hline "
+        + " ".join(rows)
+        + " \\hline \\end{array}$$\n"
+        + latex_par(" ".join(notes))
+    )

@@ -25,8 +25,13 @@ from cnnrnn_cli.explain.common import (
 from cnnrnn_cli.explain.outsize import formula
 
 SMALL = 12
-NAMES = {"max": "max pooling", "avg": "average pooling", "min": "min pooling",
-         "sum": "sum pooling", "l2": "L2 pooling"}
+NAMES = {
+    "max": "max pooling",
+    "avg": "average pooling",
+    "min": "min pooling",
+    "sum": "sum pooling",
+    "l2": "L2 pooling",
+}
 
 
 def _shape3(res: PoolResult) -> tuple:
@@ -67,8 +72,7 @@ def _styles(res: PoolResult, cell) -> dict:
     (fh, fw), (sh, sw) = res.size, res.stride
     styles = {(i * sh + u, j * sw + v): HIGHLIGHT for u in range(fh) for v in range(fw)}
     if res.winners is not None:
-        win = int(np.reshape(res.winners, (res.winners.shape[0], -1))[c, i * _shape3(res)[2]
-                                                                       + j])
+        win = int(np.reshape(res.winners, (res.winners.shape[0], -1))[c, i * _shape3(res)[2] + j])
         styles[divmod(win, res.padded.shape[2])] = WIN
     return styles
 
@@ -91,30 +95,50 @@ def cells(res: PoolResult, style) -> list:
 def rich(res: PoolResult, style):
     p = style.precision
     fh, fw = res.size
-    label = "global " + NAMES[res.mode] if res.global_pool else \
-        f"{fh}x{fw} filter, {NAMES[res.mode]}, stride {res.stride[0]}" + \
-        (f"x{res.stride[1]}" if res.stride[0] != res.stride[1] else "")
+    label = (
+        "global " + NAMES[res.mode]
+        if res.global_pool
+        else f"{fh}x{fw} filter, {NAMES[res.mode]}, stride {res.stride[0]}"
+        + (f"x{res.stride[1]}" if res.stride[0] != res.stride[1] else "")
+    )
     out = np.asarray(res.output)
     out_shown = out.reshape(-1, 1) if res.global_pool else out
-    row = Columns([*grids(res.input, p, title="input"),
-                   operator(f"→ {label} →", res.input.shape[-2]),
-                   *grids(out_shown, p, title="pooled")])
+    row = Columns(
+        [
+            *grids(res.input, p, title="input"),
+            operator(f"→ {label} →", res.input.shape[-2]),
+            *grids(out_shown, p, title="pooled"),
+        ]
+    )
     parts = [heading(NAMES[res.mode].capitalize()), row]
     if res.mode in ("max", "min"):
-        parts.append(Text(f"padding holds {'−∞' if res.mode == 'max' else '+∞'}, never 0; "
-                          "a tie goes to the first in row-major order (PyTorch)", style="dim"))
+        parts.append(
+            Text(
+                f"padding holds {'−∞' if res.mode == 'max' else '+∞'}, never 0; "
+                "a tie goes to the first in row-major order (PyTorch)",
+                style="dim",
+            )
+        )
     if res.mode == "avg":
-        parts.append(Text("divisor: the window clipped to the padded edge" +
-                          ("" if res.count_include_pad else ", counting image pixels only"),
-                          style="dim"))
+        parts.append(
+            Text(
+                "divisor: the window clipped to the padded edge"
+                + ("" if res.count_include_pad else ", counting image pixels only"),
+                style="dim",
+            )
+        )
     if not res.global_pool:
         dims = res.dims if res.dims[0] != res.dims[1] else res.dims[:1]
         for dim in dims:
             d = dim
             check = "✓" if d.exact else "✗ not exact"
-            parts.append(Text.assemble(
-                f"N={d.n}, P={d.p_lo}, F={d.f}, stride = {d.s}:  output = ",
-                (formula(d)[1], ACCENT), f"  {check}"))
+            parts.append(
+                Text.assemble(
+                    f"N={d.n}, P={d.p_lo}, F={d.f}, stride = {d.s}:  output = ",
+                    (formula(d)[1], ACCENT),
+                    f"  {check}",
+                )
+            )
     chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
     if chosen:
         parts.append(heading("Window by window"))
@@ -122,10 +146,13 @@ def rich(res: PoolResult, style):
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
         parts.append(Text(f"… {left} more windows (use --steps N, or --at R,C)", style="dim"))
     if res.grad_input is not None:
-        row = Columns([*grids(np.reshape(res.grad, out_shown.shape), p,
-                              title="upstream ∂L/∂out"),
-                       operator("→ routed to the winners →", out_shown.shape[-2]),
-                       *grids(res.grad_input, p, title="∂L/∂input")])
+        row = Columns(
+            [
+                *grids(np.reshape(res.grad, out_shown.shape), p, title="upstream ∂L/∂out"),
+                operator("→ routed to the winners →", out_shown.shape[-2]),
+                *grids(res.grad_input, p, title="∂L/∂input"),
+            ]
+        )
         parts += [heading("Gradient"), row]
     return Group(*parts)
 
@@ -134,8 +161,10 @@ def _lwindow(res: PoolResult, cell, p: int) -> str:
     """One window as an aligned row: 'max(4, 3, 2, 4) = 4', the sum, the mean, the norm."""
     c, i, j = cell
     values = res.window(c, i, j).reshape(-1)
-    shown = [latex_num(v, p) if np.isfinite(v) else ("-\\infty" if v < 0 else "+\\infty")
-             for v in values[:27]]
+    shown = [
+        latex_num(v, p) if np.isfinite(v) else ("-\\infty" if v < 0 else "+\\infty")
+        for v in values[:27]
+    ]
     more = f", \\dots\\ \\text{{({values.size - 27} more)}}" if values.size > 27 else ""
     plus_more = more.replace(",", " +", 1)
     if res.mode in ("max", "min"):
@@ -143,11 +172,16 @@ def _lwindow(res: PoolResult, cell, p: int) -> str:
     elif res.mode == "sum":
         rhs = " + ".join(shown) + plus_more
     elif res.mode == "l2":
-        rhs = "\\sqrt{" + " + ".join(f"({v})^2" if v.startswith(("-", "+")) or "^" in v
-                                     else f"{v}^2" for v in shown) + plus_more + "}"
+        rhs = (
+            "\\sqrt{"
+            + " + ".join(
+                f"({v})^2" if v.startswith(("-", "+")) or "^" in v else f"{v}^2" for v in shown
+            )
+            + plus_more
+            + "}"
+        )
     else:
-        rhs = (f"\\frac{{{' + '.join(shown)}{plus_more}}}"
-               f"{{{latex_num(res.divisor[i, j], p)}}}")
+        rhs = f"\\frac{{{' + '.join(shown)}{plus_more}}}{{{latex_num(res.divisor[i, j], p)}}}"
     where = f"({i + 1},{j + 1})" if _shape3(res)[0] == 1 else f"[{c + 1}]({i + 1},{j + 1})"
     return f"\\text{{window }}{where}\\colon\\ {latex_num(_value(res, c, i, j), p)} &= {rhs}"
 
@@ -168,18 +202,18 @@ def latex(res: PoolResult, style) -> str:
     out_shown = out.reshape(-1, 1) if res.global_pool else out
     fh, fw = res.size
     window = "global" if res.global_pool else f"{fh}x{fw} filter"
-    arrows = (f"\\xrightarrow{{\\text{{{window}}}}} "
-              f"\\xrightarrow{{\\text{{{NAMES[res.mode]}}}}}")
+    arrows = f"\\xrightarrow{{\\text{{{window}}}}} \\xrightarrow{{\\text{{{NAMES[res.mode]}}}}}"
     text = f"$${latex_tensor(res.input, p)} {arrows} {latex_tensor(out_shown, p)}"
-    dims = [] if res.global_pool else \
-        (res.dims if res.dims[0] != res.dims[1] else res.dims[:1])
+    dims = [] if res.global_pool else (res.dims if res.dims[0] != res.dims[1] else res.dims[:1])
     for n, d in enumerate(dims):
         pad = str(d.p_lo) if d.p_lo == d.p_hi else f"{d.p_lo}+{d.p_hi}"
         axis = "" if len(dims) == 1 else ("height: " if n == 0 else "width: ")
-        text += ((" \\xrightarrow" if n == 0 else " \\quad ")
-                 + f"{{\\text{{{axis}N={d.n}, P={pad}, F={d.f}, stride = {d.s}}}}} "
-                 f"\\text{{output}} = {formula(d, latex=True)[1]}"
-                 + (" \\quad \\checkmark" if d.exact else " \\quad \\text{(not exact)}"))
+        text += (
+            (" \\xrightarrow" if n == 0 else " \\quad ")
+            + f"{{\\text{{{axis}N={d.n}, P={pad}, F={d.f}, stride = {d.s}}}}} "
+            f"\\text{{output}} = {formula(d, latex=True)[1]}"
+            + (" \\quad \\checkmark" if d.exact else " \\quad \\text{(not exact)}")
+        )
     lines = [text + "$$"]
     chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
     notes = []
@@ -189,22 +223,32 @@ def latex(res: PoolResult, style) -> str:
     if res.mode in ("max", "min") and _ties(res, chosen):
         notes.append("A tie goes to the first in row-major order (PyTorch).")
     if res.mode == "avg" and (padded or any(d.ceil for d in res.dims)):
-        notes.append("The divisor is the window clipped to the padded edge" +
-                     ("." if res.count_include_pad else ", counting image pixels only."))
+        notes.append(
+            "The divisor is the window clipped to the padded edge"
+            + ("." if res.count_include_pad else ", counting image pixels only.")
+        )
     if notes:
         lines.append(latex_par(" ".join(notes)))
     if chosen:
         lines.append(latex_par("Window by window:"))
-        lines.append("$$\\begin{aligned}\n" + " \\\\\n".join(_lwindow(res, cell, p)
-                                                           for cell in chosen)
-                     + "\n\\end{aligned}$$")
+        lines.append(
+            "$$\\begin{aligned}\n"
+            + " \\\\\n".join(_lwindow(res, cell, p) for cell in chosen)
+            + "\n\\end{aligned}$$"
+        )
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
-        lines.append(latex_par(f"{left} more windows are not written out "
-                               "(\\texttt{--steps N}, or \\texttt{--at R,C})."))
+        lines.append(
+            latex_par(
+                f"{left} more windows are not written out "
+                "(\\texttt{--steps N}, or \\texttt{--at R,C})."
+            )
+        )
     if res.grad_input is not None:
         lines.append(latex_par("The gradient, routed to the winners:"))
-        lines.append(f"$$\\frac{{\\partial L}}{{\\partial \\text{{out}}}} = "
-                     f"{latex_tensor(np.reshape(res.grad, out_shown.shape), p)} "
-                     f"\\rightarrow \\frac{{\\partial L}}{{\\partial x}} = "
-                     f"{latex_tensor(res.grad_input, p)}$$")
+        lines.append(
+            f"$$\\frac{{\\partial L}}{{\\partial \\text{{out}}}} = "
+            f"{latex_tensor(np.reshape(res.grad, out_shown.shape), p)} "
+            f"\\rightarrow \\frac{{\\partial L}}{{\\partial x}} = "
+            f"{latex_tensor(res.grad_input, p)}$$"
+        )
     return "\n".join(lines)

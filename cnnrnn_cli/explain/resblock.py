@@ -26,9 +26,9 @@ from cnnrnn_cli.explain.common import (
     product_terms,
 )
 
-BAR_WIDTH = 30   # at most; narrower on a narrow terminal
+BAR_WIDTH = 30  # at most; narrower on a narrow terminal
 DEAD = "bold red"
-LISTED = 6       # units named in a sentence before "and N more"
+LISTED = 6  # units named in a sentence before "and N more"
 
 
 def _n(x, p: int) -> str:
@@ -65,15 +65,24 @@ def _skip_name(res: ResBlockResult) -> tuple[str, str]:
 
 
 def _given(res: ResBlockResult, p: int):
-    names = [("a0", res.a0), ("W1", res.weights["w1"]), ("b1", res.weights["b1"]),
-             ("W2", res.weights["w2"]), ("b2", res.weights["b2"])]
+    names = [
+        ("a0", res.a0),
+        ("W1", res.weights["w1"]),
+        ("b1", res.weights["b1"]),
+        ("W2", res.weights["w2"]),
+        ("b2", res.weights["b2"]),
+    ]
     if res.weights["shortcut"] is not None:
         names.append(("WS", res.weights["shortcut"]))
-    title = "Given" if res.seed is None else \
-        f"Given: a random case, seed {res.seed} (repeat it with --seed {res.seed})"
-    return Group(heading(title),
-                 Columns([grid(np.atleast_2d(v), p, title=name) for name, v in names],
-                         padding=(0, 3)))
+    title = (
+        "Given"
+        if res.seed is None
+        else f"Given: a random case, seed {res.seed} (repeat it with --seed {res.seed})"
+    )
+    return Group(
+        heading(title),
+        Columns([grid(np.atleast_2d(v), p, title=name) for name, v in names], padding=(0, 3)),
+    )
 
 
 # --- the block, unit by unit -------------------------------------------------------------
@@ -102,8 +111,16 @@ def bullets(sentences) -> Table:
 
 
 def _table(title: str, headers: list, columns: list, count: int) -> Table:
-    table = Table(title=title, title_justify="left", title_style="italic", header_style="bold",
-                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="italic",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+    )
     for header in headers:
         table.add_column(header, justify="right", no_wrap=True)
     from cnnrnn_cli.explain.common import elide
@@ -122,25 +139,43 @@ def _layers(res: ResBlockResult, p: int, color: bool):
     s, _ = _skip_name(res)
     nums = lambda v: [num(x, p) for x in v]  # noqa: E731
     lit = lambda v: [Text(x, style=ACCENT) for x in nums(v)]  # noqa: E731
-    first = _table("layer 1", ["unit", "z1", "a1", "f'(z1)"],
-                   [nums(plain.z1), nums(plain.a1), _mark(plain.d1, facts.dead_a1, p, color)],
-                   plain.z1.size)
-    without = _table("layer 2, w/out skip", ["unit", "z2", "a2", "f'(z2)"],
-                     [nums(plain.z2), lit(plain.a2), _mark(plain.d2, facts.dead_plain, p, color)],
-                     plain.z2.size)
-    with_skip = _table("layer 2, w/ skip", ["unit", f"z2 + {s}", "a2", f"f'(z2 + {s})"],
-                       [nums(skip.pre), lit(skip.a2), _mark(skip.d2, facts.dead_skip, p, color)],
-                       skip.z2.size)
-    parts = [heading(f"Skip connection in ResNet (f = {f})"),
-             Text(f"z1 = W1 a0 + b1, a1 = f(z1), z2 = W2 a1 + b2 (the same both ways); "
-                  f"w/out skip a2 = f(z2), w/ skip a2 = f(z2 + {s})"),
-             # Side by side when they fit, one under the other when they do not.
-             first, Columns([without, with_skip], padding=(0, 4))]
+    first = _table(
+        "layer 1",
+        ["unit", "z1", "a1", "f'(z1)"],
+        [nums(plain.z1), nums(plain.a1), _mark(plain.d1, facts.dead_a1, p, color)],
+        plain.z1.size,
+    )
+    without = _table(
+        "layer 2, w/out skip",
+        ["unit", "z2", "a2", "f'(z2)"],
+        [nums(plain.z2), lit(plain.a2), _mark(plain.d2, facts.dead_plain, p, color)],
+        plain.z2.size,
+    )
+    with_skip = _table(
+        "layer 2, w/ skip",
+        ["unit", f"z2 + {s}", "a2", f"f'(z2 + {s})"],
+        [nums(skip.pre), lit(skip.a2), _mark(skip.d2, facts.dead_skip, p, color)],
+        skip.z2.size,
+    )
+    parts = [
+        heading(f"Skip connection in ResNet (f = {f})"),
+        Text(
+            f"z1 = W1 a0 + b1, a1 = f(z1), z2 = W2 a1 + b2 (the same both ways); "
+            f"w/out skip a2 = f(z2), w/ skip a2 = f(z2 + {s})"
+        ),
+        # Side by side when they fit, one under the other when they do not.
+        first,
+        Columns([without, with_skip], padding=(0, 4)),
+    ]
     if facts.dead_a1 or facts.dead_skip or facts.dead_plain:
         legend = "f' = 0 (red)" if color else "f' = 0 [bracketed]"
-        parts.append(Text(f"{legend}: a dead unit, no gradient passes through it"
-                          + (" (relu'(0) = 0 at the kink, as PyTorch)" if f == "relu" else ""),
-                          style="dim"))
+        parts.append(
+            Text(
+                f"{legend}: a dead unit, no gradient passes through it"
+                + (" (relu'(0) = 0 at the kink, as PyTorch)" if f == "relu" else ""),
+                style="dim",
+            )
+        )
     return Group(*parts)
 
 
@@ -161,34 +196,63 @@ def _formulas(res: ResBlockResult, p: int):
     plain, skip = res.plain, res.skip
     u1, u2 = _chosen(res)
     i1, i2 = f"[{u1 + 1}]", f"[{u2 + 1}]"
-    rows = [("", f"z1{i1} = {product_terms(w['w1'][u1], res.a0, p)}{_plus(w['b1'][u1], p)}"
-                 f" = {_n(plain.z1[u1], p)}"),
-            ("", f"a1{i1} = {f}({_n(plain.z1[u1], p)}) = {_n(plain.a1[u1], p)}"),
-            ("", f"z2{i2} = {product_terms(w['w2'][u2], plain.a1, p)}{_plus(w['b2'][u2], p)}"
-                 f" = {_n(plain.z2[u2], p)}"),
-            ("w/out skip:", f"a2{i2} = {f}(z2{i2}) = {f}({_n(plain.z2[u2], p)}) = "
-                            f"{_n(plain.a2[u2], p)}")]
+    rows = [
+        (
+            "",
+            f"z1{i1} = {product_terms(w['w1'][u1], res.a0, p)}{_plus(w['b1'][u1], p)}"
+            f" = {_n(plain.z1[u1], p)}",
+        ),
+        ("", f"a1{i1} = {f}({_n(plain.z1[u1], p)}) = {_n(plain.a1[u1], p)}"),
+        (
+            "",
+            f"z2{i2} = {product_terms(w['w2'][u2], plain.a1, p)}{_plus(w['b2'][u2], p)}"
+            f" = {_n(plain.z2[u2], p)}",
+        ),
+        (
+            "w/out skip:",
+            f"a2{i2} = {f}(z2{i2}) = {f}({_n(plain.z2[u2], p)}) = {_n(plain.a2[u2], p)}",
+        ),
+    ]
     if w["shortcut"] is None:
-        rows.append(("w/ skip:", f"a2{i2} = {f}(z2{i2} + a0{i2}) = "
-                                 f"{f}({_n(skip.z2[u2], p)}{_plus(res.a0[u2], p)}) = "
-                                 f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}"))
+        rows.append(
+            (
+                "w/ skip:",
+                f"a2{i2} = {f}(z2{i2} + a0{i2}) = "
+                f"{f}({_n(skip.z2[u2], p)}{_plus(res.a0[u2], p)}) = "
+                f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}",
+            )
+        )
     else:
-        rows.append(("w/ skip:", f"s{i2} = (WS a0){i2} = "
-                                 f"{product_terms(w['shortcut'][u2], res.a0, p)} = "
-                                 f"{_n(skip.shortcut[u2], p)}"))
-        rows.append(("", f"a2{i2} = {f}(z2{i2} + s{i2}) = "
-                         f"{f}({_n(skip.z2[u2], p)}{_plus(skip.shortcut[u2], p)}) = "
-                         f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}"))
+        rows.append(
+            (
+                "w/ skip:",
+                f"s{i2} = (WS a0){i2} = "
+                f"{product_terms(w['shortcut'][u2], res.a0, p)} = "
+                f"{_n(skip.shortcut[u2], p)}",
+            )
+        )
+        rows.append(
+            (
+                "",
+                f"a2{i2} = {f}(z2{i2} + s{i2}) = "
+                f"{f}({_n(skip.z2[u2], p)}{_plus(skip.shortcut[u2], p)}) = "
+                f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}",
+            )
+        )
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
     for label, formula in rows:
         table.add_row(label, formula)
-    return Group(heading(f"One unit with the numbers: unit {u1 + 1} of a1, unit {u2 + 1} "
-                         "of a2"), table,
-                 Text(f"⇒ w/ skip: a2 = {f}(W2 a1 + b2 + {_skip_name(res)[0]})", style="bold"),
-                 Text("(the notes call the block's output a_3; it is the block's second "
-                      "activation, a2)", style="dim"))
+    return Group(
+        heading(f"One unit with the numbers: unit {u1 + 1} of a1, unit {u2 + 1} of a2"),
+        table,
+        Text(f"⇒ w/ skip: a2 = {f}(W2 a1 + b2 + {_skip_name(res)[0]})", style="bold"),
+        Text(
+            "(the notes call the block's output a_3; it is the block's second activation, a2)",
+            style="dim",
+        ),
+    )
 
 
 # --- the Jacobians, and what they show ---------------------------------------------------
@@ -215,47 +279,62 @@ def block_sentences(res: ResBlockResult, p: int = 4) -> list[str]:
     out = []
     if facts.dead_a1:
         units = facts.dead_a1
-        out.append(f"{unit_list(units)} of a1 {_is(units)} dead "
-                   f"({_why_dead(res, units, plain.z1, 'z1[]', p)}): no path runs through "
-                   f"{'them' if len(units) > 1 else 'it'}, with or without the skip")
+        out.append(
+            f"{unit_list(units)} of a1 {_is(units)} dead "
+            f"({_why_dead(res, units, plain.z1, 'z1[]', p)}): no path runs through "
+            f"{'them' if len(units) > 1 else 'it'}, with or without the skip"
+        )
     if facts.rescued:
         rows = facts.rescued
-        out.append(f"{unit_list(rows)} of a2 {_is(rows)} dead without the skip "
-                   f"({_why_dead(res, rows, plain.z2, 'z2[]', p)}), so row"
-                   f"{'s' if len(rows) > 1 else ''} {', '.join(str(r + 1) for r in rows)} of "
-                   f"∂a2/∂a0 {_is(rows)} 0 there; with the skip "
-                   f"{'they are' if len(rows) > 1 else 'it is'} alive "
-                   f"({_alive_values(rows, skip.pre, pre_name, p)}): the skip's path "
-                   "reaches a0")
+        out.append(
+            f"{unit_list(rows)} of a2 {_is(rows)} dead without the skip "
+            f"({_why_dead(res, rows, plain.z2, 'z2[]', p)}), so row"
+            f"{'s' if len(rows) > 1 else ''} {', '.join(str(r + 1) for r in rows)} of "
+            f"∂a2/∂a0 {_is(rows)} 0 there; with the skip "
+            f"{'they are' if len(rows) > 1 else 'it is'} alive "
+            f"({_alive_values(rows, skip.pre, pre_name, p)}): the skip's path "
+            "reaches a0"
+        )
     dead_both = [u for u in facts.dead_skip]
     if dead_both:
-        out.append(f"{unit_list(dead_both)} of a2 {_is(dead_both)} dead even with the skip "
-                   f"({_why_dead(res, dead_both, skip.pre, pre_name, p)}), so row"
-                   f"{'s' if len(dead_both) > 1 else ''} "
-                   f"{', '.join(str(r + 1) for r in dead_both[:LISTED])}"
-                   f"{', …' if len(dead_both) > LISTED else ''} of ∂a2/∂a0 "
-                   f"{_is(dead_both)} 0 even with the skip: the skip adds + {ident} inside "
-                   f"the bracket, but diag({res.activation}'(z2 + {s})) outside it is 0 there")
+        out.append(
+            f"{unit_list(dead_both)} of a2 {_is(dead_both)} dead even with the skip "
+            f"({_why_dead(res, dead_both, skip.pre, pre_name, p)}), so row"
+            f"{'s' if len(dead_both) > 1 else ''} "
+            f"{', '.join(str(r + 1) for r in dead_both[:LISTED])}"
+            f"{', …' if len(dead_both) > LISTED else ''} of ∂a2/∂a0 "
+            f"{_is(dead_both)} 0 even with the skip: the skip adds + {ident} inside "
+            f"the bracket, but diag({res.activation}'(z2 + {s})) outside it is 0 there"
+        )
     for rows, dead, label, bracket in (
-            (facts.zero_rows_plain, facts.dead_plain, "without the skip",
-             "W2 diag(f'(z1)) W1"),
-            (facts.zero_rows_skip, facts.dead_skip, "with the skip",
-             f"W2 diag(f'(z1)) W1 + {ident}")):
+        (facts.zero_rows_plain, facts.dead_plain, "without the skip", "W2 diag(f'(z1)) W1"),
+        (facts.zero_rows_skip, facts.dead_skip, "with the skip", f"W2 diag(f'(z1)) W1 + {ident}"),
+    ):
         cut = [r for r in rows if r not in dead]
         if cut:
             many = len(cut) > 1
-            out.append(f"row{'s' if many else ''} {', '.join(str(r + 1) for r in cut)} of "
-                       f"∂a2/∂a0 {_is(cut)} 0 {label} although the unit{'s are' if many else ' is'}"
-                       f" alive: {'their rows' if many else 'its row'} of {bracket} "
-                       f"{_is(cut)} 0")
+            out.append(
+                f"row{'s' if many else ''} {', '.join(str(r + 1) for r in cut)} of "
+                f"∂a2/∂a0 {_is(cut)} 0 {label} although the unit{'s are' if many else ' is'}"
+                f" alive: {'their rows' if many else 'its row'} of {bracket} "
+                f"{_is(cut)} 0"
+            )
     if not facts.zero_rows_skip:
-        out.append("with the skip no row of ∂a2/∂a0 is 0: the gradient reaches a0 from every "
-                   "unit of a2")
-    ratio = ("larger" if facts.norm_skip > facts.norm_plain else
-             "smaller" if facts.norm_skip < facts.norm_plain else "the same")
-    out.append(f"‖∂a2/∂a0‖₂ = {_n(facts.norm_plain, p)} without the skip, "
-               f"{_n(facts.norm_skip, p)} with it ({ratio}"
-               f"{'' if ratio == 'the same' else ' with the skip'})")
+        out.append(
+            "with the skip no row of ∂a2/∂a0 is 0: the gradient reaches a0 from every unit of a2"
+        )
+    ratio = (
+        "larger"
+        if facts.norm_skip > facts.norm_plain
+        else "smaller"
+        if facts.norm_skip < facts.norm_plain
+        else "the same"
+    )
+    out.append(
+        f"‖∂a2/∂a0‖₂ = {_n(facts.norm_plain, p)} without the skip, "
+        f"{_n(facts.norm_skip, p)} with it ({ratio}"
+        f"{'' if ratio == 'the same' else ' with the skip'})"
+    )
     return out
 
 
@@ -269,10 +348,12 @@ def _jacobians(res: ResBlockResult, p: int):
     s, ident = _skip_name(res)
     plain = grid(res.plain.jacobian, p, title="w/out skip")
     skip = grid(res.skip.jacobian, p, title="w/ skip")
-    lines = [heading("∂a2/∂a0 (rows are outputs)"),
-             Text("w/out skip: diag(f'(z2)) W2 diag(f'(z1)) W1"),
-             Text(f"w/ skip:    diag(f'(z2 + {s})) (W2 diag(f'(z1)) W1 + {ident})"),
-             Columns([plain, skip], padding=(0, 4))]
+    lines = [
+        heading("∂a2/∂a0 (rows are outputs)"),
+        Text("w/out skip: diag(f'(z2)) W2 diag(f'(z1)) W1"),
+        Text(f"w/ skip:    diag(f'(z2 + {s})) (W2 diag(f'(z1)) W1 + {ident})"),
+        Columns([plain, skip], padding=(0, 4)),
+    ]
     lines.append(bullets(block_sentences(res, p)))
     return Group(*lines)
 
@@ -285,8 +366,11 @@ def column_format(values, p: int):
     scientific with real exponents for every value (0 stays 0)."""
     values = np.asarray(values, dtype=np.float64)
     nonzero = np.abs(values[values != 0])
-    scientific = nonzero.size and (nonzero.max() >= 1e6 or nonzero.min() < 10 ** -(p - 1)
-                                   or nonzero.max() / nonzero.min() >= 1e4)
+    scientific = nonzero.size and (
+        nonzero.max() >= 1e6
+        or nonzero.min() < 10 ** -(p - 1)
+        or nonzero.max() / nonzero.min() >= 1e4
+    )
     if not scientific:
         return [num(v, p) for v in values]
     return ["0" if v == 0 else f"{v:.{max(p - 1, 1)}e}" for v in values]
@@ -295,35 +379,52 @@ def column_format(values, p: int):
 def _trend_sentence(trend, label: str, count: int, p: int) -> str:
     if trend.verdict == "vanishes":
         if trend.zero_dead:
-            return (f"{label} the norm is exactly 0 from l = {trend.first_zero} on: dead "
-                    f"units (f' = 0) in block {trend.first_zero} cut every remaining path, "
-                    "and a product stays 0 once it is 0")
-        return (f"{label} the norm underflows float64 to 0 from l = {trend.first_zero} on "
-                f"(it shrank below 1e-308 before)")
+            return (
+                f"{label} the norm is exactly 0 from l = {trend.first_zero} on: dead "
+                f"units (f' = 0) in block {trend.first_zero} cut every remaining path, "
+                "and a product stays 0 once it is 0"
+            )
+        return (
+            f"{label} the norm underflows float64 to 0 from l = {trend.first_zero} on "
+            f"(it shrank below 1e-308 before)"
+        )
     how = {"grows": "grows", "decays": "shrinks", "steady": "holds steady:"}[trend.verdict]
     ratios = f"the geometric mean of the {count - 1} ratios" if count > 1 else "against ‖I‖ = 1"
-    return (f"{label} the norm {how} ×{_n(trend.factor, 2 if trend.verdict != 'steady' else 3)}"
-            f" per block ({ratios}), to {column_format([trend.last], p)[0]} at l = {count}")
+    return (
+        f"{label} the norm {how} ×{_n(trend.factor, 2 if trend.verdict != 'steady' else 3)}"
+        f" per block ({ratios}), to {column_format([trend.last], p)[0]} at l = {count}"
+    )
 
 
 def depth_sentences(res: ResBlockResult, p: int = 4) -> list[str]:
     """The claims about the stack, each chosen from res.depth_facts."""
     facts, count = res.depth_facts, len(res.grad_norms["skip"])
-    out = [_trend_sentence(facts.plain, "without skips", count, p),
-           _trend_sentence(facts.skip, "with skips", count, p)]
+    out = [
+        _trend_sentence(facts.plain, "without skips", count, p),
+        _trend_sentence(facts.skip, "with skips", count, p),
+    ]
     lo, hi = (num(b, 2) for b in BAND)
     if facts.alive:
-        out.append(f"with skips the identity path keeps the gradient alive: its norm stays "
-                   f"within [{lo}, {hi}] at every block, while without them it falls to "
-                   f"{column_format([facts.plain.last], p)[0]}")
+        out.append(
+            f"with skips the identity path keeps the gradient alive: its norm stays "
+            f"within [{lo}, {hi}] at every block, while without them it falls to "
+            f"{column_format([facts.plain.last], p)[0]}"
+        )
     elif facts.skip.last > facts.plain.last:
-        out.append(f"at l = {count} the norm with skips is the larger, but it does not stay "
-                   f"within [{lo}, {hi}]"
-                   + (f": it explodes (×{_n(facts.skip.factor, 2)} per block)"
-                      if facts.skip.verdict == "grows" and facts.skip.last > BAND[1] else ""))
+        out.append(
+            f"at l = {count} the norm with skips is the larger, but it does not stay "
+            f"within [{lo}, {hi}]"
+            + (
+                f": it explodes (×{_n(facts.skip.factor, 2)} per block)"
+                if facts.skip.verdict == "grows" and facts.skip.last > BAND[1]
+                else ""
+            )
+        )
     elif facts.skip.last < facts.plain.last:
-        out.append(f"here the skips do not help: at l = {count} the norm with skips is "
-                   "smaller than without")
+        out.append(
+            f"here the skips do not help: at l = {count} the norm with skips is "
+            "smaller than without"
+        )
     else:
         out.append(f"at l = {count} the two norms are equal")
     return out
@@ -346,21 +447,32 @@ class _DepthTable:
         shown = [i for i in _rows(count)]
         plain_text = column_format([norms["plain"][i] for i in shown if i is not None], p)
         skip_text = column_format([norms["skip"][i] for i in shown if i is not None], p)
-        widths = [len(str(count)), max(10, *map(len, plain_text)),
-                  max(7, *map(len, skip_text))]   # the headers "w/out skip", "w/ skip"
+        widths = [
+            len(str(count)),
+            max(10, *map(len, plain_text)),
+            max(7, *map(len, skip_text)),
+        ]  # the headers "w/out skip", "w/ skip"
         room = options.max_width - sum(widths) - 8  # 1 space each side of the 5 columns
         bar_width = max(4, min(BAR_WIDTH, room // 2))
 
         def bar(v, colour):
             if v <= 0:
                 return Text("")
-            length = bar_width if hi == lo else 1 + round((math.log10(v) - lo) / (hi - lo)
-                                                          * (bar_width - 1))
+            length = (
+                bar_width
+                if hi == lo
+                else 1 + round((math.log10(v) - lo) / (hi - lo) * (bar_width - 1))
+            )
             return Text("█" * length, style=colour)
 
-        table = Table(title=f"‖∂a_l/∂a_0‖₂ through {count} "
-                            f"{'random' if res.depth_random else 'repeated'} blocks",
-                      title_justify="left", box=None, header_style="bold", pad_edge=False)
+        table = Table(
+            title=f"‖∂a_l/∂a_0‖₂ through {count} "
+            f"{'random' if res.depth_random else 'repeated'} blocks",
+            title_justify="left",
+            box=None,
+            header_style="bold",
+            pad_edge=False,
+        )
         for col in ("l", "w/out skip", "", "w/ skip", ""):
             table.add_column(col, justify="left" if col == "" else "right", no_wrap=True)
         n = 0
@@ -368,18 +480,29 @@ class _DepthTable:
             if i is None:
                 table.add_row("⋮", "", "", "", "")
                 continue
-            table.add_row(str(i + 1), plain_text[n], bar(norms["plain"][i], "red"),
-                          skip_text[n], bar(norms["skip"][i], "green"))
+            table.add_row(
+                str(i + 1),
+                plain_text[n],
+                bar(norms["plain"][i], "red"),
+                skip_text[n],
+                bar(norms["skip"][i], "green"),
+            )
             n += 1
         yield table
         if positive.size:
-            yield Text(f"bars in log scale: from █ = 10^{_n(round(lo, 2), 2)} to full = "
-                       f"10^{_n(round(hi, 2), 2)} (0 has no bar)", style="dim")
+            yield Text(
+                f"bars in log scale: from █ = 10^{_n(round(lo, 2), 2)} to full = "
+                f"10^{_n(round(hi, 2), 2)} (0 has no bar)",
+                style="dim",
+            )
 
 
 def _rows(count: int) -> list:
-    return list(range(count)) if count <= 24 else \
-        list(range(12)) + [None] + list(range(count - 11, count))
+    return (
+        list(range(count))
+        if count <= 24
+        else list(range(12)) + [None] + list(range(count - 11, count))
+    )
 
 
 def _depth(res: ResBlockResult, p: int):
@@ -388,8 +511,7 @@ def _depth(res: ResBlockResult, p: int):
 
 def rich(res: ResBlockResult, style):
     p = style.precision
-    parts = [_given(res, p), _layers(res, p, style.color), _formulas(res, p),
-             _jacobians(res, p)]
+    parts = [_given(res, p), _layers(res, p, style.color), _formulas(res, p), _jacobians(res, p)]
     if res.grad_norms is not None:
         parts.append(_depth(res, p))
     return Group(*[item for part in parts for item in (part, Text(""))][:-1])
@@ -401,8 +523,13 @@ def _lmat(m, p: int, limit: int = 8) -> str:
 
     m = np.atleast_2d(m)
     rows, cols = elide(m.shape[0], limit), elide(m.shape[1], limit)
-    lines = [" & ".join("\\vdots" if i is None else "\\cdots" if j is None else
-                        latex_num(m[i, j], p) for j in cols) for i in rows]
+    lines = [
+        " & ".join(
+            "\\vdots" if i is None else "\\cdots" if j is None else latex_num(m[i, j], p)
+            for j in cols
+        )
+        for i in rows
+    ]
     return "\\begin{pmatrix} " + " \\\\ ".join(lines) + " \\end{pmatrix}"
 
 
@@ -415,24 +542,36 @@ def _lnorms(res: ResBlockResult, p: int) -> list[str]:
     norms = res.grad_norms
     count = len(norms["skip"])
     rows = []
-    for i in (range(count) if count <= 24 else [*range(12), None, *range(count - 11, count)]):
-        rows.append("\\vdots & \\vdots & \\vdots" if i is None else
-                    f"{i + 1} & {latex_num(norms['skip'][i], p)} & "
-                    f"{latex_num(norms['plain'][i], p)}")
+    for i in range(count) if count <= 24 else [*range(12), None, *range(count - 11, count)]:
+        rows.append(
+            "\\vdots & \\vdots & \\vdots"
+            if i is None
+            else f"{i + 1} & {latex_num(norms['skip'][i], p)} & {latex_num(norms['plain'][i], p)}"
+        )
     kind = "random" if res.depth_random else "repeated"
-    lines = [latex_par(f"Through {count} {kind} blocks, the gradient norm "
-                       "$\\lVert \\partial a_l / \\partial a_0 \\rVert$ for $l = 1, \\dots, "
-                       f"{count}$:"),
-             "$$\\begin{array}{|r|r|r|} \\hline l & \\text{w/ skip} & \\text{w/out skip} "
-             "\\\\ \\hline " + " \\\\ ".join(rows) + " \\\\ \\hline \\end{array}$$"]
+    lines = [
+        latex_par(
+            f"Through {count} {kind} blocks, the gradient norm "
+            "$\\lVert \\partial a_l / \\partial a_0 \\rVert$ for $l = 1, \\dots, "
+            f"{count}$:"
+        ),
+        "$$\\begin{array}{|r|r|r|} \\hline l & \\text{w/ skip} & \\text{w/out skip} "
+        "\\\\ \\hline " + " \\\\ ".join(rows) + " \\\\ \\hline \\end{array}$$",
+    ]
     facts = []
     for name, label in (("skip", "with skips"), ("plain", "without skips")):
         values = norms[name]
         first, last, peak = values[0], values[-1], max(values)
         trend = "grows" if last > first else "falls" if last < first else "stays"
-        facts.append(f"{label} it {trend} from ${latex_num(first, p)}$ to "
-                     f"${latex_num(last, p)}$" + ("" if peak in (first, last) else
-                     f" (largest ${latex_num(peak, p)}$, at block {values.index(peak) + 1})"))
+        facts.append(
+            f"{label} it {trend} from ${latex_num(first, p)}$ to "
+            f"${latex_num(last, p)}$"
+            + (
+                ""
+                if peak in (first, last)
+                else f" (largest ${latex_num(peak, p)}$, at block {values.index(peak) + 1})"
+            )
+        )
     lines.append(latex_par("Block 1 to block " + str(count) + ": " + "; ".join(facts) + "."))
     return lines
 
@@ -443,31 +582,50 @@ def _dead_rows(jacobian) -> list[int]:
 
 def latex(res: ResBlockResult, style) -> str:
     p = style.precision
-    f = "f" if res.activation == "relu" else f"\\{res.activation}" \
-        if res.activation in ("tanh",) else f"\\text{{{res.activation}}}"
+    f = (
+        "f"
+        if res.activation == "relu"
+        else f"\\{res.activation}"
+        if res.activation in ("tanh",)
+        else f"\\text{{{res.activation}}}"
+    )
     plain, skip = res.plain, res.skip
     s, eye = ("a_0", "I") if res.weights["shortcut"] is None else ("W_S a_0", "W_S")
     fp = "f'" if res.activation == "relu" else f"{f}'"
-    given = [("a_0", res.a0), ("w_1", res.weights["w1"]), ("b_1", res.weights["b1"]),
-             ("w_2", res.weights["w2"]), ("b_2", res.weights["b2"])]
+    given = [
+        ("a_0", res.a0),
+        ("w_1", res.weights["w1"]),
+        ("b_1", res.weights["b1"]),
+        ("w_2", res.weights["w2"]),
+        ("b_2", res.weights["b2"]),
+    ]
     if res.weights["shortcut"] is not None:
         given.append(("W_S", res.weights["shortcut"]))
     seed = getattr(res, "seed", None)
     lines = [
-        latex_par("Given" + ("" if seed is None else f" (a random case, seed {seed}: repeat it "
-                                                     f"with \\texttt{{--seed {seed}}})") + ":"),
+        latex_par(
+            "Given"
+            + (
+                ""
+                if seed is None
+                else f" (a random case, seed {seed}: repeat it with \\texttt{{--seed {seed}}})"
+            )
+            + ":"
+        ),
         "$$" + ", \\quad ".join(f"{name} = {_lgiven(v, p)}" for name, v in given) + "$$",
         latex_par("w/out skip" + (", with $f = \\text{relu}$" if f == "f" else "")),
         f"$$z_1 = w_1 a_0 + b_1 = {latex_vector(plain.z1, p)}$$",
         f"$$a_1 = {f}(z_1) = {latex_vector(plain.a1, p)}$$",
         f"$$z_2 = w_2 a_1 + b_2 = {latex_vector(plain.z2, p)}$$",
         f"$$a_2 = {f}(z_2) = {latex_vector(plain.a2, p)}$$",
-        latex_par("w/ skip: $z_1$, $a_1$ and $z_2$ are as above"
-                  + ("" if s == "a_0" else "; a projection $W_S$ brings $a_0$ to the size of "
-                     "$z_2$")),
+        latex_par(
+            "w/ skip: $z_1$, $a_1$ and $z_2$ are as above"
+            + ("" if s == "a_0" else "; a projection $W_S$ brings $a_0$ to the size of $z_2$")
+        ),
         f"$$a_2 = {f}(z_2 + {s}) = {f}(w_2 a_1 + b_2 + {s}) = {latex_vector(skip.a2, p)}$$",
-        latex_par("The notes call the block's output $a_3$; it is the block's second "
-                  "activation, $a_2$."),
+        latex_par(
+            "The notes call the block's output $a_3$; it is the block's second activation, $a_2$."
+        ),
         latex_par("The Jacobians (rows are outputs):"),
         f"$$\\frac{{\\partial a_2}}{{\\partial a_0}}\\Big|_{{\\text{{w/out}}}} = "
         f"\\text{{diag}}({fp}(z_2))\\, w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 = "
@@ -481,10 +639,12 @@ def latex(res: ResBlockResult, style) -> str:
         dead = _dead_rows(jac)
         if dead:
             rows = ", ".join(map(str, dead))
-            facts.append(f"{name} the skip, row{'s' if len(dead) > 1 else ''} {rows} "
-                         f"{'are' if len(dead) > 1 else 'is'} zero: $a_2$'s unit"
-                         f"{'s' if len(dead) > 1 else ''} {rows} pass"
-                         f"{'' if len(dead) > 1 else 'es'} no gradient back to $a_0$")
+            facts.append(
+                f"{name} the skip, row{'s' if len(dead) > 1 else ''} {rows} "
+                f"{'are' if len(dead) > 1 else 'is'} zero: $a_2$'s unit"
+                f"{'s' if len(dead) > 1 else ''} {rows} pass"
+                f"{'' if len(dead) > 1 else 'es'} no gradient back to $a_0$"
+            )
     if facts:
         text = "; ".join(facts)
         lines.append(latex_par(text[0].upper() + text[1:] + "."))

@@ -11,8 +11,13 @@ class Style:
     """precision: digits shown; color: colours (else brackets mark highlights);
     steps: how many cells (windows, time steps) to write out; at: one cell, 0-based."""
 
-    def __init__(self, precision: int = 4, color: bool = True, steps: int | None = None,
-                 at: tuple | None = None):
+    def __init__(
+        self,
+        precision: int = 4,
+        color: bool = True,
+        steps: int | None = None,
+        at: tuple | None = None,
+    ):
         self.precision, self.color, self.steps, self.at = precision, color, steps, at
 
 
@@ -20,5 +25,11 @@ def make_console(style: Style, *, file=None, record: bool = False, width: int | 
     """A Rich console for `style` (no colour system at all when colour is off)."""
     from rich.console import Console
 
-    return Console(file=file, no_color=not style.color, highlight=False, record=record,
-                   color_system="auto" if style.color else None, width=width)
+    return Console(
+        file=file,
+        no_color=not style.color,
+        highlight=False,
+        record=record,
+        color_system="auto" if style.color else None,
+        width=width,
+    )

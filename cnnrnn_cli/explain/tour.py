@@ -29,8 +29,13 @@ def rich(steps, style):
     for step in steps:
         parts.append(_step(step, step["section"] not in seen))
         seen.add(step["section"])
-    parts.append(Text("That is every worked example of the notes. Each command above runs "
-                      "on its own; add -f latex, -f json or --help.", style="dim"))
+    parts.append(
+        Text(
+            "That is every worked example of the notes. Each command above runs "
+            "on its own; add -f latex, -f json or --help.",
+            style="dim",
+        )
+    )
     return Group(*parts)
 
 
@@ -47,8 +52,10 @@ def latex(steps, style) -> str:
         body = importlib.import_module(report.explainer).latex(report.trace, step["style"])
         gap = "\n" if body.startswith("$$") else "\n\n"
         out.append(f"\\noindent\\texttt{{{latex_text(step['command'])}}}{gap}{body}")
-    out.append("That is every worked example of the notes. Each command above runs on its own; "
-               "add \\texttt{-f latex}, \\texttt{-f json} or \\texttt{--help}.")
+    out.append(
+        "That is every worked example of the notes. Each command above runs on its own; "
+        "add \\texttt{-f latex}, \\texttt{-f json} or \\texttt{--help}."
+    )
     return "\n\n".join(out)
 
 

@@ -85,8 +85,13 @@ def _lines(pieces):
 def _fast_text(a, sep: str) -> bool:
     """Whether `_array_pieces` can write `a`: real numbers of at most 64 bits, a one-character
     separator."""
-    return (a.dtype.kind in "fiu" and a.dtype.itemsize <= 8 and a.size > 0
-            and len(sep) == 1 and sep not in "%\n\x01")
+    return (
+        a.dtype.kind in "fiu"
+        and a.dtype.itemsize <= 8
+        and a.size > 0
+        and len(sep) == 1
+        and sep not in "%\n\x01"
+    )
 
 
 def _array_pieces(a, sep: str, *, json: bool):
@@ -109,7 +114,7 @@ def _array_pieces(a, sep: str, *, json: bool):
     width = a.shape[-1]
     rows = a.size // width
     a2 = a.reshape(rows, width)
-    periods = [math.prod(a.shape[n - 1 - j:n - 1]) for j in range(1, n - 1)]
+    periods = [math.prod(a.shape[n - 1 - j : n - 1]) for j in range(1, n - 1)]
     if json:
         yield "[" * n
         closing = {level: "]" * level + ", " + "[" * level for level in range(1, n)}
@@ -242,7 +247,7 @@ def _json_pieces(value):
             return
         yield "["
         for start in range(0, len(value), CHUNK):
-            part = value[start:start + CHUNK]
+            part = value[start : start + CHUNK]
             if start:
                 yield ", "
             if any(isinstance(x, (dict, list, tuple)) or hasattr(x, "tolist") for x in part):
@@ -269,8 +274,9 @@ def _json_array(a):
     elif a.ndim == 1:
         yield "["
         for start in range(0, len(a), CHUNK):
-            yield (", " if start else "") + json.dumps(a[start:start + CHUNK].tolist(),
-                                                       allow_nan=False)[1:-1]
+            yield (", " if start else "") + json.dumps(
+                a[start : start + CHUNK].tolist(), allow_nan=False
+            )[1:-1]
         yield "]"
     else:
         yield "["

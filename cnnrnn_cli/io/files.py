@@ -30,8 +30,11 @@ def check_name(path: str, source: str) -> None:
     if path == "":
         raise InputError(source, "the file name is empty; give a file name")
     if path == "-":
-        raise InputError(source, "- would be a file named '-', not standard output; give a "
-                                 "file name (./- for a file of that name)")
+        raise InputError(
+            source,
+            "- would be a file named '-', not standard output; give a "
+            "file name (./- for a file of that name)",
+        )
     if "\x00" in path:
         raise InputError(source, "the file name holds a NUL character")
 
@@ -79,8 +82,9 @@ class PendingFile:
             raise InputError(source, f"cannot tell which file {path} is; give its own path")
         clash = _same_file(old, inputs)
         if clash is not None:
-            raise InputError(source, f"{path} is {clash}; it would be overwritten; give "
-                                     "another file name")
+            raise InputError(
+                source, f"{path} is {clash}; it would be overwritten; give another file name"
+            )
 
     def stage(self, data: bytes) -> None:
         """Write `data` under a temporary name beside the target, and flush it to disk."""
@@ -140,8 +144,7 @@ class PendingFile:
                 pass
 
     def _error(self, err: OSError) -> InputError:
-        return InputError(self.source, f"cannot write {self.path}: "
-                                       f"{err.strerror or err}")
+        return InputError(self.source, f"cannot write {self.path}: {err.strerror or err}")
 
 
 def write_file(path: str, data: bytes, source: str, *, inputs=()) -> None:
@@ -159,8 +162,11 @@ def _same_file(st: os.stat_result, inputs) -> str | None:
         except (OSError, ValueError):
             continue
         if os.path.samestat(st, other):
-            return "standard input, an input of this command" if given == "-" \
+            return (
+                "standard input, an input of this command"
+                if given == "-"
                 else f"an input of this command (@{given})"
+            )
     try:
         if os.path.samestat(st, os.fstat(1)):
             return "the standard output's file"

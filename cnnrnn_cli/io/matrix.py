@@ -42,16 +42,18 @@ _BOM = b"\xef\xbb\xbf"
 _SPACE = re.compile(rb"[ \t\r\n\x0b\x0c]*")
 
 
-def parse_text(text: str, name: str, *, blank_line_channels: bool = False,
-               max_elements: int | None = None) -> np.ndarray:
+def parse_text(
+    text: str, name: str, *, blank_line_channels: bool = False, max_elements: int | None = None
+) -> np.ndarray:
     """Parse matrix text into an (H, W) array, or (C, H, W) when it has several channels."""
     with budget.limited(max_elements):
         data = text.encode("utf-8", "surrogatepass")
         if _first_significant(data) == b"[":
             return _parse_whole(text, name, blank_line_channels)
         source = Source(io.BytesIO(data), name, None, binary_check=False)
-        return read_stream(source, name, blank_line_channels=blank_line_channels,
-                           errors="surrogatepass")
+        return read_stream(
+            source, name, blank_line_channels=blank_line_channels, errors="surrogatepass"
+        )
 
 
 def _first_significant(data: bytes) -> bytes | None:
@@ -61,8 +63,8 @@ def _first_significant(data: bytes) -> bytes | None:
         pos = _SPACE.match(data, pos).end()
         if pos == len(data):
             return None
-        if data[pos:pos + 1] != b"#":
-            return data[pos:pos + 1]
+        if data[pos : pos + 1] != b"#":
+            return data[pos : pos + 1]
         pos = data.find(b"\n", pos) + 1
         if not pos:
             return None
@@ -98,8 +100,11 @@ def _parse_whole(text: str, name: str, blank_line_channels: bool) -> np.ndarray:
     first = arrays[0]
     for c, arr in enumerate(arrays[1:], start=2):
         if arr.shape != first.shape:
-            raise InputError(name, f"channel {c} is {shape_str(arr.shape)}, expected "
-                                   f"{shape_str(first.shape)} like channel 1")
+            raise InputError(
+                name,
+                f"channel {c} is {shape_str(arr.shape)}, expected "
+                f"{shape_str(first.shape)} like channel 1",
+            )
     return first if len(arrays) == 1 else np.stack(arrays)
 
 
@@ -138,8 +143,9 @@ def _parse_channel(chunk: str, name: str, where: str) -> np.ndarray:
     for i, row in enumerate(rows, start=1):
         tokens = row.split() if "," not in row else _tokenize(row, name, f"{where}row {i}")
         if token_rows and len(tokens) != len(token_rows[0]):
-            raise InputError(name, f"{where}row {i} has {len(tokens)} values, expected "
-                                   f"{len(token_rows[0])}")
+            raise InputError(
+                name, f"{where}row {i} has {len(tokens)} values, expected {len(token_rows[0])}"
+            )
         token_rows.append(tokens)
     if _PLAIN_NUMBERS.search(chunk) is None:
         try:
@@ -163,13 +169,13 @@ def _tokenize(row: str, name: str, where: str) -> list[str]:
     for piece in pieces:
         words = piece.split()
         if not words:
-            raise InputError(name, f"{where}, column {len(tokens) + 1}: empty value "
-                                   "between commas")
+            raise InputError(name, f"{where}, column {len(tokens) + 1}: empty value between commas")
         tokens.extend(words)
     return tokens
 
 
 # -- JSON --------------------------------------------------------------------------------
+
 
 def check_depth(text: str, name: str) -> None:
     """Refuse JSON nested deeper than 32 levels before json.loads recurses into it."""
@@ -186,8 +192,11 @@ def loads_json(text: str, name: str):
         col = at - text.rfind("\n", 0, at)
         digits = f" ({len(token)} characters)" if len(token) > SHOW else ""
         cut = token if len(token) <= SHOW else token[:SHOW] + "…"
-        return InputError(name, f"line {line}, column {col}: {cut}{digits} is too large "
-                                "for float64 (outside its range)")
+        return InputError(
+            name,
+            f"line {line}, column {col}: {cut}{digits} is too large "
+            "for float64 (outside its range)",
+        )
 
     def parse_int(token: str) -> int:
         if len(token) > 400:  # before int(): no 4300-digit ValueError, no slow bignum
@@ -229,16 +238,18 @@ def _check_leaves(data, name: str, path: str = "", depth: int = 0) -> int:
             raise InputError(name, f"nested deeper than {MAX_DEPTH} levels")
         if all(type(x) is float for x in data):
             return len(data)
-        return sum(_check_leaves(x, name, f"{path}[{i}]", depth + 1)
-                   for i, x in enumerate(data))
+        return sum(_check_leaves(x, name, f"{path}[{i}]", depth + 1) for i, x in enumerate(data))
     if isinstance(data, bool) or not isinstance(data, numbers.Real):
         raise InputError(name, f"{path or 'value'}: {_json_show(data)} is not a number")
     if isinstance(data, numbers.Integral):
         try:
             float(data)
         except OverflowError:
-            raise InputError(name, f"{path or 'value'}: the integer of {len(str(data))} "
-                                   "digits is too large for float64") from None
+            raise InputError(
+                name,
+                f"{path or 'value'}: the integer of {len(str(data))} "
+                "digits is too large for float64",
+            ) from None
     return 1
 
 
@@ -260,21 +271,20 @@ def _find_ragged(data, name: str, path: str) -> None:
             if n != expected:
                 got = "a number" if n is None else f"{n} values"
                 want = "a number" if expected is None else f"{expected} values"
-                raise InputError(name, f"{path}[{i}] has {got}, expected {want} like "
-                                       f"{path}[0]")
+                raise InputError(name, f"{path}[{i}] has {got}, expected {want} like {path}[0]")
     for i, x in enumerate(data):
         _find_ragged(x, name, f"{path}[{i}]")
 
 
 # -- arrays ------------------------------------------------------------------------------
 
+
 def check_size(count: int, name: str, max_elements: int | None = None) -> None:
     with budget.limited(max_elements):
         budget.check(count, name, "the input")
 
 
-def checked_array(arr: np.ndarray, name: str,
-                  max_elements: int | None = None) -> np.ndarray:
+def checked_array(arr: np.ndarray, name: str, max_elements: int | None = None) -> np.ndarray:
     """float64 copy of a numeric array; rejects NaN, infinity, empty and oversized arrays."""
     with budget.limited(max_elements):
         budget.check(arr.size, name, "the input", arr.shape)
@@ -291,8 +301,10 @@ def checked_array(arr: np.ndarray, name: str,
 
 # -- sources -----------------------------------------------------------------------------
 
-def read_source(spec: str, name: str, *, read_stdin=None,
-                max_elements: int | None = None) -> np.ndarray:
+
+def read_source(
+    spec: str, name: str, *, read_stdin=None, max_elements: int | None = None
+) -> np.ndarray:
     """One array from a literal, `-` (read_stdin() gives a binary stream, or the text) or
     `@PATH`."""
     with budget.limited(max_elements):
@@ -311,17 +323,18 @@ def read_source(spec: str, name: str, *, read_stdin=None,
                 if len(arrays) != 1:
                     listed = ", ".join(arrays)
                     if len(listed) > 4 * SHOW:
-                        listed = listed[:4 * SHOW] + "…"
-                    raise InputError(name, f"{spec[1:]} holds {len(arrays)} arrays "
-                                           f"({listed}); this input takes one")
+                        listed = listed[: 4 * SHOW] + "…"
+                    raise InputError(
+                        name,
+                        f"{spec[1:]} holds {len(arrays)} arrays ({listed}); this input takes one",
+                    )
                 return next(iter(arrays.values()))
             return arrays
         try:
             return parse_text(spec, name)
         except InputError as err:
             if _is_file(spec):
-                raise InputError(name, f"{err.message} (to read the file, write "
-                                       f"@{spec})") from None
+                raise InputError(name, f"{err.message} (to read the file, write @{spec})") from None
             raise
 
 
@@ -343,7 +356,7 @@ def read_text_stream(fh, name: str, label: str, *, blank_line_channels: bool = T
         if kind is not None or len(head) >= 1 << 20:
             break
     if head.startswith(_BOM):
-        head = head[len(_BOM):]
+        head = head[len(_BOM) :]
     if kind == b"[":
         text = read_whole(source, name, head).decode("utf-8")
         return _parse_whole(text, name, blank_line_channels)
@@ -392,8 +405,11 @@ def _read_json(fh, path: str, name: str):
     try:
         data = loads_json(text, name)
     except ValueError as err:
-        where = (f" at line {err.lineno}, column {err.colno}: {err.msg}"
-                 if hasattr(err, "lineno") else f": {err}")
+        where = (
+            f" at line {err.lineno}, column {err.colno}: {err.msg}"
+            if hasattr(err, "lineno")
+            else f": {err}"
+        )
         raise InputError(name, f"{path}: invalid JSON{where}") from None
     if isinstance(data, dict):
         arrays = {}
@@ -414,12 +430,10 @@ def _read_npy(fh, path: str, name: str, label: str | None = None) -> np.ndarray:
     label = label or path
     try:
         version = fmt.read_magic(fh)
-        reader = fmt.read_array_header_1_0 if version == (1, 0) else \
-            fmt.read_array_header_2_0
+        reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, fortran, dtype = reader(fh)
     except (ValueError, EOFError, SyntaxError, TypeError) as err:
-        raise InputError(name, f"{label} is not a valid .npy file: "
-                               f"{_cut(str(err))}") from None
+        raise InputError(name, f"{label} is not a valid .npy file: {_cut(str(err))}") from None
     if dtype.hasobject:
         raise InputError(name, f"{label} holds pickled objects; refused for safety")
     if dtype.kind not in "biuf":
@@ -431,8 +445,10 @@ def _read_npy(fh, path: str, name: str, label: str | None = None) -> np.ndarray:
     while got < len(view):
         n = fh.readinto(view[got:])
         if not n:
-            raise InputError(name, f"{label} is not a valid .npy file: its data stop after "
-                                   f"{got} of {len(view)} bytes")
+            raise InputError(
+                name,
+                f"{label} is not a valid .npy file: its data stop after {got} of {len(view)} bytes",
+            )
         got += n
     arr = arr.reshape(shape, order="F" if fortran else "C")
     try:
@@ -444,7 +460,7 @@ def _read_npy(fh, path: str, name: str, label: str | None = None) -> np.ndarray:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= 2 * SHOW else text[:2 * SHOW] + "…"
+    return text if len(text) <= 2 * SHOW else text[: 2 * SHOW] + "…"
 
 
 NPZ_FROM_STREAM = 64 << 20  # a .npz from a pipe or a device is read whole, up to this
@@ -471,8 +487,9 @@ def _read_npz(fh, path: str, name: str) -> dict[str, np.ndarray]:
                 break
             data += more
         else:
-            raise InputError(name, f"{path} is not a regular file and is over "
-                                   f"{NPZ_FROM_STREAM >> 20} MB")
+            raise InputError(
+                name, f"{path} is not a regular file and is over {NPZ_FROM_STREAM >> 20} MB"
+            )
         fh = io.BytesIO(data)
     try:
         archive = zipfile.ZipFile(fh)
@@ -483,30 +500,36 @@ def _read_npz(fh, path: str, name: str) -> dict[str, np.ndarray]:
         for info in archive.infolist():
             key = info.filename
             if not key.endswith(".npy"):
-                raise InputError(name, f"{path}: member {show(key)} is not a .npy array "
-                                       "(a .npz holds only .npy members)")
-            key = key[:-len(".npy")]
+                raise InputError(
+                    name,
+                    f"{path}: member {show(key)} is not a .npy array "
+                    "(a .npz holds only .npy members)",
+                )
+            key = key[: -len(".npy")]
             label = f"{path}, array {show(key)}"
             try:
                 with archive.open(info) as stream:
                     arrays[key] = _read_npy(stream, path, name, label)
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
-                raise InputError(name, f"{path} is not a valid .npz file ({label}: "
-                                       f"{_cut(str(err))})") from None
+                raise InputError(
+                    name, f"{path} is not a valid .npz file ({label}: {_cut(str(err))})"
+                ) from None
             except (NotImplementedError, RuntimeError) as err:
                 raise InputError(name, f"cannot read {label}: {_cut(str(err))}") from None
     return arrays
 
 
-def read_named_arrays(spec: str, name: str, *,
-                      max_elements: int | None = None) -> dict[str, np.ndarray]:
+def read_named_arrays(
+    spec: str, name: str, *, max_elements: int | None = None
+) -> dict[str, np.ndarray]:
     """`@file.npz` or `@file.json` (an object of named arrays) as a dict."""
     if not spec.startswith("@"):
         raise InputError(name, "expected @FILE (.npz or a .json object of named arrays)")
     arrays = read_file(spec[1:], name, max_elements=max_elements)
     if not isinstance(arrays, dict):
-        raise InputError(name, f"{spec[1:]} holds one array; expected named arrays "
-                               "(.npz or a JSON object)")
+        raise InputError(
+            name, f"{spec[1:]} holds one array; expected named arrays (.npz or a JSON object)"
+        )
     return arrays
 
 

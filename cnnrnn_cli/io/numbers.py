@@ -88,8 +88,9 @@ def _codes(x, *, json: bool):
             product = a * scale
             # log10 off by one (x just below a power of ten), or c past 2^53 (its neighbours
             # are not exact there): leave that x to repr
-            off = ~decided & ((product < 10.0 ** (digits - 1)) | (product >= 10.0 ** digits)
-                              | (product >= 2.0 ** 53))
+            off = ~decided & (
+                (product < 10.0 ** (digits - 1)) | (product >= 10.0**digits) | (product >= 2.0**53)
+            )
             code[off] = _REPR
             decided |= off
             c = np.rint(product)

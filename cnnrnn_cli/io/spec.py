@@ -14,8 +14,8 @@ _SEP = re.compile(r"\s*[x×X*,]\s*")
 
 # The ranges of the one integer grammar (sizes, counts, seeds, --at, --random): plain
 # ASCII decimal digits, checked before int() so that no digit string is too long for it.
-SIZE_MAX = 2**31 - 1        # a size, stride, padding, channel count or position
-SEED_MAX = 2**63 - 1        # a seed
+SIZE_MAX = 2**31 - 1  # a size, stride, padding, channel count or position
+SEED_MAX = 2**63 - 1  # a seed
 _DIGITS = re.compile(r"[+-]?[0-9]+")
 
 
@@ -27,8 +27,9 @@ def shown(token: str, limit: int = 40) -> str:
     return repr(token[:limit]) + f"… ({len(token)} characters)"
 
 
-def parse_int(token, name: str, *, minimum: int = 1, maximum: int = SIZE_MAX,
-              what: str = "") -> int:
+def parse_int(
+    token, name: str, *, minimum: int = 1, maximum: int = SIZE_MAX, what: str = ""
+) -> int:
     """One integer of the grammar: ASCII digits with an optional sign, in [minimum, maximum].
 
     The sign is read only to say "must be 0 or more" rather than "not a whole number";
@@ -47,8 +48,7 @@ def parse_int(token, name: str, *, minimum: int = 1, maximum: int = SIZE_MAX,
         if len(digits) > max(len(str(max(abs(minimum), maximum))), 30):
             sign = "-" if text.startswith("-") else ""
             bound = f"less than {minimum}" if sign else f"more than {maximum}"
-            raise InputError(name, f"{shown(text)} is out of range ({len(digits)} digits, "
-                                   f"{bound})")
+            raise InputError(name, f"{shown(text)} is out of range ({len(digits)} digits, {bound})")
         value = int(text)
     if value < minimum:
         word = "positive" if minimum == 1 else f"{minimum} or more"
@@ -101,17 +101,28 @@ def parse_padding(text, name: str = "padding"):
     try:
         return parse_pair(word, name, minimum=0)
     except InputError:
-        raise InputError(name, f"expected a number, HxW, same, valid or full; got {text!r}") \
-            from None
+        raise InputError(
+            name, f"expected a number, HxW, same, valid or full; got {text!r}"
+        ) from None
 
 
-def parse_ints(text, name: str, count: int | tuple[int, int], *,
-               minimum: int = 1, maximum: int = SIZE_MAX, form: str = "") -> list[int]:
+def parse_ints(
+    text,
+    name: str,
+    count: int | tuple[int, int],
+    *,
+    minimum: int = 1,
+    maximum: int = SIZE_MAX,
+    form: str = "",
+) -> list[int]:
     """'50,4,8' -> [50, 4, 8]: `count` integers (or a (least, most) range of counts),
     separated by commas (or x), each in [minimum, maximum]. form: 'R,C', for messages."""
     least, most = count if isinstance(count, tuple) else (count, count)
-    parts = [p.strip() for p in str(text).replace("x", ",").split(",")] \
-        if isinstance(text, str) else list(text)
+    parts = (
+        [p.strip() for p in str(text).replace("x", ",").split(",")]
+        if isinstance(text, str)
+        else list(text)
+    )
     if not least <= len(parts) <= most:
         want = f"{least}" if least == most else f"{least} to {most}"
         want = form or f"{want} whole numbers separated by commas"
@@ -136,8 +147,9 @@ def parse_layers(text: str, name: str = "layers"):
         words = chunk.split()
         kind = {k.lower(): k for k in LAYER_KINDS}.get(words[0].lower())
         if kind is None:
-            raise InputError(where, f"unknown layer kind {words[0]!r}; expected one of "
-                                    f"{', '.join(LAYER_KINDS)}")
+            raise InputError(
+                where, f"unknown layer kind {words[0]!r}; expected one of {', '.join(LAYER_KINDS)}"
+            )
         opts: dict[str, str] = {}
         for word in words[1:]:
             key, eq, value = word.partition("=")
@@ -145,8 +157,10 @@ def parse_layers(text: str, name: str = "layers"):
             if key == "ceil" and not eq:
                 value, eq = "1", "="
             if key not in _LAYER_KEYS or not eq or not value:
-                raise InputError(where, f"{word!r} is not key=value with a key among "
-                                        f"{' '.join(sorted(_LAYER_KEYS))}")
+                raise InputError(
+                    where,
+                    f"{word!r} is not key=value with a key among {' '.join(sorted(_LAYER_KEYS))}",
+                )
             if key in opts:
                 raise InputError(where, f"{key}= is given twice")
             opts[key] = value
@@ -165,16 +179,20 @@ def parse_layers(text: str, name: str = "layers"):
             raise InputError(where, "ceil= applies to pooling layers")
         if "op" in opts and kind != "convT":
             raise InputError(where, "op= (output padding) applies to convT layers")
-        layers.append(Layer(
-            kind=kind, k=k, s=s,
-            p=parse_padding(opts.get("p", "0"), f"{where}: p"),
-            d=parse_pair(opts.get("d", "1"), f"{where}: d"),
-            c=parse_pair(opts["c"], f"{where}: c") if "c" in opts else None,
-            ceil=flags.get("ceil", False),
-            op=parse_pair(opts.get("op", "0"), f"{where}: op", minimum=0),
-            bias=flags.get("bias", True),
-            text=chunk,
-        ))
+        layers.append(
+            Layer(
+                kind=kind,
+                k=k,
+                s=s,
+                p=parse_padding(opts.get("p", "0"), f"{where}: p"),
+                d=parse_pair(opts.get("d", "1"), f"{where}: d"),
+                c=parse_pair(opts["c"], f"{where}: c") if "c" in opts else None,
+                ceil=flags.get("ceil", False),
+                op=parse_pair(opts.get("op", "0"), f"{where}: op", minimum=0),
+                bias=flags.get("bias", True),
+                text=chunk,
+            )
+        )
         if isinstance(layers[-1].c, tuple):
             raise InputError(where, "c= takes one number")
     if not layers:

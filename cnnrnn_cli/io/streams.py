@@ -152,27 +152,97 @@ def _text(raw, old, *, stderr: bool):
     else:
         line_buffering = bool(getattr(old, "line_buffering", False)) or raw.isatty()
         write_through = False
-    return io.TextIOWrapper(io.BufferedWriter(raw), encoding=encoding, errors=FALLBACK,
-                            line_buffering=line_buffering, write_through=write_through)
+    return io.TextIOWrapper(
+        io.BufferedWriter(raw),
+        encoding=encoding,
+        errors=FALLBACK,
+        line_buffering=line_buffering,
+        write_through=write_through,
+    )
 
 
 # -- What an ASCII (or Latin-1, ...) stream prints for the symbols of the explanations --
 
 _SYMBOLS = {
-    "·": "*", "⋅": "*", "∙": "*", "⊙": "*", "×": "x", "∘": "o", "•": "*",
-    "−": "-", "–": "-", "—": "--", "‐": "-", "‑": "-", "±": "+/-",
-    "→": "->", "←": "<-", "↔": "<->", "⇒": "=>", "⇐": "<=", "⇔": "<=>", "⟶": "-->",
-    "↑": "^", "↓": "v", "↦": "|->",
-    "…": "...", "⋯": "...", "⋮": ":", "‖": "||", "⁄": "/", "√": "sqrt", "∞": "inf",
-    "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "≡": "==", "∈": " in ",
-    "∂": "d", "∇": "grad", "Σ": "sum", "∑": "sum", "Π": "prod", "∏": "prod",
-    "⌈": "ceil(", "⌉": ")", "⌊": "floor(", "⌋": ")", "°": " deg",
-    "«": '"', "»": '"', "‘": "'", "’": "'", "“": '"', "”": '"', "\u00a0": " ",
-    "✓": "yes", "✔": "yes", "✗": "no", "✘": "no",
-    "\u0302": "^", "\u0303": "~", "\u0304": "-",  # combining hat, tilde and bar (ŷ, h̃)
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "Δ": "Delta", "ε": "eps",
-    "η": "eta", "θ": "theta", "λ": "lambda", "μ": "mu", "π": "pi", "ρ": "rho",
-    "σ": "sigma", "τ": "tau", "φ": "phi", "ψ": "psi", "ω": "omega", "Ω": "Omega",
+    "·": "*",
+    "⋅": "*",
+    "∙": "*",
+    "⊙": "*",
+    "×": "x",
+    "∘": "o",
+    "•": "*",
+    "−": "-",
+    "–": "-",
+    "—": "--",
+    "‐": "-",
+    "‑": "-",
+    "±": "+/-",
+    "→": "->",
+    "←": "<-",
+    "↔": "<->",
+    "⇒": "=>",
+    "⇐": "<=",
+    "⇔": "<=>",
+    "⟶": "-->",
+    "↑": "^",
+    "↓": "v",
+    "↦": "|->",
+    "…": "...",
+    "⋯": "...",
+    "⋮": ":",
+    "‖": "||",
+    "⁄": "/",
+    "√": "sqrt",
+    "∞": "inf",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
+    "≈": "~",
+    "≡": "==",
+    "∈": " in ",
+    "∂": "d",
+    "∇": "grad",
+    "Σ": "sum",
+    "∑": "sum",
+    "Π": "prod",
+    "∏": "prod",
+    "⌈": "ceil(",
+    "⌉": ")",
+    "⌊": "floor(",
+    "⌋": ")",
+    "°": " deg",
+    "«": '"',
+    "»": '"',
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "\u00a0": " ",
+    "✓": "yes",
+    "✔": "yes",
+    "✗": "no",
+    "✘": "no",
+    "\u0302": "^",
+    "\u0303": "~",
+    "\u0304": "-",  # combining hat, tilde and bar (ŷ, h̃)
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "Δ": "Delta",
+    "ε": "eps",
+    "η": "eta",
+    "θ": "theta",
+    "λ": "lambda",
+    "μ": "mu",
+    "π": "pi",
+    "ρ": "rho",
+    "σ": "sigma",
+    "τ": "tau",
+    "φ": "phi",
+    "ψ": "psi",
+    "ω": "omega",
+    "Ω": "Omega",
 }
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀ", "0123456789+-=()niT", strict=True))
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₜ", "0123456789+-=()t", strict=True))
@@ -185,7 +255,7 @@ def ascii_fallback(err: UnicodeError):
     if not isinstance(err, UnicodeEncodeError):
         raise err
     out, mode = [], None
-    for ch in err.object[err.start:err.end]:
+    for ch in err.object[err.start : err.end]:
         for kind, table, mark in (("sup", _SUPERSCRIPTS, "^"), ("sub", _SUBSCRIPTS, "_")):
             if ch in table:
                 out.append(table[ch] if mode == kind else mark + table[ch])

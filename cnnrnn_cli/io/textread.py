@@ -46,8 +46,17 @@ MAX_WHOLE = 32 << 20  # bracketed text and JSON are parsed whole: at most this m
 _MINUS_LIKE = dict.fromkeys(map(ord, "\u2212\u2012\u2013\ufe63\uff0d"), "-")
 _HSPACE = re.compile(r"[^\S\n]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NONFINITE_WORDS = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity",
-                    "-infinity"}
+_NONFINITE_WORDS = {
+    "nan",
+    "+nan",
+    "-nan",
+    "inf",
+    "+inf",
+    "-inf",
+    "infinity",
+    "+infinity",
+    "-infinity",
+}
 # The characters a chunk may hold to go to NumPy's reader in one call.
 _FAST = b"0123456789eE+-. \t\r\n,"
 _BAD_COMMA = re.compile(rb",[ \t]*,|(?:^|\n)[ \t]*,")
@@ -69,7 +78,7 @@ def show_path(path: str) -> str:
     """A path as named in a message: whole, unless it is absurdly long."""
     if len(path) <= 2 * SHOW:
         return path
-    return f"{path[:SHOW]}…{path[-SHOW // 2:]} ({len(path)} characters)"
+    return f"{path[:SHOW]}…{path[-SHOW // 2 :]} ({len(path)} characters)"
 
 
 def normalize_text(text: str) -> str:
@@ -82,14 +91,16 @@ def normalize_text(text: str) -> str:
 def check_token(token: str, name: str, where: str) -> float:
     """The value of one token of the grammar, or an InputError saying where and why."""
     if token.lower() in _NONFINITE_WORDS:
-        raise InputError(name, f"{where}: {token!r} is not a finite number "
-                               "(NaN and infinity are not accepted)")
+        raise InputError(
+            name, f"{where}: {token!r} is not a finite number (NaN and infinity are not accepted)"
+        )
     if not _NUMBER.fullmatch(token):
         raise InputError(name, f"{where}: {show(token)} is not a number")
     value = float(token)
     if not np.isfinite(value):
-        raise InputError(name, f"{where}: {show(token)} is outside the float64 range "
-                               "(too large for float64)")
+        raise InputError(
+            name, f"{where}: {show(token)} is outside the float64 range (too large for float64)"
+        )
     return value
 
 
@@ -113,12 +124,14 @@ class Source:
     def _binary(self, detail: str = ""):
         if self.label == "standard input":
             if detail:
-                return InputError(self.name, f"standard input is not UTF-8 text ({detail}); "
-                                             "binary data?")
+                return InputError(
+                    self.name, f"standard input is not UTF-8 text ({detail}); binary data?"
+                )
             return InputError(self.name, "standard input holds binary data, not text")
         if detail:
-            return InputError(self.name, f"{self.label} is not UTF-8 text ({detail}); "
-                                         "a binary file?")
+            return InputError(
+                self.name, f"{self.label} is not UTF-8 text ({detail}); a binary file?"
+            )
         return InputError(self.name, f"{self.label} is a binary file, not text")
 
     def chunks(self):
@@ -142,10 +155,13 @@ class Source:
             self.total += len(data)
             if self.total > self.cap:
                 what = self.label or "the text"
-                raise InputError(self.name, f"{what} is over {self.cap} bytes, more than "
-                                            f"text of --max-elements {budget.limit()} "
-                                            f"values needs (at most {BYTES_PER_VALUE} "
-                                            "bytes a value)")
+                raise InputError(
+                    self.name,
+                    f"{what} is over {self.cap} bytes, more than "
+                    f"text of --max-elements {budget.limit()} "
+                    f"values needs (at most {BYTES_PER_VALUE} "
+                    "bytes a value)",
+                )
             yield data
 
 
@@ -155,8 +171,9 @@ def count_runs(data: bytes, separators: bytes = _SEPARATORS) -> int:
     lut[np.frombuffer(separators, dtype=np.uint8)] = False
     count, prev = 0, False
     for start in range(0, len(data), CHUNK):
-        token = lut[np.frombuffer(data, dtype=np.uint8, count=min(CHUNK, len(data) - start),
-                                  offset=start)]
+        token = lut[
+            np.frombuffer(data, dtype=np.uint8, count=min(CHUNK, len(data) - start), offset=start)
+        ]
         if not token.size:
             continue
         count += int(np.count_nonzero(token[1:] & ~token[:-1])) + (token[0] and not prev)
@@ -190,18 +207,18 @@ class TextReader:
         self.blank_line_channels = blank_line_channels
         self.errors = errors
         self.channels: list[np.ndarray] = []
-        self.blocks: list[np.ndarray] = []   # (r, W) blocks of the current channel
-        self.rows = 0                        # rows in the current channel
+        self.blocks: list[np.ndarray] = []  # (r, W) blocks of the current channel
+        self.rows = 0  # rows in the current channel
         self.width: int | None = None
-        self.count = 0                       # values read, every channel
-        self.after_bar = False               # the current channel began at a '|'
-        self.after_blank = False             # ... at a blank line
-        self.mid_line = False                # the last text fed ended inside a line
-        self.in_comment = False              # ... inside a comment line
+        self.count = 0  # values read, every channel
+        self.after_bar = False  # the current channel began at a '|'
+        self.after_blank = False  # ... at a blank line
+        self.mid_line = False  # the last text fed ended inside a line
+        self.in_comment = False  # ... inside a comment line
         self.row_parts: list[np.ndarray] = []  # the open row
         self.row_len = 0
-        self.piece_has_token = False         # since the last comma of the open row
-        self.brackets = 0                    # '[' opened at row starts, not yet closed
+        self.piece_has_token = False  # since the last comma of the open row
+        self.brackets = 0  # '[' opened at row starts, not yet closed
         self.row_rows: list[np.ndarray] = []  # rows finished since the last flush
 
     # -- positions and checks ------------------------------------------------------------
@@ -222,11 +239,16 @@ class TextReader:
             self.piece_has_token = False
             return
         row = self.row_parts[0] if len(self.row_parts) == 1 else np.concatenate(self.row_parts)
-        width = self.width if self.width is not None else (
-            len(self.row_rows[0]) if self.row_rows else None)
+        width = (
+            self.width
+            if self.width is not None
+            else (len(self.row_rows[0]) if self.row_rows else None)
+        )
         if width is not None and row.size != width:
-            raise InputError(self.name, f"{self._where()}row {self._row_no()} has {row.size} "
-                                        f"values, expected {width}")
+            raise InputError(
+                self.name,
+                f"{self._where()}row {self._row_no()} has {row.size} values, expected {width}",
+            )
         self.row_rows.append(row)
         self.row_parts, self.row_len, self.piece_has_token = [], 0, False
 
@@ -239,8 +261,11 @@ class TextReader:
         if self.width is None:
             self.width = block.shape[1]
         elif block.shape[1] != self.width:
-            raise InputError(self.name, f"{self._where()}row {self.rows + 1} has "
-                                        f"{block.shape[1]} values, expected {self.width}")
+            raise InputError(
+                self.name,
+                f"{self._where()}row {self.rows + 1} has "
+                f"{block.shape[1]} values, expected {self.width}",
+            )
         self.blocks.append(block)
         self.rows += block.shape[0]
 
@@ -251,16 +276,21 @@ class TextReader:
             raise InputError(self.name, f"{self._where()}a '[' is not closed")
         if not self.rows:
             if (bar and not self.after_blank) or (not bar and self.after_bar):
-                raise InputError(self.name, f"channel {len(self.channels) + 1} is empty "
-                                            "(nothing between the '|')")
+                raise InputError(
+                    self.name,
+                    f"channel {len(self.channels) + 1} is empty (nothing between the '|')",
+                )
             return
         arr = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
         self.blocks, self.rows, self.width = [], 0, None
         self.after_blank = False
         if self.channels and arr.shape != self.channels[0].shape:
-            raise InputError(self.name, f"channel {len(self.channels) + 1} is "
-                                        f"{shape_str(arr.shape)}, expected "
-                                        f"{shape_str(self.channels[0].shape)} like channel 1")
+            raise InputError(
+                self.name,
+                f"channel {len(self.channels) + 1} is "
+                f"{shape_str(arr.shape)}, expected "
+                f"{shape_str(self.channels[0].shape)} like channel 1",
+            )
         self.channels.append(arr)
 
     def _blank_line(self) -> None:
@@ -330,7 +360,7 @@ class TextReader:
             lead = _LEADING_BLANKS.match(data)
             if lead:
                 self._blank_line()
-                data = data[lead.end():]
+                data = data[lead.end() :]
             segments = _BLANK_LINES.split(data)  # one regex pass: cheaper than 'in' tests
         else:
             segments = [data]
@@ -343,8 +373,9 @@ class TextReader:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    block = np.loadtxt(io.BytesIO(segment), dtype=np.float64, comments=None,
-                                       ndmin=2)
+                    block = np.loadtxt(
+                        io.BytesIO(segment), dtype=np.float64, comments=None, ndmin=2
+                    )
             except ValueError:
                 pass
             if block is None or not block.size or not np.isfinite(block).all():
@@ -410,9 +441,12 @@ class TextReader:
         for p, piece in enumerate(pieces):
             if p:
                 if not self.piece_has_token:
-                    raise InputError(self.name, f"{self._where()}row {self._row_no()}, "
-                                                f"column {self.row_len + 1}: empty value "
-                                                "between commas")
+                    raise InputError(
+                        self.name,
+                        f"{self._where()}row {self._row_no()}, "
+                        f"column {self.row_len + 1}: empty value "
+                        "between commas",
+                    )
                 self.piece_has_token = False
             tokens = piece.split()
             if tokens:
@@ -424,7 +458,8 @@ class TextReader:
 
     def _values(self, tokens: list[str]) -> np.ndarray:
         plain = all(t.isascii() for t in tokens) and not "".join(tokens).encode().translate(
-            None, _FAST)
+            None, _FAST
+        )
         if plain:
             try:
                 values = np.array(tokens, dtype=np.float64)
@@ -433,12 +468,23 @@ class TextReader:
             if values is not None and np.isfinite(values).all():
                 return values
         where = f"{self._where()}row {self._row_no()}, column "
-        return np.array([check_token(t, self.name, f"{where}{self.row_len + j}")
-                         for j, t in enumerate(tokens, start=1)], dtype=np.float64)
+        return np.array(
+            [
+                check_token(t, self.name, f"{where}{self.row_len + j}")
+                for j, t in enumerate(tokens, start=1)
+            ],
+            dtype=np.float64,
+        )
 
 
-def read_stream(source: Source, name: str, *, blank_line_channels: bool,
-                head: bytes = b"", errors: str = "strict") -> np.ndarray:
+def read_stream(
+    source: Source,
+    name: str,
+    *,
+    blank_line_channels: bool,
+    head: bytes = b"",
+    errors: str = "strict",
+) -> np.ndarray:
     """Matrix text from `source` (after `head`, bytes already taken from it) as an array."""
     reader = TextReader(name, blank_line_channels=blank_line_channels, errors=errors)
     buf = _feed_lines(reader, head, name) if head else b""  # before reading on
@@ -467,9 +513,8 @@ def _feed_lines(reader: TextReader, buf: bytes, name: str) -> bytes:
         return buf
     cut = max(buf.rfind(sep) for sep in (b" ", b"\t", b",", b";", b"|")) + 1
     if not cut:
-        token = buf[:SHOW * 4].decode("utf-8", "replace")
-        raise InputError(name, f"a value of more than {LONG_LINE} characters: "
-                               f"{show(token)}…")
+        token = buf[: SHOW * 4].decode("utf-8", "replace")
+        raise InputError(name, f"a value of more than {LONG_LINE} characters: {show(token)}…")
     reader.feed(buf[:cut], ends_line=False)
     return buf[cut:]
 
@@ -489,9 +534,12 @@ def read_whole(source: Source, name: str, head: bytes = b"") -> bytes:
         depth = _check_depth(data, depth, name)
         held += len(data)
         if held > MAX_WHOLE:
-            raise InputError(name, f"{source.label or 'the text'} is bracketed text or JSON "
-                                   f"over {MAX_WHOLE >> 20} MB, which is read whole; give "
-                                   "a large input as plain rows (one a line) or .npy")
+            raise InputError(
+                name,
+                f"{source.label or 'the text'} is bracketed text or JSON "
+                f"over {MAX_WHOLE >> 20} MB, which is read whole; give "
+                "a large input as plain rows (one a line) or .npy",
+            )
         parts.append(data)
     return b"".join(parts)
 
@@ -512,8 +560,9 @@ def _check_depth(data: bytes, depth: int, name: str) -> int:
     if not (b"[" in data or b"{" in data or b"]" in data or b"}" in data):
         return depth
     for start in range(0, len(data), CHUNK):
-        codes = np.frombuffer(data, dtype=np.uint8, count=min(CHUNK, len(data) - start),
-                              offset=start)
+        codes = np.frombuffer(
+            data, dtype=np.uint8, count=min(CHUNK, len(data) - start), offset=start
+        )
         steps = _OPEN[codes]
         levels = np.cumsum(steps, dtype=np.int64) + depth
         if levels.size and int(levels.max()) > MAX_DEPTH:
