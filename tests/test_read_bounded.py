@@ -546,3 +546,20 @@ def test_stdin_closed_is_no_input(monkeypatch):
     monkeypatch.setattr(sys, "stdin", None)
     with pytest.raises(InputError, match="no input"):
         read_stdin_text("image")
+
+
+def test_json_past_the_whole_read_size_is_read_while_its_values_are_dense(monkeypatch, tmp_path):
+    """Past MAX_WHOLE bytes a JSON input is still read, value by value within the budget;
+    only bytes that bring no values (blank space) are refused."""
+    from cnnrnn_cli.io import textread
+
+    monkeypatch.setattr(textread, "MAX_WHOLE", 1000)
+    dense = np.random.default_rng(0).random((60, 40))
+    path = tmp_path / "dense.json"
+    path.write_text(json.dumps(dense.tolist()))
+    assert path.stat().st_size > 1000
+    np.testing.assert_array_equal(read_source(f"@{path}", "image"), dense)
+    blank = tmp_path / "blank.json"
+    blank.write_text("[" + " " * 5000 + "1]")
+    with pytest.raises(InputError, match="bytes a value"):
+        read_source(f"@{blank}", "image")

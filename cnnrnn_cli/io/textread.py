@@ -40,7 +40,11 @@ SLACK = 1 << 20
 BYTES_PER_VALUE = 64
 SHOW = 40  # characters of a bad token echoed in a message
 MAX_DEPTH = 32
-MAX_WHOLE = 32 << 20  # bracketed text and JSON are parsed whole: at most this many bytes
+# Bracketed text and JSON are parsed whole (json.loads): their values are counted against
+# the budget as they arrive, and past MAX_WHOLE bytes each value may bring at most
+# JSON_BYTES_PER_VALUE bytes (a float64 needs 24), so blank space cannot grow without end.
+MAX_WHOLE = 32 << 20
+JSON_BYTES_PER_VALUE = 40
 
 # PDF and LaTeX copies carry these for a minus sign.
 _MINUS_LIKE = dict.fromkeys(map(ord, "\u2212\u2012\u2013\ufe63\uff0d"), "-")
@@ -521,7 +525,8 @@ def _feed_lines(reader: TextReader, buf: bytes, name: str) -> bytes:
 
 def read_whole(source: Source, name: str, head: bytes = b"") -> bytes:
     """All the bytes of `source`, for the inputs that need the whole text (bracketed text,
-    JSON): at most MAX_WHOLE bytes, refused as soon as its tokens pass the budget or its
+    JSON): refused as soon as its tokens pass the budget, its bytes pass MAX_WHOLE plus
+    JSON_BYTES_PER_VALUE a token, or its
     brackets nest deeper than MAX_DEPTH (before json.loads could recurse)."""
     parts = []
     tokens, depth, held = 0, 0, 0
@@ -533,12 +538,13 @@ def read_whole(source: Source, name: str, head: bytes = b"") -> bytes:
         budget.check(tokens, name, "the input")
         depth = _check_depth(data, depth, name)
         held += len(data)
-        if held > MAX_WHOLE:
+        if held > MAX_WHOLE + JSON_BYTES_PER_VALUE * tokens:
             raise InputError(
                 name,
-                f"{source.label or 'the text'} is bracketed text or JSON "
-                f"over {MAX_WHOLE >> 20} MB, which is read whole; give "
-                "a large input as plain rows (one a line) or .npy",
+                f"{source.label or 'the text'} is bracketed text or JSON of more than "
+                f"{MAX_WHOLE >> 20} MB with over {JSON_BYTES_PER_VALUE} bytes a value "
+                "(blank space?); it is read whole: give a large input as plain rows "
+                "(one a line) or .npy",
             )
         parts.append(data)
     return b"".join(parts)
