@@ -75,3 +75,13 @@ def test_json_of_the_example_names_the_command(run_json):
         assert run_json(name, "--example")["command"] == name
     expected = "[[4.0, 3.0, 4.0], [2.0, 4.0, 3.0], [2.0, 3.0, 4.0]]"
     assert json.dumps(run_json("conv", "--example")["result"]) == expected
+
+
+@pytest.mark.parametrize("typed, meant", [("cnv", "conv"), ("pol", "pool"), ("bpt", "bptt")])
+def test_a_mistyped_command_gets_a_suggestion(run, typed, meant):
+    assert_error(run(typed, fmt=None), f"no command '{typed}'", f"did you mean '{meant}'")
+
+
+def test_pool_takes_kernel_like_conv_and_size_as_before(run):
+    assert run("pool", "--example", "--kernel", "3", "-s", "1").stdout == "4\n"
+    assert run("pool", "--example", "--size", "2").stdout == run("pool", "--example").stdout

@@ -31,7 +31,8 @@ def test_bare_command_prints_the_help(run):
 
 
 def test_unknown_command(run):
-    assert_error(run("convolve", fmt=None), "No such command 'convolve'")
+    assert_error(run("convolve", fmt=None), "no command 'convolve'", "did you mean 'conv'")
+    assert_error(run("xyz", fmt=None), "No such command 'xyz'")
 
 
 def test_man_pages_are_current(tmp_path):

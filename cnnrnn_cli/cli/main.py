@@ -90,6 +90,17 @@ class CnnrnnGroup(click.Group):
         module, attr = COMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
+    def resolve_command(self, ctx, args):
+        """Click's, with a suggestion for a mistyped name (`cnv` → did you mean conv?)."""
+        if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(args[0], list(COMMANDS), n=2, cutoff=0.6)
+            if close:
+                hint = " or ".join(f"'{name}'" for name in close)
+                raise click.UsageError(f"no command '{args[0]}'; did you mean {hint}?")
+        return super().resolve_command(ctx, args)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         code = run_guarded(
             lambda: super(CnnrnnGroup, self).main(

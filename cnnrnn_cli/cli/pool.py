@@ -15,7 +15,14 @@ EXAMPLE = '"4 3 4; 2 4 3; 2 3 4" -k 2 -s 1'
 
 @report_command(example=EXAMPLE, walkthrough=True)
 @click.argument("input", required=False, type=MatrixParam(), metavar="[INPUT]")
-@click.option("-k", "--size", type=SizeParam(), help="Window size F or FhxFw  [default: 2]")
+@click.option(
+    "-k",
+    "--kernel",
+    "--size",
+    "size",
+    type=SizeParam(),
+    help="Window size F or FhxFw (--kernel as in conv and outsize)  [default: 2]",
+)
 @click.option("-s", "--stride", type=SizeParam(), help="Stride  [default: the size]")
 @click.option(
     "-p",
