@@ -92,13 +92,21 @@ class CnnrnnGroup(click.Group):
 
     def resolve_command(self, ctx, args):
         """Click's, with a suggestion for a mistyped name (`cnv` → did you mean conv?)."""
-        if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+        typed = args[0] if args else ""
+        if (
+            typed
+            and typed not in COMMANDS
+            and not typed.startswith("-")
+            and (
+                not ctx.resilient_parsing  # completing a command line: Click's own answer
+            )
+        ):
             import difflib
 
-            close = difflib.get_close_matches(args[0], list(COMMANDS), n=2, cutoff=0.6)
+            close = difflib.get_close_matches(typed, list(COMMANDS), n=2, cutoff=0.6)
             if close:
                 hint = " or ".join(f"'{name}'" for name in close)
-                raise click.UsageError(f"no command '{args[0]}'; did you mean {hint}?")
+                raise click.UsageError(f"no command '{typed}'; did you mean {hint}?")
         return super().resolve_command(ctx, args)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
