@@ -14,8 +14,8 @@ from rich.text import Text
 from cnnrnn_cli.core.bptt import BPTTResult
 from cnnrnn_cli.explain.common import (
     ACCENT,
-    elide,
     heading,
+    latex_matrix,
     latex_num,
     latex_par,
     latex_row,
@@ -449,15 +449,7 @@ def _lmat(m, p: int, limit: int = 6) -> str:
     m = np.asarray(m)
     if m.ndim < 2 or m.size == 1:
         return _lv(m, p)
-    rows, cols = elide(m.shape[0], limit), elide(m.shape[1], limit)
-    lines = [
-        " & ".join(
-            "\\vdots" if i is None else "\\cdots" if j is None else latex_num(m[i, j], p)
-            for j in cols
-        )
-        for i in rows
-    ]
-    return "\\begin{pmatrix} " + " \\\\ ".join(lines) + " \\end{pmatrix}"
+    return latex_matrix(m, p, limit)
 
 
 def _lfirst_step(res: BPTTResult, f: str, p: int) -> str:

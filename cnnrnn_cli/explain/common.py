@@ -197,6 +197,22 @@ def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:
     return f"\\begin{{array}}{{{spec}}} \\hline " + " ".join(lines) + " \\end{array}"
 
 
+def latex_matrix(m, precision: int, limit: int = 8) -> str:
+    """A matrix as a pmatrix, the middle rows and columns elided past `limit`."""
+    import numpy as np
+
+    m = np.atleast_2d(m)
+    rows, cols = elide(m.shape[0], limit), elide(m.shape[1], limit)
+    lines = [
+        " & ".join(
+            "\\vdots" if i is None else "\\cdots" if j is None else latex_num(m[i, j], precision)
+            for j in cols
+        )
+        for i in rows
+    ]
+    return "\\begin{pmatrix} " + " \\\\ ".join(lines) + " \\end{pmatrix}"
+
+
 def latex_tensor(tensor, precision: int, max_channels: int = 6) -> str:
     """A grid, or a C×H×W tensor as its channels' grids side by side (at most max_channels,
     then how many more)."""

@@ -19,6 +19,7 @@ from cnnrnn_cli.explain.common import (
     ACCENT,
     grid,
     heading,
+    latex_matrix,
     latex_num,
     latex_par,
     latex_vector,
@@ -517,24 +518,8 @@ def rich(res: ResBlockResult, style):
     return Group(*[item for part in parts for item in (part, Text(""))][:-1])
 
 
-def _lmat(m, p: int, limit: int = 8) -> str:
-    """A matrix as a pmatrix, the middle rows and columns elided past `limit`."""
-    from cnnrnn_cli.explain.common import elide
-
-    m = np.atleast_2d(m)
-    rows, cols = elide(m.shape[0], limit), elide(m.shape[1], limit)
-    lines = [
-        " & ".join(
-            "\\vdots" if i is None else "\\cdots" if j is None else latex_num(m[i, j], p)
-            for j in cols
-        )
-        for i in rows
-    ]
-    return "\\begin{pmatrix} " + " \\\\ ".join(lines) + " \\end{pmatrix}"
-
-
 def _lgiven(v, p: int) -> str:
-    return _lmat(v, p) if np.ndim(v) == 2 else latex_vector(v, p, 8)
+    return latex_matrix(v, p) if np.ndim(v) == 2 else latex_vector(v, p, 8)
 
 
 def _lnorms(res: ResBlockResult, p: int) -> list[str]:
@@ -629,10 +614,10 @@ def latex(res: ResBlockResult, style) -> str:
         latex_par("The Jacobians (rows are outputs):"),
         f"$$\\frac{{\\partial a_2}}{{\\partial a_0}}\\Big|_{{\\text{{w/out}}}} = "
         f"\\text{{diag}}({fp}(z_2))\\, w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 = "
-        f"{_lmat(plain.jacobian, p)}$$",
+        f"{latex_matrix(plain.jacobian, p)}$$",
         f"$$\\frac{{\\partial a_2}}{{\\partial a_0}}\\Big|_{{\\text{{w/}}}} = "
         f"\\text{{diag}}({fp}(z_2 + {s})) \\left(w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 + "
-        f"{eye}\\right) = {_lmat(skip.jacobian, p)}$$",
+        f"{eye}\\right) = {latex_matrix(skip.jacobian, p)}$$",
     ]
     facts = []
     for name, jac in (("with", skip.jacobian), ("without", plain.jacobian)):
