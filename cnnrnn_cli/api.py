@@ -31,6 +31,16 @@ def output_cell(at: tuple, shape: tuple, name: str = "at") -> tuple:
     return run(at, shape, name)
 
 
+def chosen_seed(seed: int | None) -> int:
+    """`seed`, or one chosen now: a random case always knows its seed (kept in `.seed`,
+    printed, and in JSON `params.seed`), so any run can be repeated."""
+    if seed is not None:
+        return seed
+    import secrets
+
+    return secrets.randbits(32)
+
+
 def merge_arrays(
     given: dict, allowed, *, weights: dict | None = None, base: dict | None = None
 ) -> dict:
@@ -149,10 +159,8 @@ def resblock(
     `.grad_norms` with `depth`; `.seed` of a random case (chosen when not given)."""
     from cnnrnn_cli.core import resblock as core
 
-    if random and seed is None:  # chosen, and kept in `.seed`, so the run can be repeated
-        import secrets
-
-        seed = secrets.randbits(32)
+    if random:
+        seed = chosen_seed(seed)
     given = dict(a0=a0, w1=w1, b1=b1, w2=w2, b2=b2, shortcut=shortcut)
     arrays = merge_arrays(
         given, given, weights=weights, base=core.random_case(size, seed) if random else None
@@ -212,10 +220,7 @@ def run_module(result, tensor=None, weights=None, seed=None):
     from cnnrnn_cli.core import inception as core
 
     core.check_compute_budget(result)
-    if seed is None:  # chosen, and kept in `.seed`, so the run can be repeated
-        import secrets
-
-        seed = secrets.randbits(32)
+    seed = chosen_seed(seed)
     result.seed, result.generated = seed, []
     if tensor is None:
         tensor = np.random.default_rng(seed).standard_normal(result.input_shape)
