@@ -27,7 +27,7 @@ from cnnrnn_cli.cli.main import CnnrnnCommand
 from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
 
 # Options that decide how a report is shown, not what it holds.
-DISPLAY = ("fmt", "precision", "no_color", "svg", "only", "steps", "interactive")
+DISPLAY = ("fmt", "precision", "no_color", "svg", "svg_width", "only", "steps", "interactive")
 _GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT)
 
 

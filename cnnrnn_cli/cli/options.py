@@ -83,7 +83,8 @@ def _store_max_elements(ctx, param, value):
 
 
 def output_options(fn):
-    """-f/--format, --precision, --no-color, --svg, --only, --max-elements, --example."""
+    """-f/--format, --precision, --no-color, --svg, --svg-width, --only, --max-elements,
+    --example."""
     decorators = [
         click.option(
             "-f",
@@ -105,7 +106,13 @@ def output_options(fn):
             type=click.Path(dir_okay=False, writable=True),
             callback=_check_file_name,
             help="Also save the rich rendering as an SVG picture to FILE (written "
-            "whole, once the command has succeeded).",
+            "whole, once the command has succeeded), in colour, at 100 columns.",
+        ),
+        click.option(
+            "--svg-width",
+            type=IntParam(minimum=40, maximum=1000),
+            metavar="N",
+            help="Columns of the --svg picture (default 100, whatever the terminal).",
         ),
         click.option(
             "--only",
@@ -134,8 +141,21 @@ def default_format() -> str:
     return "rich" if sys.stdout.isatty() else "plain"
 
 
+SVG_WIDTH = 100  # columns of an --svg picture unless --svg-width says otherwise
+
+
 def emit(
-    report, *, fmt, precision, no_color, svg, only, steps=None, at=None, interactive=False
+    report,
+    *,
+    fmt,
+    precision,
+    no_color,
+    svg,
+    only,
+    svg_width=None,
+    steps=None,
+    at=None,
+    interactive=False,
 ) -> None:
     """Print `report` in `fmt` (stdout), its warnings (stderr) and the SVG if asked.
 
@@ -149,11 +169,13 @@ def emit(
 
     for line in report.warnings:
         echo_err(f"Warning: {line}")
-    style = Style(
-        precision=precision, color=not (no_color or os.environ.get("NO_COLOR")), steps=steps, at=at
-    )
+    wanted = not (no_color or os.environ.get("NO_COLOR"))
+    style = Style(precision=precision, color=wanted and stdout_has_color(), steps=steps, at=at)
     value = _only_field(report, only) if only is not None else None
-    picture = _stage_svg(report, style, svg) if svg is not None else None
+    picture = None
+    if svg is not None:
+        svg_style = Style(precision=precision, color=wanted, steps=steps, at=at)
+        picture = _stage_svg(report, svg_style, svg, svg_width or SVG_WIDTH)
     try:
         _print(report, fmt, style, only, value, interactive)
         if sys.stdout is not None:
@@ -163,6 +185,14 @@ def emit(
     finally:
         if picture is not None:
             picture.discard()
+
+
+def stdout_has_color() -> bool:
+    """Whether Rich shows colour on stdout: a terminal that is not TERM=dumb (FORCE_COLOR
+    honoured). Elsewhere (a pipe, a file) the rich view brackets its highlights."""
+    from rich.console import Console
+
+    return sys.stdout is not None and Console(file=sys.stdout).color_system is not None
 
 
 def _only_field(report, only: str):
@@ -265,7 +295,7 @@ def _explainer(report):
     return importlib.import_module(report.explainer)
 
 
-def _stage_svg(report, style: Style, path: str):
+def _stage_svg(report, style: Style, path: str, width: int):
     """The rich rendering as SVG, written beside `path` and ready to be put in place.
 
     The path is checked first: it may not be one of the command's inputs (`@PATH` or a
@@ -276,7 +306,7 @@ def _stage_svg(report, style: Style, path: str):
     ctx = click.get_current_context(silent=True)
     inputs = ctx.meta.get("input_paths", ()) if ctx is not None else ()
     pending = PendingFile(path, "svg", inputs=inputs)
-    console = make_console(style, file=io.StringIO(), record=True)
+    console = make_console(style, file=io.StringIO(), record=True, width=width)
     console.print(_explainer(report).rich(report.trace, style))
     pending.stage(console.export_svg(title=f"cnnrnn {report.command}").encode("utf-8"))
     return pending

@@ -70,7 +70,7 @@ SECTIONS = [name for name, *_ in TOUR]
 @click.option("--section", type=click.Choice(SECTIONS), help="Jump to one part of the notes.")
 @click.option("--interactive", is_flag=True, help="On a terminal, pause between sections.")
 @output_options
-def tour(section, interactive, fmt, precision, no_color, svg, only, example):
+def tour(section, interactive, fmt, precision, no_color, svg, svg_width, only, example):
     """Walk through every worked example of the lecture notes, in order.
 
     Each step names the command that reproduces it, so you can go on alone.
@@ -129,7 +129,15 @@ def tour(section, interactive, fmt, precision, no_color, svg, only, example):
 
         pause_between(steps, Style(precision, color), click.getchar)
         return
-    emit(report, fmt=fmt, precision=precision, no_color=no_color, svg=svg, only=only)
+    emit(
+        report,
+        fmt=fmt,
+        precision=precision,
+        no_color=no_color,
+        svg=svg,
+        svg_width=svg_width,
+        only=only,
+    )
 
 
 def _blocks(step) -> list:

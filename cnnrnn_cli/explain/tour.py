@@ -13,8 +13,10 @@ from cnnrnn_cli.explain.common import latex_text
 from cnnrnn_cli.explain.style import Style, make_console
 
 
-def _step(step, first: bool):
-    report, style = step["report"], step["style"]
+def _step(step, first: bool, color: bool):
+    """One command of the tour, in its own precision/steps and the tour's colour."""
+    report, own = step["report"], step["style"]
+    style = Style(own.precision, color, steps=own.steps, at=own.at)
     parts = []
     if first:
         parts.append(Rule(step["title"], style="bold cyan"))
@@ -27,7 +29,7 @@ def _step(step, first: bool):
 def rich(steps, style):
     parts, seen = [], set()
     for step in steps:
-        parts.append(_step(step, step["section"] not in seen))
+        parts.append(_step(step, step["section"] not in seen, style.color))
         seen.add(step["section"])
     parts.append(
         Text(
@@ -73,4 +75,4 @@ def pause_between(steps, style: Style, getchar) -> None:
             if key in ("q", "Q"):
                 return
         seen.add(step["section"])
-        console.print(_step(step, first))
+        console.print(_step(step, first, style.color))
