@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from cnnrnn_cli.display import shows
 from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.vocabulary import LSTM_GATES
 
 
 def as_image(arr, name: str):
@@ -255,14 +256,20 @@ def bptt(
 ):
     """`bptt`: `.h`, `.y_hat`, `.loss`, `.grads`, `.jacobian_norms`, `.eigenvalues`,
     `.spectral_radius`, `.singular_max`, `.diagonalizable`, `.regime` (and `.updated`
-    with `lr`, `.check_error` with `check`). `random`: (T, D, H) or 'T,D,H'."""
+    with `lr`, `.check_error` with `check`). `random`: (T, D, H) or 'T,D,H'; its `.seed`
+    is chosen when not given."""
     from cnnrnn_cli.core import bptt as core
 
-    base = core.random_case(*_shape(random, 3), seed, scale) if random is not None else None
+    base = None
+    if random is not None:
+        seed = chosen_seed(seed)
+        base = core.random_case(*_shape(random, 3), seed, scale)
     given = dict(xs=xs, wx=wx, wh=wh, b=b, h0=h0, wy=wy, by=by, y=y, targets=targets)
     arrays = merge_arrays(given, BPTT_ARRAYS, weights=weights, base=base)
     require(arrays, ("xs", "wx", "wh"))
-    return core.bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
+    result = core.bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
+    result.seed = seed if random is not None else None
+    return result
 
 
 GRU_ARRAYS = ("x", "h", "xs", "wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
@@ -286,15 +293,64 @@ def gru_step(
     """`gru-step`: `.z`, `.r`, `.h_tilde`, `.h` (vectors, or T×H with `xs`).
 
     gates: wxz, whz, bz, wxr, whr, br, wxh, whh, bh, bhh. torch_weights: a dict of a
-    PyTorch GRUCell's weight_ih, weight_hh, bias_ih, bias_hh. random: (D, H) or 'D,H'.
+    PyTorch GRUCell's weight_ih, weight_hh, bias_ih, bias_hh. random: (D, H) or 'D,H'; its
+    `.seed` is chosen when not given.
     """
     from cnnrnn_cli.core import gru as core
 
-    base = core.random_weights(*_shape(random, 2), seed) if random is not None else {}
+    base = {}
+    if random is not None:
+        seed = chosen_seed(seed)
+        base = core.random_weights(*_shape(random, 2), seed)
     if torch_weights is not None:
         base.update(core.from_torch(torch_weights))
     given = dict(x=x, h=h, xs=xs, **gates)
     arrays = merge_arrays(given, GRU_ARRAYS + tuple(gates), weights=weights, base=base)
     if "x" in arrays and "xs" in arrays:
         arrays.pop("xs" if x is not None else "x")
-    return core.gru_step(reset_after=reset_after, z_keeps=z_keeps, tol=tol, **arrays)
+    result = core.gru_step(reset_after=reset_after, z_keeps=z_keeps, tol=tol, **arrays)
+    result.seed = seed if random is not None else None
+    return result
+
+
+LSTM_ARRAYS = ("x", "h", "c", "xs", *LSTM_GATES)
+
+
+@shows("cnnrnn_cli.explain.lstm")
+def lstm_step(
+    x=None,
+    h=None,
+    c=None,
+    *,
+    xs=None,
+    tol=0.05,
+    torch_weights=None,
+    weights=None,
+    random=None,
+    seed=None,
+    **gates,
+):
+    """`lstm-step`: `.i`, `.f`, `.g`, `.o`, `.c`, `.h` (vectors, or T×H with `xs`).
+
+    gates: wxi, whi, bi, wxf, whf, bf, wxg, whg, bg, wxo, who, bo. torch_weights: a dict
+    of a PyTorch LSTMCell's weight_ih, weight_hh, bias_ih, bias_hh (gates stacked i, f, g,
+    o). random: (D, H) or 'D,H', with `seed` (chosen when not given, kept in `.seed`).
+    """
+    from cnnrnn_cli.core import lstm as core
+
+    base = {}
+    if random is not None:
+        seed = chosen_seed(seed)
+        base = core.random_weights(*_shape(random, 2), seed)
+    if torch_weights is not None:
+        base.update(core.from_torch(torch_weights))
+    given = dict(x=x, h=h, c=c, xs=xs, **gates)
+    arrays = merge_arrays(given, LSTM_ARRAYS + tuple(gates), weights=weights, base=base)
+    if "x" in arrays and "xs" in arrays:
+        arrays.pop("xs" if x is not None else "x")
+    return core.lstm_step(
+        tol=tol,
+        seed=seed if random is not None else None,
+        torch=torch_weights is not None,
+        **arrays,
+    )

@@ -21,6 +21,24 @@ ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
 EXAMPLE = '--xs "1 0.5 -0.5 1" --wx 0.5 --wh 0.8 --b 0 --y 0.5'
 
 
+FLOAT_LOG10 = (-307.0, 308.0)  # log₁₀ of the norms float64 holds at full precision
+
+
+def in_range(values, log10_values) -> list:
+    """Each value, or None where its true value (given by its log₁₀) is beyond float64:
+    an underflow would read 0 and an overflow the clipped maximum. An exact 0 stays 0."""
+    lo, hi = FLOAT_LOG10
+    return [
+        float(v) if lg == float("-inf") or lo <= lg <= hi else None
+        for v, lg in zip(values.tolist(), log10_values.tolist(), strict=True)
+    ]
+
+
+def log10_list(log10_values) -> list:
+    """log₁₀ of each value; None for an exact 0 (its log₁₀ is −∞, which JSON cannot hold)."""
+    return [None if v == float("-inf") else float(v) for v in log10_values.tolist()]
+
+
 @report_command(example=EXAMPLE, replaces={"random_shape": ARRAYS, "weights": ARRAYS})
 @click.option("--xs", type=MatrixParam(), help="The inputs, T×D (row t is x_t).")
 @click.option("--wx", type=MatrixParam(), help="W_x, H×D.")
@@ -110,14 +128,18 @@ def bptt(
         "y_hat": res.y_hat,
         "loss": res.loss,
         "grads": res.grads,
-        "jacobian_norms": res.jacobian_norms,
+        # float64 cannot hold a norm below ~1e-308 or above ~1.8e308: such a norm is null
+        # here, never a fake 0 or a clipped maximum, and its log₁₀ is always given
+        "jacobian_norms": in_range(res.jacobian_norms, res.log10_norms),
+        "jacobian_norms_log10": log10_list(res.log10_norms),
         "eigenvalues": res.eigenvalues,
         "spectral_radius": res.spectral_radius,
         "singular_max": res.singular_max,
         "diagonalizable": res.diagonalizable,
         "regime": res.regime,
         "measured_regime": res.measured_regime,
-        "bound": res.bound,
+        "bound": in_range(res.bound, res.log10_bound),
+        "bound_log10": log10_list(res.log10_bound),
         "wh_contributions": res.wh_contributions,
     }
     if res.updated is not None:
@@ -134,7 +156,7 @@ def bptt(
         "lr": lr,
         "tol": tol,
         "random": random_shape,
-        "seed": seed,
+        "seed": res.seed,
         "scale": scale if random_shape else None,
     }
     return Report(

@@ -154,6 +154,8 @@ def gru_step(
         "z_keeps": z_keeps,
         "tol": tol,
         "torch_weights": torch_weights is not None,
+        "random": random_shape,
+        "seed": res.seed,
     }
     return Report(
         "gru-step",

@@ -114,17 +114,81 @@ class BPTTResult:
     gamma: float = 1.0
     bound: np.ndarray | None = None  # (T,) (γ σ_max)^(T−t)
     norms_exact: bool = True
-    measured_regime: str = ""
+    measured_regime: str | None = None  # None for T = 1 (no product to measure)
     lr: float | None = None
     tol: float = 1e-9
     check_error: float | None = None
     check_worst: str = ""
     check_sampled: bool = False
+    seed: int | None = None  # the seed of a random case (chosen when none was given)
+    facts: VerdictFacts | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
     def T(self) -> int:
         return self.h.shape[0]
+
+    @property
+    def jacobian_norms_log10(self) -> np.ndarray:
+        """(T,) log₁₀‖∂h_T/∂h_t‖, exact beyond float64's range (−inf for a norm that is 0)."""
+        return self.log10_norms
+
+    def forward_step(self, t: int, unit: int) -> ForwardStep:
+        """Unit `unit` of step t (both 0-based): the numbers of a_t and h_t = f(a_t)."""
+        rnn = self.rnn
+        prev = rnn.h0 if t == 0 else self.h[t - 1]
+        return ForwardStep(
+            t=t,
+            unit=unit,
+            wx=rnn.wx[unit].copy(),
+            x=rnn.xs[t].copy(),
+            wh=rnn.wh[unit].copy(),
+            h_prev=prev.copy(),
+            b=float(rnn.b[unit]),
+            a=float(self.pre[t, unit]),
+            h=float(self.h[t, unit]),
+        )
+
+    def readout_grad(self, t: int) -> np.ndarray:
+        """(H,) ∂L_t/∂h_t through the readout alone at step t (0-based): W_yᵀ(ŷ_t − y_t) or
+        ŷ_t − y_t (zero before T for many-to-one)."""
+        hidden = self.h.shape[1]
+        if self.many_to_many:
+            err = self.y_hat[t] - self.targets[t]
+        elif t == self.T - 1:
+            err = self.y_hat - self.targets
+        else:
+            return np.zeros(hidden)
+        return err @ self.rnn.wy if self.rnn.wy is not None else err.copy()
+
+    def backward_step(self, t: int, unit: int) -> BackwardStep:
+        """Unit `unit` of step t (both 0-based) in the backward pass: ∂L/∂h_t, f'(a_t),
+        ∂L/∂a_t, the column of W_h that carries ∂L/∂a_t back to h_{t−1}[unit], and one term
+        ∂L/∂a_t[unit]·h_{t−1}[unit] of ∂L/∂W_h[unit, unit] with that entry's every term."""
+        rnn = self.rnn
+        prev = rnn.h0 if t == 0 else self.h[t - 1]
+        carry = rnn.wh[:, unit] @ self.da[t]  # (W_hᵀ ∂L/∂a_t)[unit]
+        previous_total = float(self.grads["h0"][unit]) if t == 0 else float(self.dh[t - 1, unit])
+        terms = self.da[:, unit] * np.concatenate([rnn.h0[unit : unit + 1], self.h[:-1, unit]])
+        return BackwardStep(
+            t=t,
+            unit=unit,
+            readout=float(self.readout_grad(t)[unit]),
+            dh=float(self.dh[t, unit]),
+            a=float(self.pre[t, unit]),
+            h=float(self.h[t, unit]),
+            fprime=float(self.fprime[t, unit]),
+            da=float(self.da[t, unit]),
+            wh_column=rnn.wh[:, unit].copy(),
+            da_all=self.da[t].copy(),
+            carry=float(carry),
+            readout_prev=float(self.readout_grad(t - 1)[unit]) if t > 0 else 0.0,
+            dh_prev=previous_total,
+            h_prev=float(prev[unit]),
+            term=float(self.da[t, unit] * prev[unit]),
+            wh_terms=terms,
+            wh_grad=float(self.grads["wh"][unit, unit]),
+        )
 
     def step_term(self, t: int) -> np.ndarray:
         """(H, H): step t's term ∂L/∂a_t h_{t−1}ᵀ of ∂L/∂W_h (t 0-based)."""
@@ -160,6 +224,67 @@ class BPTTResult:
         sign = float(np.prod(np.sign(factors)))
         with np.errstate(divide="ignore"):
             return sign, float(np.sum(np.log10(np.abs(factors))))
+
+
+@dataclass
+class ForwardStep:
+    """One unit of one forward step: a = W_x[u]·x_t + W_h[u]·h_{t−1} + b[u], h = f(a)."""
+
+    t: int
+    unit: int
+    wx: np.ndarray
+    x: np.ndarray
+    wh: np.ndarray
+    h_prev: np.ndarray
+    b: float
+    a: float
+    h: float
+
+
+@dataclass
+class BackwardStep:
+    """One unit of one backward step (see BPTTResult.backward_step)."""
+
+    t: int
+    unit: int
+    readout: float  # ∂L_t/∂h_t[u] through the readout alone
+    dh: float  # ∂L/∂h_t[u], all paths
+    a: float
+    h: float
+    fprime: float  # f'(a_t[u])
+    da: float  # ∂L/∂a_t[u] = dh·f'
+    wh_column: np.ndarray  # W_h[:, u]
+    da_all: np.ndarray  # ∂L/∂a_t
+    carry: float  # (W_hᵀ ∂L/∂a_t)[u]
+    readout_prev: float  # ∂L_{t−1}/∂h_{t−1}[u] through the readout (many-to-many)
+    dh_prev: float  # ∂L/∂h_{t−1}[u] = readout_prev + carry
+    h_prev: float  # h_{t−1}[u]
+    term: float  # ∂L/∂a_t[u]·h_{t−1}[u]: step t's term of ∂L/∂W_h[u, u]
+    wh_terms: np.ndarray  # (T,) every step's term of ∂L/∂W_h[u, u]
+    wh_grad: float  # ∂L/∂W_h[u, u], their sum
+
+
+@dataclass
+class VerdictFacts:
+    """What the verdict may say, computed from the numbers.
+
+    rate: γ·σ_max, the factor of the bound (γ·σ_max)^(T−t); measured_log10_rate: log₁₀ of
+    the geometric mean factor a step, ‖∂h_T/∂h_1‖^(1/(T−1)) (None for T = 1, −inf when the
+    product is exactly 0); mean_fprime: the mean of f'(a_t) over t = 2..T and the units (the
+    f' inside the factors of ∂h_T/∂h_1); saturated: the share of those f' below 0.1.
+    """
+
+    rho: float
+    regime: str
+    linear: bool  # identity: ∂h_T/∂h_t = W_h^(T−t), the notes' criterion applies exactly
+    gamma: float
+    sigma_max: float
+    rate: float
+    measured_regime: str | None
+    measured_log10_rate: float | None
+    mean_fprime: float | None
+    saturated: float | None
+    steps: int  # T − 1, the factors in ∂h_T/∂h_1
 
 
 def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:
@@ -543,6 +668,25 @@ def check_work(T: int, hidden: int, name: str, check: bool = False) -> None:
     )
 
 
+MEASURED_TOL = 1e-3  # the measured rate within this (or --tol, the larger) of 1: neutral
+
+
+def measured(log10_norms: np.ndarray, tol: float) -> tuple[str | None, float | None]:
+    """What the measured norms did, and log₁₀ of the rate a step they did it at.
+
+    The rate is the geometric mean factor a step, g = ‖∂h_T/∂h_1‖^(1/(T−1)), taken from
+    log₁₀‖∂h_T/∂h_1‖ (exact beyond float64). 'vanishing' when g < 1 − max(tol, 10⁻³),
+    'exploding' when g > 1 + max(tol, 10⁻³), else 'neutral'; None for T = 1 (no product).
+    """
+    T = len(log10_norms)
+    if T < 2:
+        return None, None
+    log10_rate = float(log10_norms[0]) / (T - 1)
+    if not math.isfinite(log10_rate):  # an exactly zero product
+        return "vanishing", log10_rate
+    return regime_of(10.0 ** min(300.0, log10_rate), max(tol, MEASURED_TOL)), log10_rate
+
+
 def regime_of(rate: float, tol: float) -> str:
     """The notes' criterion: below 1 vanishing, above 1 exploding, within tol neutral."""
     if abs(rate - 1) <= tol:
@@ -669,12 +813,21 @@ def bptt(
         log10_norms=log10_norms,
         log10_bound=log10_bound,
     )
-    if T >= 2 and math.isfinite(log10_norms[0]):  # the geometric mean rate ‖∂h_T/∂h_1‖^(1/(T−1))
-        result.measured_regime = regime_of(
-            10.0 ** min(300.0, log10_norms[0] / (T - 1)), max(tol, 1e-3)
-        )
-    elif T >= 2:
-        result.measured_regime = "vanishing"
+    result.measured_regime, log10_rate = measured(log10_norms, tol)
+    inner = fb.fprime[1:]
+    result.facts = VerdictFacts(
+        rho=eig.radius,
+        regime=result.regime,
+        linear=activation == "identity",
+        gamma=gamma,
+        sigma_max=eig.singular_max,
+        rate=rate,
+        measured_regime=result.measured_regime,
+        measured_log10_rate=log10_rate,
+        mean_fprime=float(inner.mean()) if inner.size else None,
+        saturated=float((inner < 0.1).mean()) if inner.size else None,
+        steps=T - 1,
+    )
     if lr is not None:
         result.updated = {k: v - lr * result.grads[k] for k, v in rnn.arrays().items()}
     if check:
@@ -715,8 +868,9 @@ def gradient_check(
                 numeric = (up - down) / (2 * step)
                 analytic = grads[key].reshape(-1)[i]
                 error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-8)
-                if error >= worst:
-                    worst, where = error, f"{key}[{int(i)}]"
+                if error >= worst:  # the position 1-based, (row, column) for a matrix
+                    index = np.unravel_index(int(i), param.shape)
+                    worst, where = error, f"{key}[{','.join(str(k + 1) for k in index)}]"
                 work.advance()
     return worst, where, sampled
 

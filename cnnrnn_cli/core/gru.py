@@ -29,7 +29,9 @@ class GRUResult:
     """z, r, h_tilde, h: (H,) for one step, (T, H) for a sequence (one row a step).
 
     Trace: x (T, D); h_prev (T, H) the state each step starts from; a_z, a_r, a_h (T, H)
-    the pre-activations; cases: per step, the units in each of the notes' three cases.
+    the pre-activations; gh (T, H) the candidate's recurrent part before (reset after) or
+    after (reset before) the reset gate; cases: per step, the units in each of the notes'
+    three cases.
     """
 
     z: np.ndarray
@@ -46,6 +48,10 @@ class GRUResult:
     reset_after: bool = True
     z_keeps: str = "old"
     tol: float = 0.05
+    gh: np.ndarray | None = (
+        None  # (T, H) W_hh h_{t−1} + b_hh (reset after), W_hh (r ⊙ h_{t−1}) + b_hh (before)
+    )
+    seed: int | None = None  # the seed of a random case (chosen when none was given)
     _cases: list | None = field(default=None, repr=False)
 
     @property
@@ -222,7 +228,7 @@ def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: st
     recurrent = [w["whz"], w["whr"]] + ([w["whh"]] if reset_after else [])
     stacked = np.vstack(recurrent) if T > 1 else None  # one step: stacking costs more
     a_zr, zr = np.empty((T, two)), np.empty((T, two))
-    h_tilde, h, h_prev, a_h = (np.empty((T, hidden)) for _ in range(4))
+    h_tilde, h, h_prev, a_h, gh = (np.empty((T, hidden)) for _ in range(5))
     rec = np.empty(len(recurrent) * hidden)
     tmp = np.empty(hidden)
     state = h0
@@ -237,11 +243,12 @@ def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: st
         sigmoid(a_zr[t], out=zr[t])  # z, r = σ(a_z), σ(a_r)
         r = zr[t, hidden:]
         if reset_after:  # r ⊙ (W_hh h + b_hh)
-            np.add(rec[two:], w["bhh"], out=tmp)
-            tmp *= r
+            np.add(rec[two:], w["bhh"], out=gh[t])
+            np.multiply(gh[t], r, out=tmp)
         else:  # W_hh (r ⊙ h) + b_hh
-            np.matmul(w["whh"], r * state, out=tmp)
-            tmp += w["bhh"]
+            np.matmul(w["whh"], r * state, out=gh[t])
+            gh[t] += w["bhh"]
+            tmp[:] = gh[t]
         np.add(inputs[t, two:], tmp, out=a_h[t])
         np.tanh(a_h[t], out=h_tilde[t])
         keep = zr[t, :hidden] if z_keeps == "old" else 1 - zr[t, :hidden]
@@ -259,6 +266,7 @@ def _run(xs: np.ndarray, h0: np.ndarray, w: dict, reset_after: bool, z_keeps: st
         a_z=a_zr[:, :hidden],
         a_r=a_zr[:, hidden:],
         a_h=a_h,
+        gh=gh,
         weights=w,
         reset_after=reset_after,
         z_keeps=z_keeps,
