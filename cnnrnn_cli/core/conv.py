@@ -9,6 +9,11 @@ memory-bounded chunks of output rows.
   product per tap reading a flat slice of the padded input in place (no gather);
 - otherwise: im2col per chunk of output rows, (K × C·Fh·Fw) · (C·Fh·Fw × rows·W'),
   never a whole 9× copy of the input.
+
+Groups (PyTorch's rule): the C input channels and K filters are cut into G groups, filter
+k sees only the C/G channels of its group, weights (K, C/G, Fh, Fw). The GEMM paths then
+run one batched product over the groups; depthwise (C/G = 1) is shift-and-add with one
+weight per channel and tap, no product at all.
 """
 
 from __future__ import annotations
@@ -31,8 +36,9 @@ class ConvResult:
     """`output`: (H', W') for one filter, (K, H', W') for K filters or depthwise.
 
     `padded`: (C, Hp, Wp), the input after padding; `weights`: (K, C, Fh, Fw) as applied
-    (flipped when `flip`); `mode`: 'single', 'channels' (C×F×F summed over C),
-    'filters' (K filters) or 'depthwise' (F×F on each of C channels).
+    (flipped when `flip`), (K, C/G, Fh, Fw) with groups; `mode`: 'single', 'channels'
+    (C×F×F summed over C), 'filters' (K filters), 'depthwise' (one F×F on each of C
+    channels) or 'grouped' (G > 1 groups: filter k sees the channels `channels_of(k)`).
     """
 
     output: np.ndarray
@@ -48,6 +54,21 @@ class ConvResult:
     pad_mode: str = "zeros"
     flip: bool = False
     warnings: list[str] = field(default_factory=list)
+    groups: int = 1
+    # The backward pass (conv_grad.conv2d_backward), when an upstream gradient was given:
+    grad: np.ndarray | None = None  # G, the output's shape
+    grad_input: np.ndarray | None = None  # ∂L/∂x, the image's shape
+    grad_kernel: np.ndarray | None = None  # ∂L/∂W, the kernel's shape
+    grad_bias: np.ndarray | None = None  # ∂L/∂b, one per filter (per channel: depthwise)
+    grad_padded: np.ndarray | None = None  # ∂L/∂x_pad, before the padding is folded back
+
+    def channels_of(self, k: int) -> range:
+        """The input channels (0-based) that filter k sees: its group's C/G channels."""
+        if self.mode == "depthwise":
+            return range(k, k + 1)
+        per_group = self.weights.shape[1]
+        group = k // (self.weights.shape[0] // self.groups)
+        return range(group * per_group, (group + 1) * per_group)
 
     def window(self, k: int, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
         """(weights (C, Fh, Fw), the padded input under them (C, Fh, Fw)) for output
@@ -58,15 +79,21 @@ class ConvResult:
         cols = j * sw + dw * np.arange(fw)
         if self.mode == "depthwise":
             return self.weights[0], self.padded[k : k + 1][:, rows][:, :, cols]
-        return self.weights[k], self.padded[:, rows][:, :, cols]
+        chans = self.channels_of(k)
+        return self.weights[k], self.padded[chans.start : chans.stop][:, rows][:, :, cols]
 
 
-def _as_weights(image: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """Normalise to x (C, H, W) and w (K, C, Fh, Fw) (depthwise: w (1, 1, Fh, Fw))."""
+def _as_weights(
+    image: np.ndarray, kernel: np.ndarray, groups: int = 1
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Normalise to x (C, H, W) and w (K, C/G, Fh, Fw) (depthwise: w (1, 1, Fh, Fw))."""
     x = image[None] if image.ndim == 2 else image
     c = x.shape[0]
     if image.ndim not in (2, 3):
         raise ShapeError("image", f"expected H×W or C×H×W, got {shape_str(image.shape)}")
+    if groups != 1:
+        check_groups(groups, c, c, channels="image channels", filters="image channels")
+        return _grouped_weights(x, kernel, groups, "image", "filters")
     if kernel.ndim == 2:
         mode = "single" if image.ndim == 2 else "depthwise"
         return x, kernel[None, None], mode
@@ -91,6 +118,56 @@ def _as_weights(image: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.n
             )
         return x, kernel, "filters"
     raise ShapeError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {shape_str(kernel.shape)}")
+
+
+def check_groups(groups, c: int, k: int, *, channels: str, filters: str) -> int:
+    """groups as an int dividing both channel counts, or an InputError naming them."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise InputError("groups", f"must be a whole number, 1 or more, got {groups!r}")
+    for count, what in ((c, channels), (k, filters)):
+        if count % groups:
+            raise ShapeError("groups", f"{groups} groups do not divide the {count} {what}")
+    return int(groups)
+
+
+def _grouped_weights(x, kernel, groups, image_name, out_name):
+    """x (C, H, W) with a kernel for G groups: (x, w (K, C/G, Fh, Fw), 'grouped'), or
+    'depthwise' for one F×F kernel with G = C (the same kernel on every channel).
+
+    A kernel is K×(C/G)×F×F, or K×F×F when C/G = 1 (the literal grammar stops at three
+    dimensions), or F×F with G = C.
+    """
+    c = x.shape[0]
+    if kernel.ndim == 2:
+        if groups != c:
+            raise ShapeError(
+                "groups",
+                f"an F×F kernel is applied to each of the {c} channels (G = {c}); "
+                f"with {groups} groups give a K×(C/G)×F×F kernel",
+            )
+        return x, kernel[None, None], "depthwise"
+    if kernel.ndim == 3:
+        if c != groups:
+            raise ShapeError(
+                "kernel",
+                f"a 3-D kernel {shape_str(kernel.shape)} with {groups} groups is K×F×F, "
+                f"which needs C/G = 1, but the {image_name} has {c} channels; "
+                f"give a K×(C/G)×F×F kernel",
+            )
+        kernel = kernel[:, None]
+    elif kernel.ndim != 4:
+        raise ShapeError(
+            "kernel", f"expected K×(C/G)×F×F with groups, got {shape_str(kernel.shape)}"
+        )
+    k = kernel.shape[0]
+    check_groups(groups, c, k, channels=f"{image_name} channels", filters=out_name)
+    if kernel.shape[1] != c // groups:
+        raise ShapeError(
+            "kernel",
+            f"{shape_str(kernel.shape)} has {kernel.shape[1]} channels per filter, but "
+            f"{groups} groups of the {c} {image_name} channels need C/G = {c // groups}",
+        )
+    return x, kernel, "grouped"
 
 
 def pad_input(
@@ -124,19 +201,22 @@ def conv2d(
     pad_mode="zeros",
     flip=False,
     max_elements=None,
+    groups=1,
 ) -> ConvResult:
     """Cross-correlate `image` (H, W) or (C, H, W) with `kernel` (F, F), (C, F, F), (K, F, F)
-    or (K, C, F, F).
+    or (K, C, F, F); with `groups` G, (K, C/G, F, F) (or (K, F, F) when C/G = 1).
 
     stride, dilation: S or (Sh, Sw); padding: P, (Ph, Pw), 'same', 'valid' or 'full';
     bias: a scalar or one value per filter (per channel for depthwise); flip: rotate the
     kernel by 180° first (true convolution); max_elements: refuse a larger output.
+    The backward pass is `conv_grad.conv2d_backward(result, G)`.
     """
     image = np.asarray(image, dtype=np.result_type(np.asarray(image).dtype, np.float32))
     kernel = np.asarray(kernel, dtype=image.dtype)
     if pad_mode not in PAD_MODES:
         raise InputError("pad-mode", f"expected one of {', '.join(PAD_MODES)}, got {pad_mode!r}")
-    x, w, mode = _as_weights(image, kernel)
+    x, w, mode = _as_weights(image, kernel, groups)
+    groups = {"grouped": int(groups), "depthwise": x.shape[0]}.get(mode, 1)
     if flip:
         w = w[..., ::-1, ::-1]
     stride, dilation = pair(stride, 2, "stride"), pair(dilation, 2, "dilation")
@@ -162,15 +242,11 @@ def conv2d(
         if mode == "depthwise" or mode == "single":
             out = _shift_and_add(padded, w[0, 0], (out_h, out_w), stride, dilation)
         else:
-            out = (
-                _implicit_gemm(padded, w, (out_h, out_w), dilation)
-                if stride == (1, 1)
-                else _im2col_gemm(padded, w, (out_h, out_w), stride, dilation)
-            )
+            out = correlate(padded, w, (out_h, out_w), stride, dilation, groups)
         if b is not None:
             out += b[:, None, None]
     output = out[0] if mode in ("single", "channels") else out
-    return ConvResult(
+    result = ConvResult(
         output,
         image,
         kernel,
@@ -184,7 +260,22 @@ def conv2d(
         pad_mode,
         flip,
         size_warnings(dims, 2),
+        groups,
     )
+    return result
+
+
+def correlate(padded, w, out_hw, stride, dilation, groups=1) -> np.ndarray:
+    """(K, H', W'): padded (C, Hp, Wp) cross-correlated with w (K, C/G, Fh, Fw) in G groups.
+
+    Depthwise (C/G = 1): per-channel shift-and-add; otherwise the implicit GEMM at stride
+    1, im2col else, both one (batched over the groups) product per tap or chunk.
+    """
+    if w.shape[1] == 1 and groups > 1:
+        return _depthwise(padded, w, out_hw, stride, dilation, groups)
+    if stride == (1, 1):
+        return _implicit_gemm(padded, w, out_hw, dilation, groups)
+    return _im2col_gemm(padded, w, out_hw, stride, dilation, groups)
 
 
 def check_result_size(*dims_and_limit) -> None:
@@ -272,13 +363,14 @@ def _shift_and_add(padded, w2, out_hw, stride, dilation) -> np.ndarray:
     return out[:, :, :out_w]
 
 
-def _im2col_gemm(padded, w, out_hw, stride, dilation) -> np.ndarray:
-    """W (K, C·Fh·Fw) @ columns (C·Fh·Fw, n), the columns gathered for a chunk of output
-    rows at a time so that their size stays bounded (CHUNK_ELEMENTS)."""
-    k, c, fh, fw = w.shape
+def _im2col_gemm(padded, w, out_hw, stride, dilation, groups=1) -> np.ndarray:
+    """W (K, C/G·Fh·Fw) @ columns (C/G·Fh·Fw, n) in each group, the columns gathered for
+    a chunk of output rows at a time so that their size stays bounded (CHUNK_ELEMENTS)."""
+    k, cg, fh, fw = w.shape
+    c = padded.shape[0]
     out_h, out_w = out_hw
     out = np.empty((k, out_h, out_w), dtype=padded.dtype)
-    weights = w.reshape(k, c * fh * fw)
+    weights = w.reshape(groups, k // groups, cg * fh * fw)
     rows_per_chunk = max(1, CHUNK_ELEMENTS // max(1, c * fh * fw * out_w))
     columns = np.empty((c, fh, fw, min(rows_per_chunk, out_h), out_w), dtype=padded.dtype)
     for start in range(0, out_h, rows_per_chunk):
@@ -288,41 +380,96 @@ def _im2col_gemm(padded, w, out_hw, stride, dilation) -> np.ndarray:
         for u in range(fh):
             for v in range(fw):
                 cols[:, u, v] = tap_view(padded, u, v, out_hw, stride, dilation, rows)
-        product = weights @ cols.reshape(c * fh * fw, n_rows * out_w)
+        product = _matmul(weights, cols.reshape(groups, cg * fh * fw, n_rows * out_w))
         out[:, rows] = product.reshape(k, n_rows, out_w)
     return out
 
 
-def _implicit_gemm(padded, w, out_hw, dilation) -> np.ndarray:
+def _matmul(a, b, out=None):
+    """a (G, m, k) @ b (G, k, n): one 2-D product when G = 1 (BLAS reads strided slices
+    in place), a batched one otherwise."""
+    if a.shape[0] == 1:
+        result = np.matmul(a[0], b[0], out=None if out is None else out[0])
+        return result[None]
+    return np.matmul(a, b, out=out)
+
+
+def _implicit_gemm(padded, w, out_hw, dilation, groups=1) -> np.ndarray:
     """Stride 1 without gathering: Σ_taps W[:, :, u, v] @ (a flat slice of the input).
 
     Each output row is computed over the padded width Wp; in the flattened (C, Hp·Wp)
     input, tap (u, v) is then one contiguous slice per channel, which BLAS reads in
     place. The Wp − W' extra columns per row are dropped at the end.
     """
-    k, c, fh, fw = w.shape
+    k, cg, fh, fw = w.shape
     out_h, out_w = out_hw
     hp, wp = padded.shape[1:]
-    flat = np.ascontiguousarray(padded).reshape(c, hp * wp)
-    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (Fh, Fw, K, C)
+    flat = np.ascontiguousarray(padded).reshape(groups, cg, hp * wp)
+    taps = np.ascontiguousarray(
+        w.reshape(groups, k // groups, cg, fh, fw).transpose(3, 4, 0, 1, 2)
+    )  # (Fh, Fw, G, K/G, C/G)
     out = np.empty((k, out_h, out_w), dtype=padded.dtype)
     rows_per_chunk = max(1, GEMM_CHUNK_ELEMENTS // max(1, k * wp))
-    wide = np.empty((k, min(rows_per_chunk, out_h) * wp), dtype=padded.dtype)
+    wide = np.empty((groups, k // groups, min(rows_per_chunk, out_h) * wp), dtype=padded.dtype)
     tmp = np.empty_like(wide)
     dh, dw = dilation
     for start in range(0, out_h, rows_per_chunk):
         n_rows = min(out_h, start + rows_per_chunk) - start
         n = (n_rows - 1) * wp + out_w  # up to the last real output column
-        acc, scratch = wide[:, :n], tmp[:, :n]
+        acc, scratch = wide[:, :, :n], tmp[:, :, :n]
         for t, (u, v) in enumerate((u, v) for u in range(fh) for v in range(fw)):
             offset = (start + u * dh) * wp + v * dw
             if t == 0:
-                np.matmul(taps[u, v], flat[:, offset : offset + n], out=acc)
+                _matmul(taps[u, v], flat[:, :, offset : offset + n], out=acc)
             else:
-                np.matmul(taps[u, v], flat[:, offset : offset + n], out=scratch)
+                _matmul(taps[u, v], flat[:, :, offset : offset + n], out=scratch)
                 acc += scratch
-        out[:, start : start + n_rows] = wide[:, : n_rows * wp].reshape(k, n_rows, wp)[:, :, :out_w]
+        block = wide[:, :, : n_rows * wp].reshape(k, n_rows, wp)
+        out[:, start : start + n_rows] = block[:, :, :out_w]
     return out
+
+
+def _depthwise(padded, w, out_hw, stride, dilation, groups) -> np.ndarray:
+    """C/G = 1: out[k] = Σ_taps w[k, 0, u, v] · (channel k // m of the input, shifted),
+    m = K/G filters per channel; one broadcast multiply-add per tap, chunks of output
+    rows sized for L2 spread over the cores."""
+    k, _, fh, fw = w.shape
+    c = padded.shape[0]
+    m = k // groups
+    out_h, out_w = out_hw
+    hp, wp = padded.shape[1:]
+    flat_ok = stride == (1, 1)
+    width = wp if flat_ok else out_w
+    out = np.empty((c, m, out_h, width), dtype=padded.dtype)
+    flat = np.ascontiguousarray(padded).reshape(c, 1, hp * wp) if flat_ok else None
+    wide = out.reshape(c, m, out_h * wp) if flat_ok else None
+    taps = w.reshape(c, m, fh, fw).transpose(2, 3, 0, 1)[..., None]  # (Fh, Fw, C, m, 1)
+    rows_per_chunk = max(1, CACHE_ELEMENTS // max(1, k * width))
+
+    def chunk(start: int) -> None:
+        n_rows = min(out_h, start + rows_per_chunk) - start
+        if flat_ok:
+            n = (n_rows - 1) * wp + out_w
+            target = wide[:, :, start * wp : start * wp + n]
+        else:
+            rows = slice(start, start + n_rows)
+            target = out[:, :, rows].reshape(c, m, n_rows * out_w)  # a view: rows are whole
+        scratch = np.empty_like(target)
+        for t, (u, v) in enumerate((u, v) for u in range(fh) for v in range(fw)):
+            if flat_ok:
+                offset = (start + u * dilation[0]) * wp + v * dilation[1]
+                view = flat[:, :, offset : offset + n]
+            else:
+                view = tap_view(padded, u, v, out_hw, stride, dilation, rows)
+                view = view.reshape(c, 1, n_rows * out_w)
+            if t == 0:
+                np.multiply(view, taps[u, v], out=target)
+            else:
+                np.multiply(view, taps[u, v], out=scratch)
+                target += scratch
+
+    parallel_map(chunk, range(0, out_h, rows_per_chunk), work=out.size * fh * fw)
+    return out.reshape(k, out_h, width)[:, :, :out_w]
 
 
 def _bias(bias, mode: str, count: int, dtype) -> np.ndarray | None:

@@ -1,0 +1,304 @@
+"""The backward pass of a convolution: ∂L/∂x, ∂L/∂W and ∂L/∂b from G = ∂L/∂out.
+
+    out[k, i, j] = b[k] + Σ_{c ∈ group(k)} Σ_{u,v} W[k, c, u, v] · x_pad[c, iS + ud, jS + vd]
+
+    ∂L/∂b[k]           = Σ_{i,j} G[k, i, j]
+    ∂L/∂W[k, c, u, v]  = Σ_{i,j} G[k, i, j] · x_pad[c, iS + ud, jS + vd]   (a sum over windows)
+    ∂L/∂x_pad[c, y, x] = Σ_{k,u,v,i,j: iS + ud = y, jS + vd = x} W[k, c, u, v] · G[k, i, j]
+
+The last is the transposed convolution of G (each G[k, i, j] stamps G·W[k] into the
+padded grid at (iS, jS)); at stride 1 it is also the full convolution of G with the
+kernel flipped and its channels swapped. ∂L/∂x is ∂L/∂x_pad with the padding folded
+back: cropped for zero padding, and for reflect, replicate and circular padding each
+padded cell's gradient added onto the pixel it copies.
+
+Vectorised: the Python loops run over the Fh·Fw taps and over chunks of rows; each tap
+is one product (batched over the groups) and one add into a strided slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnrnn_cli import budget
+from cnnrnn_cli.core import conv as _conv
+from cnnrnn_cli.core.conv import _matmul, tap_view
+from cnnrnn_cli.errors import ShapeError, shape_str
+
+
+def scatter_taps(g, w, grid_hw, stride, dilation, groups=1) -> np.ndarray:
+    """(C, Hg, Wg): Σ_taps the stamps W[k, :, u, v]ᵀ · G[k, i, j] at (iS + ud, jS + vd).
+
+    g (K, H', W'); w (K, C/G, Fh, Fw) as a forward convolution's weights; the grid
+    (Hg, Wg) holds every stamp (at least (H'−1)S + d(F−1) + 1 each way). This is the
+    adjoint of `conv.correlate`: ∂L/∂x_pad of a convolution, and the transposed
+    convolution itself (uncropped).
+    """
+    k, cg, fh, fw = w.shape
+    c, kg = cg * groups, k // groups
+    _, oh, ow = g.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    dtype = np.result_type(g.dtype, w.dtype)
+    out = np.zeros((c, *grid_hw), dtype=dtype)
+    elementwise = cg == 1 and kg == 1  # depthwise or one channel: no product needed
+    taps = np.ascontiguousarray(w.reshape(groups, kg, cg, fh, fw).transpose(3, 4, 0, 2, 1))
+    rows_per_chunk = max(1, _conv.GEMM_CHUNK_ELEMENTS // max(1, max(c, k) * ow))
+    scratch = np.empty((groups, cg, min(rows_per_chunk, oh) * ow), dtype=dtype)
+    for start in range(0, oh, rows_per_chunk):
+        n_rows = min(oh, start + rows_per_chunk) - start
+        n = n_rows * ow
+        block = np.ascontiguousarray(g[:, start : start + n_rows]).reshape(groups, kg, n)
+        product = scratch[:, :, :n]
+        for u in range(fh):
+            for v in range(fw):
+                if elementwise:
+                    np.multiply(block, taps[u, v], out=product)
+                else:
+                    _matmul(taps[u, v], block, out=product)
+                r0, c0 = (start * sh) + u * dh, v * dw
+                target = out[
+                    :, r0 : r0 + sh * (n_rows - 1) + 1 : sh, c0 : c0 + sw * (ow - 1) + 1 : sw
+                ]
+                target += product.reshape(c, n_rows, ow)
+    return out
+
+
+def weight_grad(padded, g, f_hw, stride, dilation, groups=1) -> np.ndarray:
+    """(K, C/G, Fh, Fw): ∂L/∂W[k, c, u, v] = Σ_{i,j} G[k, i, j] · x_pad[c, iS + ud, jS + vd].
+
+    padded (C, Hp, Wp); g (K, H', W'). Per tap one (K/G × n) · (n × C/G) product in each
+    group. At stride 1 the tap is a flat slice of the padded input read in place, with G
+    laid over the padded width (its extra columns zero); otherwise the tap is gathered,
+    a chunk of rows at a time.
+    """
+    k, oh, ow = g.shape
+    c, hp, wp = padded.shape
+    fh, fw = f_hw
+    cg, kg = c // groups, k // groups
+    (dh, dw) = dilation
+    dtype = np.result_type(g.dtype, padded.dtype)
+    acc = np.zeros((fh, fw, groups, kg, cg), dtype=dtype)
+    elementwise = cg == 1 and kg == 1
+    flat_ok = stride == (1, 1)
+    width = wp if flat_ok else ow
+    rows_per_chunk = max(1, _conv.GEMM_CHUNK_ELEMENTS // max(1, max(c, k) * width))
+    chunk_rows = min(rows_per_chunk, oh)
+    if flat_ok:
+        flat = np.ascontiguousarray(padded).reshape(groups, cg, hp * wp)
+        wide = np.zeros((groups, kg, chunk_rows, wp), dtype=dtype)  # extra columns stay 0
+    for start in range(0, oh, rows_per_chunk):
+        n_rows = min(oh, start + rows_per_chunk) - start
+        rows = g[:, start : start + n_rows]
+        if flat_ok:
+            wide[:, :, :n_rows, :ow] = rows.reshape(groups, kg, n_rows, ow)
+            n = (n_rows - 1) * wp + ow
+            a = wide.reshape(groups, kg, chunk_rows * wp)[:, :, :n]
+        else:
+            n = n_rows * ow
+            a = np.ascontiguousarray(rows).reshape(groups, kg, n)
+        for u in range(fh):
+            for v in range(fw):
+                if flat_ok:
+                    offset = (start + u * dh) * wp + v * dw
+                    b = flat[:, :, offset : offset + n]
+                else:
+                    view = tap_view(
+                        padded, u, v, (oh, ow), stride, dilation, slice(start, start + n_rows)
+                    )
+                    b = np.ascontiguousarray(view).reshape(groups, cg, n)
+                if elementwise:
+                    acc[u, v, :, 0, 0] += np.einsum("gn,gn->g", a[:, 0], b[:, 0])
+                else:
+                    acc[u, v] += _matmul(a, b.transpose(0, 2, 1))
+    return np.ascontiguousarray(acc.transpose(2, 3, 4, 0, 1)).reshape(k, cg, fh, fw)
+
+
+def fold_padding(grad_padded, pads, mode: str, hw) -> np.ndarray:
+    """(C, H, W): ∂L/∂x from ∂L/∂x_pad (C, Hp, Wp), the adjoint of `conv.pad_input`.
+
+    zeros: the padding is cropped. reflect, replicate, circular: each padded row (then
+    column) copies one pixel, so its gradient is added onto that pixel: reflect onto the
+    mirrored rows 1..P (not the edge), replicate onto the edge row, circular onto the
+    rows at the far side.
+    """
+    out = grad_padded
+    for axis, ((lo, hi), n) in enumerate(zip(pads, hw, strict=True), start=1):
+        out = _fold_axis(out, lo, hi, n, mode, axis)
+    return out
+
+
+def _fold_axis(g, lo: int, hi: int, n: int, mode: str, axis: int) -> np.ndarray:
+    def part(start, stop, step=1):
+        index = [slice(None)] * g.ndim
+        index[axis] = slice(start, stop, step)
+        return tuple(index)
+
+    core = g[part(lo, lo + n)].copy()
+    if mode == "zeros" or not (lo or hi):
+        return core
+    top, bottom = g[part(0, lo)], g[part(lo + n, lo + n + hi)]
+    if mode == "reflect":  # padded row p < lo copies row lo − p; row n + q copies n − 2 − q
+        if lo:
+            core[part(1, lo + 1)] += np.flip(top, axis)
+        if hi:
+            core[part(n - 1 - hi, n - 1)] += np.flip(bottom, axis)
+    elif mode == "replicate":
+        core[part(0, 1)] += top.sum(axis=axis, keepdims=True)
+        core[part(n - 1, n)] += bottom.sum(axis=axis, keepdims=True)
+    else:  # circular: row p < lo copies row n − lo + p; row n + q copies row q
+        if lo:
+            core[part(n - lo, n)] += top
+        if hi:
+            core[part(0, hi)] += bottom
+    return core
+
+
+def as_grad(grad, output_shape, dtype) -> np.ndarray:
+    """G as an array of the output's shape (singleton axes may differ), or a ShapeError."""
+    g = np.asarray(grad, dtype=dtype)
+    squeeze = [n for n in g.shape if n != 1]
+    if squeeze != [n for n in output_shape if n != 1] or g.size != int(np.prod(output_shape)):
+        raise ShapeError(
+            "grad",
+            f"{shape_str(g.shape)} does not match the output {shape_str(tuple(output_shape))} "
+            "(the gradient has the output's shape)",
+        )
+    return g.reshape(output_shape)
+
+
+@dataclass
+class Backward:
+    """The gradients of a convolution (also filled in on its result).
+
+    grad: G (the output's shape); grad_input: ∂L/∂x (the image's shape); grad_kernel:
+    ∂L/∂W (the kernel's shape, as given); grad_bias: ∂L/∂b, one per filter (per channel
+    for depthwise); grad_padded: ∂L/∂x_pad (C, Hp, Wp), before the padding is folded.
+    """
+
+    grad: np.ndarray
+    grad_input: np.ndarray
+    grad_kernel: np.ndarray
+    grad_bias: np.ndarray
+    grad_padded: np.ndarray
+
+
+def _applied(res) -> tuple[np.ndarray, int]:
+    """The weights as applied, (K, C/G, Fh, Fw), and G; the shared F×F of 'depthwise' is
+    one copy per channel (G = C)."""
+    if res.mode == "depthwise":
+        c = res.padded.shape[0]
+        return np.broadcast_to(res.weights, (c, *res.weights.shape[1:])), c
+    return res.weights, res.groups
+
+
+def _to_kernel_shape(gw: np.ndarray, res) -> np.ndarray:
+    """∂L/∂(applied weights) as ∂L/∂(the kernel given): summed over the channels that
+    share one F×F, unflipped, in the kernel's own shape."""
+    if res.mode == "depthwise":
+        gw = gw.sum(axis=0, keepdims=True)
+    if res.flip:
+        gw = gw[..., ::-1, ::-1]
+    return np.ascontiguousarray(gw).reshape(res.kernel.shape)
+
+
+def conv2d_backward(res, grad) -> Backward:
+    """The backward pass of a `conv.conv2d` result for the upstream gradient `grad`;
+    fills res.grad, .grad_input, .grad_kernel, .grad_bias (and returns them)."""
+    out = np.asarray(res.output)
+    k3 = out.reshape((-1, *out.shape[-2:]))
+    g = as_grad(grad, out.shape, res.padded.dtype)
+    g3 = g.reshape(k3.shape)
+    w, groups = _applied(res)
+    c, hp, wp = res.padded.shape
+    budget.check_shape((c, hp, wp), "grad", "the gradient of the padded input")
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad_padded = scatter_taps(g3, w, (hp, wp), res.stride, res.dilation, groups)
+        pads = [(d.p_lo, d.p_hi) for d in res.dims]
+        x3 = res.image if res.image.ndim == 3 else res.image[None]
+        grad_x = fold_padding(grad_padded, pads, res.pad_mode, x3.shape[1:])
+        gw = weight_grad(res.padded, g3, w.shape[2:], res.stride, res.dilation, groups)
+        grad_b = g3.sum(axis=(1, 2))
+    back = Backward(
+        g,
+        grad_x.reshape(res.image.shape),
+        _to_kernel_shape(gw, res),
+        grad_b,
+        grad_padded,
+    )
+    res.grad, res.grad_input = back.grad, back.grad_input
+    res.grad_kernel, res.grad_bias = back.grad_kernel, back.grad_bias
+    res.grad_padded = back.grad_padded
+    return back
+
+
+# --- Facts for the explanation ------------------------------------------------------------
+
+
+@dataclass
+class WeightTerms:
+    """∂L/∂W[k, c, u, v] = Σ_{i,j} windows[i, j] · grad[i, j]: `windows` (H', W') holds
+    x_pad[c, iS + ud, jS + vd], the pixel under tap (u, v) in every window."""
+
+    windows: np.ndarray
+    grad: np.ndarray
+    value: float
+
+
+def weight_terms(res, k: int, c: int, u: int, v: int) -> WeightTerms:
+    """The sum over windows of one weight's gradient (0-based filter k, channel c of its
+    group, tap (u, v) of the weights as applied). Needs res.grad."""
+    out_hw = np.shape(res.output)[-2:]
+    g3 = np.asarray(res.grad).reshape((-1, *out_hw))
+    chans = res.channels_of(k)
+    channel = chans.start + c
+    windows = tap_view(res.padded[channel : channel + 1], u, v, out_hw, res.stride, res.dilation)[0]
+    return WeightTerms(windows, g3[k], float(np.sum(windows * g3[k])))
+
+
+@dataclass
+class FullConvolution:
+    """∂L/∂x_pad at stride 1 as a full convolution: G padded by d(F−1) on every side
+    (`padded_grad`), correlated with `kernel` (the weights flipped by 180° and their
+    in/out channels swapped, (C, K/G, Fh, Fw)) at dilation d, in G groups."""
+
+    padded_grad: np.ndarray
+    kernel: np.ndarray
+    output: np.ndarray
+    agrees: bool
+
+
+def swap_channels(w: np.ndarray, groups: int) -> np.ndarray:
+    """(A, B/G, Fh, Fw) → (B, A/G, Fh, Fw): in and out channels swapped within each group."""
+    a, bg, fh, fw = w.shape
+    ag = a // groups
+    return (
+        w.reshape(groups, ag, bg, fh, fw).transpose(0, 2, 1, 3, 4).reshape(groups * bg, ag, fh, fw)
+    )
+
+
+def full_convolution(res) -> FullConvolution | None:
+    """The stride-1 fact: ∂L/∂x_pad = full convolution of G with the flipped kernel.
+    None at stride > 1 (there it is the transposed convolution, zeros between the G's)."""
+    if tuple(res.stride) != (1, 1) or res.grad is None:
+        return None
+    w, groups = _applied(res)
+    g3 = np.asarray(res.grad).reshape((-1, *np.shape(res.output)[-2:]))
+    (dh, dw), (fh, fw) = res.dilation, w.shape[2:]
+    ph, pw = dh * (fh - 1), dw * (fw - 1)
+    budget.check_shape(
+        (g3.shape[0], g3.shape[1] + 2 * ph, g3.shape[2] + 2 * pw), "grad", "the padded gradient"
+    )
+    padded_grad = np.pad(g3, [(0, 0), (ph, ph), (pw, pw)])
+    kernel = swap_channels(np.asarray(w), groups)[..., ::-1, ::-1]
+    output = _conv.correlate(  # at stride 1, H' + d(F−1) = Hp: the whole padded grid
+        padded_grad,
+        np.ascontiguousarray(kernel),
+        (g3.shape[1] + ph, g3.shape[2] + pw),
+        (1, 1),
+        res.dilation,
+        groups,
+    )
+    agrees = bool(np.allclose(output, res.grad_padded, rtol=1e-9, atol=1e-12))
+    return FullConvolution(padded_grad, kernel, output, agrees)
