@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.style import Style as RichStyle
 from rich.text import Text
 
 from cnnrnn_cli.io.numbers import format_fixed
@@ -28,25 +29,26 @@ def grid(
     """A 2-D array drawn as a boxed grid, as in the notes; cells in `styles` coloured
     (and, with `marks` for colourless output, bracketed: [x], the winner «x»).
 
-    Large matrices are summarised: the first and last rows/columns with '⋯' between.
+    Large matrices are summarised: the first and last rows/columns with '⋯' between,
+    and as many columns as fit in `width`. Each column uses one notation: fixed, or
+    scientific for all its numbers when one of them needs it.
     Drawn as one Text (not a Table): an explanation shows many grids, and laying out
     Tables would cost more than the arithmetic.
     """
     rows, cols = matrix.shape
     row_ids = elide(rows, max_cells)
     col_ids = elide(cols, max_cells)
-    # As many columns as fit in an 80-column terminal at the widest value shown.
-    widest = max(
-        len(num(matrix[i, j], precision))
-        for i in row_ids
-        if i is not None
-        for j in col_ids
-        if j is not None
-    )
-    fits = max(3, (width - 1) // (widest + 3))
-    if len(col_ids) > fits:
-        col_ids = elide(cols, fits - 1)
+    shown_rows = [i for i in row_ids if i is not None]
+    texts = {}
+    for j in col_ids:
+        if j is None:
+            continue
+        column = [_cell_text(matrix[i, j], precision) for i in shown_rows]
+        if any("e" in text for text in column):  # one notation a column
+            column = [_cell_text(matrix[i, j], precision, sci=True) for i in shown_rows]
+        texts.update(((i, j), text) for i, text in zip(shown_rows, column, strict=True))
     styles = styles or {}
+    col_ids = _fitting_columns(col_ids, texts, styles if marks else {}, width)
     cells = []
     for i in row_ids:
         line = []
@@ -54,7 +56,8 @@ def grid(
             if i is None or j is None:
                 line.append(("⋯" if i is not None or j is None else "⋮", "dim"))
                 continue
-            text, style = num(matrix[i, j], precision), styles.get((i, j), "")
+            text = texts[i, j]
+            style = styles.get((i, j), "")
             if marks and style:
                 text = f"«{text}»" if style == WIN else f"[{text}]"
             line.append((text, style))
@@ -81,6 +84,218 @@ def grid(
     return out
 
 
+def _fitting_columns(col_ids: list, texts: dict, marked: dict, width: int) -> list:
+    """The columns of `col_ids` that fit in `width`: all, or as many of the first and
+    the last (alternately) as fit with '⋯' between. Each column takes its widest text
+    (2 more where a cell is bracketed) and 3 (" x │"), '⋯' 4, the left "│" 1."""
+
+    def need(j) -> int:
+        cells = [(text, (i, j) in marked) for (i, jj), text in texts.items() if jj == j]
+        return max(len(text) + 2 * bool(lit) for text, lit in cells) + 3
+
+    real = [j for j in col_ids if j is not None]
+    sizes = {j: need(j) for j in real}
+    if 1 + sum(sizes.values()) + (4 if None in col_ids else 0) <= width:
+        return col_ids
+    left, right, used = [], [], 1 + 4
+    while len(left) + len(right) < len(real):
+        j = real[len(left)] if len(left) <= len(right) else real[-1 - len(right)]
+        if used + sizes[j] > width and (left or right):
+            break
+        used += sizes[j]
+        (left if len(left) <= len(right) else right).append(j)
+    return left + [None] + right[::-1]
+
+
+def _cell_text(x, precision: int, sci: bool = False) -> str:
+    """A grid cell's number: as `num`, ±∞ as symbols; `sci`: in scientific notation
+    (a mantissa of `precision` significant digits, trailing zeros dropped; 0 stays 0)."""
+    x = float(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        return "nan" if x != x else ("−∞" if x < 0 else "+∞")
+    if not sci or x == 0:
+        return num(x, precision)
+    mantissa, exponent = f"{x:.{max(precision, 1) - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{exponent}"
+
+
+class Fitted:
+    """A grid drawn when it is printed, as wide as the room it is given (the middle
+    columns elided to fit), so that a layout can ask for its natural and least width."""
+
+    def __init__(self, matrix, precision: int, **kw):
+        self.matrix, self.precision, self.kw = matrix, precision, kw
+
+    def draw(self, width: int) -> Text:
+        return grid(self.matrix, self.precision, **{**self.kw, "width": width})
+
+    def __rich_console__(self, console, options):
+        yield self.draw(options.max_width)
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        least, natural = text_width(self.draw(1)), text_width(self.draw(10**6))
+        return Measurement(min(least, natural), natural).clamp(max_width=options.max_width)
+
+
+def text_width(text: Text) -> int:
+    """The widest line of a Text, in cells."""
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.plain.split("\n")), default=0)
+
+
+class Equation:
+    """Operands (a renderable, or a list of them) joined by operators (strings):
+    `Equation([kernel], "·", [image], "→", [output])`.
+
+    Side by side when they fit the width; otherwise broken into rows, each operator at
+    the start of the row of its right operand (never left at the end of a line, never on
+    a line of blanks), and a grid too wide for what is left drawn narrower. Operators sit
+    level with the middle of their operands.
+    """
+
+    def __init__(self, *parts, gap: int = 1):
+        self.items, self.gap = [], gap
+        pending = None
+        for part in parts:
+            if isinstance(part, str):
+                pending = part
+                continue
+            for n, item in enumerate(part if isinstance(part, (list, tuple)) else [part]):
+                self.items.append((pending if n == 0 else None, item))
+            pending = None
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        sizes = [Measurement.get(console, options, item) for _, item in self.items]
+        least = max(
+            (
+                m.minimum + (len(op) + 1 if op else 0)
+                for (op, _), m in zip(self.items, sizes, strict=True)
+            ),
+            default=0,
+        )
+        natural = sum(m.maximum for m in sizes) + sum(
+            len(op) + 2 if op else self.gap for op, _ in self.items[1:]
+        )
+        return Measurement(least, natural).clamp(max_width=options.max_width)
+
+    def __rich_console__(self, console, options):
+        from rich.measure import Measurement
+        from rich.segment import Segment
+
+        room = options.max_width
+        rows, row, used = [], [], 0
+        for op, item in self.items:
+            size = Measurement.get(console, options.update_width(room), item)
+            join = len(op) + 2 if op else self.gap
+            if row and used + join + size.maximum <= room:
+                row.append((op, self._lines(console, options, item, size.maximum)))
+                used += join + size.maximum
+                continue
+            if row:
+                rows.append(row)
+            lead = len(op) + 1 if op else 0
+            if op and size.minimum > room - lead:  # the operator on a line of its own
+                rows.append([(None, [[Segment(op, RichStyle(bold=True))]])])
+                lead, op = 0, None
+            width = min(size.maximum, room - lead)
+            row, used = [(op, self._lines(console, options, item, width))], lead + width
+        if row:
+            rows.append(row)
+        for row in rows:
+            yield from self._join(row)
+
+    @staticmethod
+    def _lines(console, options, item, width: int) -> list:
+        return console.render_lines(item, options.update_width(width), pad=True)
+
+    @staticmethod
+    def _level(*neighbours) -> int:
+        """The line an operator sits on: the middle of the shorter operand, moved to the
+        nearest line where each operand shows a row of numbers (not a rule or a title)."""
+        height = min(len(lines) for lines in neighbours)
+
+        def in_a_row(y: int) -> bool:
+            return all(
+                "".join(s.text for s in lines[y]).lstrip().startswith("│") for lines in neighbours
+            )
+
+        order = sorted(range(height), key=lambda y: (abs(y - height // 2), -y))
+        return next((y for y in order if in_a_row(y)), height // 2)
+
+    def _join(self, row):
+        from rich.segment import Segment
+
+        bold = RichStyle(bold=True)
+        height = max(len(lines) for _, lines in row)
+        widths = [sum(s.cell_length for s in lines[0]) if lines else 0 for _, lines in row]
+        levels = [
+            (self._level(lines) if n == 0 else self._level(row[n - 1][1], lines)) if op else None
+            for n, (op, lines) in enumerate(row)
+        ]
+        for y in range(height):
+            out = []
+            for n, (op, lines) in enumerate(row):
+                if op:  # before its operand: " · " between two, "· " starting the row
+                    text = (op + " ") if n == 0 else f" {op} "
+                    lit = y == levels[n]
+                    out.append(Segment(text if lit else " " * len(text), bold if lit else None))
+                elif n > 0:
+                    out.append(Segment(" " * self.gap))
+                out.extend(lines[y] if y < len(lines) else [Segment(" " * widths[n])])
+            yield from out
+            yield Segment.line()
+
+
+class Formula:
+    """A line of working, `label` then `text`, broken when too long only before an
+    operator (+ − = →), else at a space, never inside a number; every continuation
+    line indented by `indent`."""
+
+    _BREAK = "+−=→"
+
+    def __init__(self, *pieces, indent: int = 4):
+        self.text = Text.assemble(*pieces, no_wrap=True, overflow="ignore")
+        self.indent = indent
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        plain = self.text.plain
+        words = max((len(w) for w in plain.split(" ")), default=0)
+        return Measurement(min(words + self.indent, len(plain)), len(plain)).clamp(
+            max_width=options.max_width
+        )
+
+    def __rich_console__(self, console, options):
+        plain, room = self.text.plain, max(options.max_width, 1)
+        cuts, start = [], 0
+        while True:
+            avail = room if not cuts else max(room - self.indent, 1)
+            end = start + avail
+            if len(plain) <= end:
+                break
+            spaces = [i for i in range(start + 1, end + 1) if plain[i] == " "]
+            ops = [i for i in spaces if plain[i + 1 : i + 3] in [c + " " for c in self._BREAK]]
+            cut = (ops or spaces or [end])[-1]  # the last operator that fits, else a space
+            cuts.append(cut)
+            start = cut + 1 if plain[cut] == " " else cut
+        pieces, start = [], 0
+        for cut in [*cuts, len(plain)]:
+            pieces.append(self.text[start:cut])
+            start = cut + 1 if plain[cut : cut + 1] == " " else cut
+        for n, piece in enumerate(pieces):
+            line = Text(" " * self.indent if n else "", no_wrap=True, overflow="ignore")
+            line.append_text(piece)
+            yield line
+
+
 def operator(symbol: str, rows: int) -> Text:
     """An operator (·, →) placed level with the middle row of a titled grid of `rows`."""
     shown = min(rows, 13)
@@ -96,13 +311,17 @@ def elide(n: int, limit: int) -> list:
     return list(range(half)) + [None] + list(range(n - half, n))
 
 
-def grids(tensor, precision: int, *, title: str = "", max_channels: int = 4, **kw) -> list:
+def grids(
+    tensor, precision: int, *, title: str = "", max_channels: int = 4, fit: bool = False, **kw
+) -> list:
     """A 2-D array as one grid, a C×H×W tensor as one grid per channel (at most
-    max_channels, then a '… more' note): renderables to lay side by side."""
+    max_channels, then a '… more' note): renderables to lay side by side. With `fit`,
+    each grid is drawn as wide as the room it is given (`Fitted`)."""
+    draw = Fitted if fit else grid
     if tensor.ndim == 2:
-        return [grid(tensor, precision, title=title or None, **kw)]
+        return [draw(tensor, precision, title=title or None, **kw)]
     items = [
-        grid(tensor[c], precision, title=f"{title} [{c + 1}]".strip(), **kw)
+        draw(tensor[c], precision, title=f"{title} [{c + 1}]".strip(), **kw)
         for c in range(min(len(tensor), max_channels))
     ]
     if len(tensor) > max_channels:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from rich.columns import Columns
 from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 
 from cnnrnn_cli.core.conv import ConvResult
 from cnnrnn_cli.explain.common import (
     ACCENT,
     HIGHLIGHT,
+    Equation,
+    Fitted,
+    Formula,
     chosen_cells,
-    grid,
     grids,
     heading,
     latex_num,
@@ -19,7 +21,6 @@ from cnnrnn_cli.explain.common import (
     latex_tensor,
     latex_text,
     num,
-    operator,
     product_terms,
 )
 from cnnrnn_cli.explain.outsize import formula, padding_rule
@@ -38,7 +39,7 @@ def _mode_note(res: ConvResult) -> str:
     }[res.mode]
 
 
-def _equation(res: ConvResult, p: int):
+def _equation(res: ConvResult, p: int) -> Equation:
     kernel_shown = (
         res.weights[0, 0]
         if res.mode in ("single", "depthwise")
@@ -53,16 +54,13 @@ def _equation(res: ConvResult, p: int):
     title = "kernel (flipped)" if res.flip else "filter / kernel"
     if res.mode == "filters" and res.weights.shape[1] > 1:
         title += " 1 of " + str(res.weights.shape[0])
-    # Columns wraps onto the next line when the three grids do not fit side by side.
-    rows = res.image.shape[-2]
-    return Columns(
-        [
-            *grids(kernel_shown, p, title=title),
-            operator("·", rows),
-            *grids(res.image, p, title="image"),
-            operator("→", rows),
-            *grids(res.output, p, title="convolved feature"),
-        ]
+    # Side by side when it fits, else row after row, each operator before its operand.
+    return Equation(
+        grids(kernel_shown, p, title=title, fit=True),
+        "·",
+        grids(res.image, p, title="image", fit=True),
+        "→",
+        grids(res.output, p, title="convolved feature", fit=True),
     )
 
 
@@ -103,15 +101,53 @@ def cells(res: ConvResult, style) -> list:
     return [_cell(res, cell, style.precision, not style.color) for cell in chosen]
 
 
+MAX_DRAWN_CHANNELS = 4  # a window over more channels draws its first, with a note
+
+
+def _channels(res: ConvResult, k: int) -> list:
+    """The input channels (0-based) that output channel k's window covers."""
+    if res.mode == "depthwise":
+        return [k]
+    per = res.weights.shape[1]
+    groups = getattr(res, "groups", 1) or 1
+    first = (k // max(res.weights.shape[0] // groups, 1)) * per if groups > 1 else 0
+    return list(range(first, first + per))
+
+
 def _cell(res: ConvResult, cell, p: int, marks: bool = False):
+    """One output cell: its window lit in each channel of the padded input (beside the
+    kernel slice that multiplies it, when there are several channels), then its sum."""
     k, i, j = cell
     where, text = cell_lines(res, cell, p)
-    line = Text.assemble((f"cell {where}: ", "bold"), (text, ACCENT))
-    channel = 0 if res.mode != "depthwise" else k
-    plane = res.padded[channel]
-    if max(plane.shape) <= SMALL:
-        return Group(grid(plane, p, styles=_window_styles(res, i, j), marks=marks), line)
-    return line
+    line = Formula((f"cell {where}: ", "bold"), (text, ACCENT))
+    if max(res.padded.shape[1:]) > SMALL:
+        return line
+    styles = _window_styles(res, i, j)
+    channels = _channels(res, k)
+    if len(channels) == 1:
+        title = f"image [{channels[0] + 1}]" if res.padded.shape[0] > 1 else None
+        plane = Fitted(res.padded[channels[0]], p, styles=styles, marks=marks, title=title)
+        return Group(plane, line)
+    name = "padded" if any(d.p_lo or d.p_hi for d in res.dims) else "image"
+    kernel = "kernel" if res.weights.shape[0] == 1 else f"filter {k + 1}"
+    drawn = channels if len(channels) <= MAX_DRAWN_CHANNELS else channels[:1]
+    parts: list = []
+    for n, c in enumerate(drawn):
+        if parts:
+            parts.append("+")
+        weights = Fitted(res.weights[k, n], p, title=f"{kernel} [{n + 1}]")
+        window = Fitted(res.padded[c], p, styles=styles, marks=marks, title=f"{name} [{c + 1}]")
+        parts += [[weights], "·", [window]]
+    shown: list = [Equation(*parts)]
+    if len(drawn) < len(channels):
+        shown.append(
+            Text(
+                f"channel {drawn[0] + 1} of {len(channels)} drawn; "
+                f"the sum runs over all {len(channels)}",
+                style="dim",
+            )
+        )
+    return Group(*shown, line)
 
 
 def _shape3(res: ConvResult) -> tuple:
@@ -137,9 +173,10 @@ def rich(res: ConvResult, style):
     dims = res.dims if res.dims[0] != res.dims[1] else res.dims[:1]
     names = ["height", "width"] if len(dims) == 2 else ["height and width"]
     for name, dim in zip(names, dims, strict=True):
-        parts.append(Text.assemble((f"{name}: ", "bold"), formula(dim)[1]))
+        parts.append(Formula((f"{name}: ", "bold"), formula(dim)[1]))
         if dim.padding_word:
-            parts.append(Text(f"  padding {dim.padding_word!r}: {padding_rule(dim)}", style="dim"))
+            rule = Formula((f"padding {dim.padding_word!r}: {padding_rule(dim)}", "dim"))
+            parts.append(Padding(rule, (0, 0, 0, 2)))
     if any(d.p_lo or d.p_hi for d in res.dims):
         parts.append(Text(f"padded with {res.pad_mode}", style="dim"))
     chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from rich.columns import Columns
 from rich.console import Group
 from rich.text import Text
 
@@ -12,15 +11,17 @@ from cnnrnn_cli.explain.common import (
     ACCENT,
     HIGHLIGHT,
     WIN,
+    Equation,
+    Fitted,
+    Formula,
     chosen_cells,
-    grid,
     grids,
     heading,
     latex_num,
     latex_par,
     latex_tensor,
+    latex_text,
     num,
-    operator,
 )
 from cnnrnn_cli.explain.outsize import formula
 
@@ -80,16 +81,54 @@ def _styles(res: PoolResult, cell) -> dict:
 def _cell(res: PoolResult, cell, p: int, marks: bool = False):
     c, i, j = cell
     where = f"({i + 1},{j + 1})" if _shape3(res)[0] == 1 else f"[{c + 1}]({i + 1},{j + 1})"
-    line = Text.assemble((f"window {where}: ", "bold"), (_window_text(res, cell, p), ACCENT))
+    line = Formula((f"window {where}: ", "bold"), (_window_text(res, cell, p), ACCENT))
     plane = res.padded[c]
     if max(plane.shape) <= SMALL:
-        return Group(grid(plane, p, styles=_styles(res, cell), marks=marks), line)
+        return Group(Fitted(plane, p, styles=_styles(res, cell), marks=marks), line)
     return line
 
 
 def cells(res: PoolResult, style) -> list:
     chosen, _ = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
     return [_cell(res, cell, style.precision, not style.color) for cell in chosen]
+
+
+def _padded(res: PoolResult) -> bool:
+    """Whether the windows reach past the input: padding, or ceil mode's overhang."""
+    return not res.global_pool and res.padded.shape[1:] != res.input.shape[-2:]
+
+
+def _notes(res: PoolResult) -> list[tuple[str, str]]:
+    """The sentences that apply, as (rich, LaTeX): what the padding holds (only when there
+    is some), how a tie is broken (only when a window has one), what avg divides by."""
+    notes = []
+    extreme = res.mode in ("max", "min")
+    if extreme and _padded(res):
+        sign = "−" if res.mode == "max" else "+"
+        notes.append(
+            (
+                f"padding holds {sign}∞, never 0",
+                f"The padding holds ${sign.replace('−', '-')}\\infty$, never 0.",
+            )
+        )
+    if extreme and _any_tie(res):
+        notes.append(
+            (
+                "a tie goes to the first in row-major order (PyTorch)",
+                "A tie goes to the first in row-major order (PyTorch).",
+            )
+        )
+    if res.mode == "avg" and _padded(res):
+        full = res.size[0] * res.size[1]
+        if bool((np.asarray(res.divisor) != full).any()):
+            words = "the window clipped to the padded edge" + (
+                "" if res.count_include_pad else ", counting image pixels only"
+            )
+            notes.append((f"divisor: {words}", f"The divisor is {words}."))
+        else:
+            words = f"the padding holds 0 and counts in the divisor {res.size[0]}·{res.size[1]}"
+            notes.append((words, latex_text(words[0].upper() + words[1:]) + "."))
+    return notes
 
 
 def rich(res: PoolResult, style):
@@ -103,55 +142,39 @@ def rich(res: PoolResult, style):
     )
     out = np.asarray(res.output)
     out_shown = out.reshape(-1, 1) if res.global_pool else out
-    row = Columns(
-        [
-            *grids(res.input, p, title="input"),
-            operator(f"→ {label} →", res.input.shape[-2]),
-            *grids(out_shown, p, title="pooled"),
-        ]
+    row = Equation(
+        grids(res.input, p, title="input", fit=True),
+        f"→ {label} →",
+        grids(out_shown, p, title="pooled", fit=True),
     )
     parts = [heading(NAMES[res.mode].capitalize()), row]
-    if res.mode in ("max", "min"):
-        parts.append(
-            Text(
-                f"padding holds {'−∞' if res.mode == 'max' else '+∞'}, never 0; "
-                "a tie goes to the first in row-major order (PyTorch)",
-                style="dim",
-            )
-        )
-    if res.mode == "avg":
-        parts.append(
-            Text(
-                "divisor: the window clipped to the padded edge"
-                + ("" if res.count_include_pad else ", counting image pixels only"),
-                style="dim",
-            )
-        )
+    chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
+    notes = _notes(res)
+    if notes:
+        parts.append(Text("; ".join(rich for rich, _ in notes), style="dim"))
     if not res.global_pool:
         dims = res.dims if res.dims[0] != res.dims[1] else res.dims[:1]
         for dim in dims:
             d = dim
             check = "✓" if d.exact else "✗ not exact"
+            pad = str(d.p_lo) if d.p_lo == d.p_hi else f"{d.p_lo}+{d.p_hi}"
             parts.append(
-                Text.assemble(
-                    f"N={d.n}, P={d.p_lo}, F={d.f}, stride = {d.s}:  output = ",
+                Formula(
+                    f"N={d.n}, P={pad}, F={d.f}, stride = {d.s}:  output = ",
                     (formula(d)[1], ACCENT),
                     f"  {check}",
                 )
             )
-    chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
     if chosen:
         parts.append(heading("Window by window"))
         parts += [_cell(res, cell, p, not style.color) for cell in chosen]
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
         parts.append(Text(f"… {left} more windows (use --steps N, or --at R,C)", style="dim"))
     if res.grad_input is not None:
-        row = Columns(
-            [
-                *grids(np.reshape(res.grad, out_shown.shape), p, title="upstream ∂L/∂out"),
-                operator("→ routed to the winners →", out_shown.shape[-2]),
-                *grids(res.grad_input, p, title="∂L/∂input"),
-            ]
+        row = Equation(
+            grids(np.reshape(res.grad, out_shown.shape), p, title="upstream ∂L/∂out", fit=True),
+            "→ routed to the winners →",
+            grids(res.grad_input, p, title="∂L/∂input", fit=True),
         )
         parts += [heading("Gradient"), row]
     return Group(*parts)
@@ -196,6 +219,25 @@ def _ties(res: PoolResult, chosen) -> bool:
     return False
 
 
+def _any_tie(res: PoolResult) -> bool:
+    """Whether any window has more than one winner (the first wins, and takes the
+    gradient): a loop over the window's taps, each compared with the pooled values at once."""
+    if res.global_pool:
+        return _ties(res, chosen_cells(_shape3(res), None, None)[0])
+    out = np.asarray(res.output).reshape(res.padded.shape[0], *_shape3(res)[1:])
+    (fh, fw), (sh, sw) = res.size, res.stride
+    rows, cols = out.shape[1:]
+    seen = np.zeros(out.shape, dtype=bool)
+    for u in range(fh):
+        for v in range(fw):
+            hit = res.padded[:, u : u + sh * (rows - 1) + 1 : sh, v : v + sw * (cols - 1) + 1 : sw]
+            hit = hit == out
+            if (hit & seen).any():
+                return True
+            seen |= hit
+    return False
+
+
 def latex(res: PoolResult, style) -> str:
     p = style.precision
     out = np.asarray(res.output)
@@ -216,17 +258,7 @@ def latex(res: PoolResult, style) -> str:
         )
     lines = [text + "$$"]
     chosen, left = chosen_cells(_shape3(res), style.at, None if style.at else style.steps)
-    notes = []
-    padded = any(d.p_lo or d.p_hi for d in res.dims) and not res.global_pool
-    if res.mode in ("max", "min") and padded:
-        notes.append(f"The padding holds ${'-' if res.mode == 'max' else '+'}\\infty$, never 0.")
-    if res.mode in ("max", "min") and _ties(res, chosen):
-        notes.append("A tie goes to the first in row-major order (PyTorch).")
-    if res.mode == "avg" and (padded or any(d.ceil for d in res.dims)):
-        notes.append(
-            "The divisor is the window clipped to the padded edge"
-            + ("." if res.count_include_pad else ", counting image pixels only.")
-        )
+    notes = [latex for _, latex in _notes(res)]
     if notes:
         lines.append(latex_par(" ".join(notes)))
     if chosen:
