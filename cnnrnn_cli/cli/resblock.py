@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
+from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import ACTIVATION_NAMES
 
@@ -16,9 +18,21 @@ MAX_DEPTH = 100_000  # ResNet-1001 a hundred times over; the norms are computed 
 # keeps both (1.03); repeated with --depth, the skip's norm stays 1.03 while the plain
 # one is exactly 0 from the second block.
 ARRAYS = ("a0", "w1", "b1", "w2", "b2", "shortcut")
+FROM_SIZE = "size"  # `--random` without a value: n from --size (default 4), as before
 EXAMPLE = (
     '--a0 "1 2" --w1 "-0.5 0.5; -0.5 -0.5" --b1 "0.5 -0.5" --w2 "0.5 0.5; -1 0.5" --b2 "0.5 0"'
 )
+
+
+class RandomSize(IntParam):
+    """`--random N` (n, as bptt's `--random T,D,H`), or `--random` alone: 0, n from --size."""
+
+    def convert(self, value, param, ctx):
+        if value == FROM_SIZE:
+            return 0
+        from cnnrnn_cli.io.spec import parse_int
+
+        return parse_int(value, "random", minimum=self.minimum, maximum=self.maximum)
 
 
 @report_command(example=EXAMPLE, replaces={"random_case": ARRAYS, "weights": ARRAYS})
@@ -44,10 +58,15 @@ EXAMPLE = (
 @click.option(
     "--random",
     "random_case",
-    is_flag=True,
-    help="Random a0 and weights (entries N(0, 1/fan-in)); with --depth, random blocks.",
+    type=RandomSize(metavar="[N]"),
+    is_flag=False,
+    flag_value=FROM_SIZE,
+    help="A random case of n = N units: a0 and weights with entries N(0, 1/fan-in); "
+    "with --depth, random blocks. --random alone takes n from --size.",
 )
-@click.option("--size", type=IntParam(), default=4, show_default=True, help="n for --random.")
+@click.option(
+    "--size", type=IntParam(), default=4, show_default=True, help="n for --random without N."
+)
 @click.option("--seed", type=SEED, help="Seed for --random.")
 @click.option(
     "--depth",
@@ -68,20 +87,26 @@ def resblock(activation, weights, random_case, size, seed, depth, **arrays) -> R
     \b
     Examples:
       cnnrnn resblock --example
-      cnnrnn resblock --random --size 8 --depth 20 --seed 0
+      cnnrnn resblock --random 8 --depth 20 --seed 0
     """
     from cnnrnn_cli import api
 
-    seed_goes_with(random_case, seed)
-    res = api.resblock(
-        **arrays,
-        activation=activation,
-        weights=weights,
-        random=random_case,
-        size=size,
-        seed=seed,
-        depth=depth,
-    )
+    n = _random_size(random_case, size)
+    seed_goes_with(n is not None, seed)
+    try:
+        res = api.resblock(
+            **arrays,
+            activation=activation,
+            weights=weights,
+            random=n is not None,
+            size=n or size,
+            seed=seed,
+            depth=depth,
+        )
+    except InputError as err:
+        if err.source == "size" and random_case:  # n was given as --random N
+            raise InputError("random", err.message) from None
+        raise
     result = {"skip": res.skip.as_dict(), "plain": res.plain.as_dict()}
     if res.grad_norms is not None:
         result["grad_norms"] = res.grad_norms
@@ -91,7 +116,22 @@ def resblock(activation, weights, random_case, size, seed, depth, **arrays) -> R
         "activation": activation,
         "shortcut": res.weights["shortcut"] is not None,
         "depth": depth,
-        "random": random_case,
+        "random": n is not None,
         "seed": res.seed,
     }  # chosen by api when not given
     return Report("resblock", params, result, trace=res, explainer="cnnrnn_cli.explain.resblock")
+
+
+def _random_size(random_case: int | None, size: int) -> int | None:
+    """n of the random case (None: not random): `--random N`, or `--random` with `--size`;
+    a `--size` that would do nothing, or that contradicts N, is refused."""
+    given = click.get_current_context().get_parameter_source("size")
+    if given != ParameterSource.COMMANDLINE:
+        return random_case or size if random_case is not None else None
+    if random_case is None:
+        raise click.UsageError("--size goes with --random (or give --random N)")
+    if random_case and random_case != size:
+        raise click.UsageError(
+            f"--random {random_case} and --size {size} disagree: give n once (--random N)"
+        )
+    return size

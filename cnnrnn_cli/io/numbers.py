@@ -33,6 +33,11 @@ def format_fixed(x, precision: int) -> str:
     x = float(x)
     if x.is_integer() and abs(x) < 1e16:
         return str(int(x)) if x != 0 else "0"
+    if x != 0 and math.isfinite(x) and math.floor(math.log10(abs(x))) + 1 + precision <= 10:
+        # Rounding noise is not a digit: a value within 12 significant digits of a tie
+        # prints as the tie does (1.5⁵ reached as 7.593749999999998 and as 7.59375 both
+        # print 7.5938), so one number prints one way wherever it was computed.
+        x = float(f"{x:.12g}")
     if x != 0 and (abs(x) >= 1e6 or abs(x) < 10 ** (-precision)):
         return f"{x:.{precision}g}"
     text = f"{x:.{precision}f}".rstrip("0").rstrip(".")
