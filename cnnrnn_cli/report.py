@@ -51,8 +51,9 @@ class Report:
         return blocks
 
     def field(self, path: str):
-        """The value at a dotted path (`grads.wh`) in result, or in the extra keys."""
-        if path == "result":
+        """The value at a dotted path (`grads.wh`) in result, or in the extra keys. A bare
+        result is `result`, or `output` as the library's results call it (`conv2d().output`)."""
+        if path == "result" or (path == "output" and not isinstance(self.result, dict)):
             return self.result
         for root in (self.result, self.extra):
             node = root

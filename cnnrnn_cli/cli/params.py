@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 
@@ -123,7 +124,9 @@ class SizeParam(click.ParamType):
         try:
             return parse_pair(value, param.name if param else "size", minimum=self.minimum)
         except CnnrnnError as err:
-            if self.words:
+            # A number out of range says so ("must be 0 or more"); only text that is not
+            # a number or HxW at all gets the list of words.
+            if self.words and not _NUMBERS.fullmatch(value.strip()):
                 self.fail(
                     f"expected a number, HxW or one of {', '.join(self.words)}; got {value!r}",
                     param,
@@ -131,6 +134,8 @@ class SizeParam(click.ParamType):
                 )
             self.fail(err.message, param, ctx)
 
+
+_NUMBERS = re.compile(r"[+\-−]?[0-9]+(\s*[x×X*,]\s*[+\-−]?[0-9]+)?")
 
 PADDING = SizeParam(minimum=0, words=PADDING_WORDS)
 
