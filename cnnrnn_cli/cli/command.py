@@ -24,10 +24,18 @@ import click
 from click.core import ParameterSource
 
 from cnnrnn_cli.cli.main import CnnrnnCommand
-from cnnrnn_cli.cli.options import emit, output_options, walkthrough_options
+from cnnrnn_cli.cli.options import (
+    animation_options,
+    emit,
+    output_options,
+    walkthrough_options,
+)
 
 # Options that decide how a report is shown, not what it holds.
-DISPLAY = ("fmt", "precision", "no_color", "svg", "svg_width", "only", "steps", "interactive")
+DISPLAY = (
+    *("fmt", "precision", "no_color", "svg", "svg_width", "only", "steps", "interactive"),
+    *("animate", "frames", "fps"),
+)
 _GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT)
 
 
@@ -46,6 +54,9 @@ class ReportCommand(CnnrnnCommand):
 
     def invoke(self, ctx: click.Context):
         report, display = self.report(ctx)
+        if "animate" in display:  # only an explicit --steps caps the frames
+            given = ctx.get_parameter_source("steps") in _GIVEN
+            display["frame_cap"] = display.get("steps") if given else None
         emit(report, at=report.at, **display)
 
     def report(self, ctx: click.Context):
@@ -81,11 +92,13 @@ def report_command(
     *,
     example: str | None = None,
     walkthrough: bool = False,
+    animation: bool = False,
     replaces: dict[str, tuple[str, ...]] | None = None,
     **settings,
 ):
     """Make `build(**params) -> Report` a command with the shared options (see above).
 
+    animation: add --animate, --frames and --fps (conv, pool).
     replaces: an option that, given with --example, clears the example's values of
     others (`{"xs": ("x",)}`: a sequence replaces the example's single input).
     """
@@ -96,6 +109,8 @@ def report_command(
         fn = output_options(build)
         if walkthrough:
             fn = walkthrough_options(fn)
+        if animation:
+            fn = animation_options(fn)
         fn.__click_params__.extend(own)
         return click.command(cls=ReportCommand, example=example, replaces=replaces, **settings)(fn)
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 
 from cnnrnn_cli.cli.command import report_command
-from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
-from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.cli.params import (
+    PADDING,
+    MatrixParam,
+    SizeParam,
+    one_row_failure,
+    primary_input,
+    row_hints,
+)
+from cnnrnn_cli.errors import CnnrnnError, InputError
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import PAD_MODES
 
@@ -14,7 +21,7 @@ from cnnrnn_cli.vocabulary import PAD_MODES
 EXAMPLE = '"1 1 1 0 0; 0 1 1 1 0; 0 0 1 1 1; 0 0 1 1 0; 0 1 1 0 0" -k "1 0 1; 0 1 0; 1 0 1"'
 
 
-@report_command(example=EXAMPLE, walkthrough=True)
+@report_command(example=EXAMPLE, walkthrough=True, animation=True)
 @click.argument("image", required=False, type=MatrixParam(), metavar="[IMAGE]")
 @click.option(
     "-k", "--kernel", type=MatrixParam(), help="F×F, C×F×F, or K×C×F×F (JSON or a file) weights."
@@ -65,21 +72,27 @@ def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at) -> 
 
     if kernel is None:
         raise InputError("kernel", 'missing: give the kernel with -k (e.g. -k "1 0; 0 1")')
-    image = api.as_image(primary_input(click.get_current_context(), image, "image"), "image")
+    ctx = click.get_current_context()
+    given = primary_input(ctx, image, "image")
+    hints = row_hints(ctx, given, kernel)  # commas read as one long row
+    image = api.as_image(given, "image")
     if kernel.ndim > 4:
         raise InputError("kernel", f"expected F×F, C×F×F or K×C×F×F, got {kernel.ndim} dimensions")
     if kernel.ndim < 2:
         kernel = kernel.reshape(1, -1)
-    res = api.conv2d(
-        image,
-        kernel,
-        stride,
-        padding,
-        dilation,
-        None if bias is None else bias.reshape(-1),
-        pad_mode,
-        flip,
-    )
+    try:
+        res = api.conv2d(
+            image,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            None if bias is None else bias.reshape(-1),
+            pad_mode,
+            flip,
+        )
+    except CnnrnnError as err:
+        raise one_row_failure(err, image, "image", kernel.shape[-2], hints) from None
     params = {
         "image_shape": list(image.shape),
         "kernel_shape": list(kernel.shape),
@@ -97,6 +110,6 @@ def conv(image, kernel, stride, padding, pad_mode, dilation, bias, flip, at) -> 
         res.output,
         trace=res,
         explainer="cnnrnn_cli.explain.conv",
-        warnings=res.warnings,
+        warnings=res.warnings + hints,
         at=None if at is None else api.output_cell(at, res.output.shape),
     )

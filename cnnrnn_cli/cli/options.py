@@ -61,6 +61,37 @@ def walkthrough_options(fn):
     return stack(decorators, fn)
 
 
+def animation_options(fn):
+    """--animate FILE.svg, --frames DIR, --fps: the working as a picture that moves."""
+    decorators = [
+        click.option(
+            "--animate",
+            type=click.Path(dir_okay=False),
+            callback=_check_file_name,
+            metavar="FILE.svg",
+            help="Also save an animated SVG: the window moving over the padded input, "
+            "each output cell filling in with its sum; one frame per output cell "
+            "(an explicit --steps N caps them); it loops.",
+        ),
+        click.option(
+            "--frames",
+            type=click.Path(file_okay=False),
+            callback=_check_file_name,
+            metavar="DIR",
+            help="Also save the same frames as numbered still SVGs in DIR (a new or "
+            "empty folder, or one holding only earlier frames).",
+        ),
+        click.option(
+            "--fps",
+            type=click.FloatRange(0.05, 60),
+            default=1.0,
+            show_default=True,
+            help="Frames per second of --animate.",
+        ),
+    ]
+    return stack(decorators, fn)
+
+
 def _check_file_name(ctx, param, value):
     """--svg '' and --svg - are refused before any work (neither is a file to write)."""
     if value is not None:
@@ -156,6 +187,10 @@ def emit(
     steps=None,
     at=None,
     interactive=False,
+    animate=None,
+    frames=None,
+    fps=1.0,
+    frame_cap=None,
 ) -> None:
     """Print `report` in `fmt` (stdout), its warnings (stderr) and the SVG if asked.
 
@@ -172,19 +207,23 @@ def emit(
     wanted = not (no_color or os.environ.get("NO_COLOR"))
     style = Style(precision=precision, color=wanted and stdout_has_color(), steps=steps, at=at)
     value = _only_field(report, only) if only is not None else None
-    picture = None
-    if svg is not None:
-        svg_style = Style(precision=precision, color=wanted, steps=steps, at=at)
-        picture = _stage_svg(report, svg_style, svg, svg_width or SVG_WIDTH)
+    pending = []
     try:
+        if svg is not None:
+            svg_style = Style(precision=precision, color=wanted, steps=steps, at=at)
+            pending.append(_stage_svg(report, svg_style, svg, svg_width or SVG_WIDTH))
+        if animate is not None or frames is not None:
+            pending += _stage_animation(report, precision, animate, frames, fps, frame_cap)
         _print(report, fmt, style, only, value, interactive)
         if sys.stdout is not None:
             sys.stdout.flush()
-        if picture is not None:
+        for picture in pending:
             picture.commit()
     finally:
-        if picture is not None:
+        for picture in pending:
             picture.discard()
+    if frames is not None:
+        _frames_hint(frames, report, frame_cap, fps)
 
 
 def stdout_has_color() -> bool:
@@ -310,6 +349,41 @@ def _stage_svg(report, style: Style, path: str, width: int):
     console.print(_explainer(report).rich(report.trace, style))
     pending.stage(console.export_svg(title=f"cnnrnn {report.command}").encode("utf-8"))
     return pending
+
+
+def _stage_animation(report, precision, animate, frames, fps, cap) -> list:
+    """The animated SVG and/or the folder of stills, staged beside their targets."""
+    from cnnrnn_cli.explain import animate as movie
+    from cnnrnn_cli.io.files import PendingFile, PendingFolder
+
+    ctx = click.get_current_context(silent=True)
+    inputs = ctx.meta.get("input_paths", ()) if ctx is not None else ()
+    targets = []
+    if animate is not None:
+        targets.append(PendingFile(animate, "animate", inputs=inputs))
+    if frames is not None:
+        targets.append(PendingFolder(frames, "frames"))
+    scene = movie.scene(report.trace, precision, cap)
+    if animate is not None:
+        targets[0].stage(movie.animated(scene, fps).encode("utf-8"))
+    if frames is not None:
+        names = movie.frame_names(len(scene.frames))
+        stills = {name: movie.still(scene, n).encode("utf-8") for n, name in enumerate(names)}
+        targets[-1].stage(stills)
+    return targets
+
+
+def _frames_hint(folder: str, report, cap, fps) -> None:
+    from cnnrnn_cli.explain.animate import count, frame_names
+    from cnnrnn_cli.io.streams import echo_err
+
+    names = frame_names(count(report.trace, cap))
+    first, last = names[0][6:-4], names[-1][6:-4]
+    echo_err(
+        f"Hint: {len(names)} frames in {folder}/; for LaTeX's animate package, convert "
+        f"them to PDF (rsvg-convert -f pdf) and write "
+        f"\\animategraphics[loop,autoplay]{{{fps:g}}}{{{folder}/frame-}}{{{first}}}{{{last}}}"
+    )
 
 
 def _check_finite(report) -> None:

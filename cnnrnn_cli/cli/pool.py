@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from cnnrnn_cli.cli.command import report_command
-from cnnrnn_cli.cli.params import PADDING, MatrixParam, SizeParam, primary_input
+from cnnrnn_cli.cli.params import (
+    PADDING,
+    MatrixParam,
+    SizeParam,
+    one_row_failure,
+    primary_input,
+    row_hints,
+)
+from cnnrnn_cli.errors import CnnrnnError
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import POOL_MODES
 
@@ -13,7 +21,7 @@ from cnnrnn_cli.vocabulary import POOL_MODES
 EXAMPLE = '"4 3 4; 2 4 3; 2 3 4" -k 2 -s 1'
 
 
-@report_command(example=EXAMPLE, walkthrough=True)
+@report_command(example=EXAMPLE, walkthrough=True, animation=True)
 @click.argument("input", required=False, type=MatrixParam(), metavar="[INPUT]")
 @click.option(
     "-k",
@@ -72,10 +80,17 @@ def pool(
         raise click.UsageError(
             "--global pools the whole input; give no --size, --stride, --padding or --ceil with it"
         )
-    x = api.as_image(primary_input(click.get_current_context(), input, "input"), "input")
-    res = api.pool2d(
-        x, size or 2, stride, padding, mode, ceil, count_include_pad, global_pool, grad
-    )
+    ctx = click.get_current_context()
+    given = primary_input(ctx, input, "input")
+    hints = row_hints(ctx, given)  # commas read as one long row
+    x = api.as_image(given, "input")
+    try:
+        res = api.pool2d(
+            x, size or 2, stride, padding, mode, ceil, count_include_pad, global_pool, grad
+        )
+    except CnnrnnError as err:
+        rows = (size or 2) if isinstance(size or 2, int) else size[0]
+        raise one_row_failure(err, x, "input", 1 if global_pool else rows, hints) from None
     params = {
         "input_shape": list(x.shape),
         "size": list(res.size),
@@ -101,6 +116,6 @@ def pool(
         extra=extra,
         trace=res,
         explainer="cnnrnn_cli.explain.pool",
-        warnings=res.warnings,
+        warnings=res.warnings + hints,
         at=at,
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 
 from cnnrnn_cli.errors import InputError
@@ -204,3 +205,90 @@ def _sync_folder(folder: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+FRAME_NAME = re.compile(r"frame-\d+\.svg\Z")
+
+
+class PendingFolder:
+    """A folder of frames (`--frames DIR`): written whole beside DIR, then put in place.
+
+    DIR may be new, empty, or hold only frames of an earlier run (`frame-NNN.svg`), which
+    the new ones replace; a folder that holds anything else is refused before any work.
+    `stage(files)` writes {name: bytes} into a temporary folder beside DIR; `commit()`
+    swaps it in (the old frames go only once the new ones are complete).
+    """
+
+    def __init__(self, path: str, source: str):
+        check_name(path, source)
+        self.path, self.source = path, source
+        self.target = os.path.realpath(path)
+        self._temp: str | None = None
+        if os.path.lexists(path) and not os.path.isdir(path):
+            raise InputError(source, f"{path} is not a folder; give a folder name")
+        if os.path.isdir(path):
+            try:
+                others = [n for n in os.listdir(path) if not FRAME_NAME.match(n)]
+            except OSError as err:
+                raise self._error(err) from None
+            if others:
+                raise InputError(
+                    source,
+                    f"{path} holds other files ({others[0]}…); give a new or empty folder",
+                )
+        elif not os.path.isdir(os.path.dirname(self.target)):
+            folder = os.path.dirname(self.target)
+            raise InputError(source, f"cannot write {path}: there is no folder {folder}")
+
+    def stage(self, files: dict[str, bytes]) -> None:
+        import tempfile
+
+        parent, name = os.path.split(self.target)
+        try:
+            self._temp = tempfile.mkdtemp(prefix=f".{name[:80]}.", suffix=".tmp", dir=parent)
+            for file_name, data in files.items():
+                with open(os.path.join(self._temp, file_name), "wb") as fh:
+                    fh.write(data)
+        except OSError as err:
+            self.discard()
+            raise self._error(err) from None
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> None:
+        """Swap the staged folder in: DIR's old frames are removed only after."""
+        import shutil
+
+        old = None
+        try:
+            if os.path.isdir(self.target):
+                old = f"{self._temp}.old"
+                os.rename(self.target, old)
+            os.rename(self._temp, self.target)
+            os.chmod(self.target, 0o777 & ~_umask())
+            self._temp = None
+        except OSError as err:
+            if old is not None and not os.path.exists(self.target):
+                os.rename(old, self.target)
+                old = None
+            self.discard()
+            raise self._error(err) from None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        import shutil
+
+        temp, self._temp = self._temp, None
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+
+    def _error(self, err: OSError) -> InputError:
+        return InputError(self.source, f"cannot write {self.path}: {err.strerror or err}")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
