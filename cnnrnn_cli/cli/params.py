@@ -83,10 +83,35 @@ class MatrixParam(_SourceParam):
         return "MATRIX|-|@FILE"
 
     def read(self, value: str, name: str, ctx):
-        from cnnrnn_cli.io.matrix import read_source
+        from cnnrnn_cli.io.matrix import one_row_hint, read_source
 
         reader = claim_stdin(ctx, name) if value == "-" else None
-        return read_source(value, name, read_stdin=reader, max_elements=_max_elements(ctx))
+        arr = read_source(value, name, read_stdin=reader, max_elements=_max_elements(ctx))
+        if ctx is not None and value != "-" and not value.startswith("@"):
+            hint = one_row_hint(value, arr, name)
+            if hint:  # commas that look like rows: a warning, or the error's hint
+                ctx.meta.setdefault("row_hints", []).append((arr, hint))
+        return arr
+
+
+def row_hints(ctx, *arrays) -> list[str]:
+    """The hints MatrixParam left for these arrays (read as one row, meant as several)."""
+    hints = ctx.meta.get("row_hints", []) if ctx is not None else []
+    return [hint for arr, hint in hints if any(arr is given for given in arrays)]
+
+
+def one_row_failure(err, arr, name: str, window_rows: int, hints: list[str]):
+    """`err` (a failure of a computation on `arr`) with a hint appended when a one-row
+    input is why it failed: a comma hint already found, or `arr` is one row and the
+    window is taller. The error unchanged when no hint applies."""
+    from cnnrnn_cli.io.matrix import ROWS
+
+    hint = hints[0] if hints else None
+    if hint is None and arr.shape[-2] == 1 and arr.shape[-1] > 1 and window_rows > 1:
+        hint = f"the {name} was read as one row of {arr.shape[-1]} values: {ROWS}"
+    if hint is None:
+        return err
+    return type(err)(err.source, f"{err.message} ({hint})")
 
 
 class NamedArraysParam(_SourceParam):

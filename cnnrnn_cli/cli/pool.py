@@ -119,3 +119,9 @@ def pool(
         warnings=res.warnings + hints,
         at=at,
     )
+
+
+# The shared --at speaks of filters; a pool has windows and channels.
+for _param in pool.params:
+    if _param.name == "at":
+        _param.help = "Explain one window: output cell R,C (1-based; K,R,C picks channel K)."

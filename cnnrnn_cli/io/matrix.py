@@ -299,6 +299,31 @@ def checked_array(arr: np.ndarray, name: str, max_elements: int | None = None) -
     return arr
 
 
+# -- hints -------------------------------------------------------------------------------
+
+ROWS = "rows are separated by ';' or newlines"
+
+
+def one_row_hint(text: str, arr: np.ndarray, name: str) -> str | None:
+    """Why a literal read as one row (1×n, or C×1×n) was probably meant as several: it
+    used commas and neither ';' nor a newline, and its comma groups each hold the same
+    run of two or more values (`1 2 3, 4 5 6`), or its count is a perfect square above 1
+    (`1, 0, 0, 1`). None for anything else (JSON, one value a group, `1 2 3`)."""
+    if arr.ndim < 2 or arr.shape[-2] != 1 or "," not in text or any(c in text for c in ";\n"):
+        return None
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    if "[" in body or "]" in body:
+        return None
+    count = arr.shape[-1]
+    runs = {len(group.split()) for chunk in body.split("|") for group in chunk.split(",")}
+    square = count > 1 and int(count**0.5) ** 2 == count
+    if not (square or (len(runs) == 1 and min(runs) > 1)):
+        return None
+    return f"the {name} was read as one row of {count} values: {ROWS}, not commas"
+
+
 # -- sources -----------------------------------------------------------------------------
 
 
