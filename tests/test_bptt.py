@@ -270,7 +270,7 @@ def test_cli_rich_follows_the_notes(run):
         "vanishing gradient",
         "(γ·σ_max)^(T−t)",
         "w_h^α = 0.8^α",
-        "wh := wh − α ∂L/∂wh",
+        "W_h := W_h − α ∂L/∂W_h = 0.8 − 0.1·0.0394 = 0.7961",
         "Finite differences",
         "learning rate",
     ):

@@ -1,5 +1,5 @@
-"""The working of `gru-step`: each gate unit by unit, the candidate, the new state, and the
-notes' three cases named where they occur."""
+"""The working of `gru-step`: what was given, each gate of one unit with its numbers, the
+gates and states unit by unit, and the notes' three cases named where they occur."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ from rich.table import Table
 from rich.text import Text
 
 from cnnrnn_cli.core.gru import GRUResult
-from cnnrnn_cli.explain.bptt import TABLE_VALUES, time_table
+from cnnrnn_cli.explain.bptt import (
+    Fit,
+    TimeTable,
+    column,
+    grids,
+    plus,
+    sentence,
+    signed,
+    terms,
+    wrap,
+)
 from cnnrnn_cli.explain.common import (
     ACCENT,
     heading,
@@ -18,54 +28,74 @@ from cnnrnn_cli.explain.common import (
     latex_par,
     latex_row,
     latex_vector,
-    num,
     time_rows,
-    vec,
 )
 
 SHADES = "·░▒▓█"
-CASE_TEXT = {
-    "takes_over": (
-        "z ≈ 0",
-        "the candidate takes over: h_t ≈ h̃ (the notes' case 1, 'only short-term memory')",
-    ),
-    "ignores_past": (
-        "r ≈ 0",
-        "the candidate ignores the past: h̃ ≈ tanh(W_xh x + b_h) (the notes' case 2)",
-    ),
-    "carried_over": (
-        "z ≈ 1",
-        "the state is carried over unchanged: h_t ≈ h_(t−1) (the notes' "
-        "case 3 calls this 'no memory'; it keeps the old state entirely)",
-    ),
+NAMES = {
+    "wxz": "W_xz",
+    "whz": "W_hz",
+    "bz": "b_z",
+    "wxr": "W_xr",
+    "whr": "W_hr",
+    "br": "b_r",
+    "wxh": "W_xh",
+    "whh": "W_hh",
+    "bh": "b_h",
+    "bhh": "b_hh",
 }
+
+
+def candidate_without_past(reset_after: bool) -> str:
+    """h̃ when r ≈ 0: reset after W_hh drops b_hh with W_hh h (r ⊙ (W_hh h + b_hh)); reset
+    before keeps it (W_hh (r ⊙ h) + b_hh: only h is reset)."""
+    return "tanh(W_xh x_t + b_h)" if reset_after else "tanh(W_xh x_t + b_hh + b_h)"
+
+
+def case_text(name: str, reset_after: bool) -> str:
+    return {
+        "takes_over": "the candidate takes over: h_t ≈ h̃_t (the notes' case 1, "
+        "'only short-term memory')",
+        "ignores_past": "the candidate ignores the past: h̃_t ≈ "
+        f"{candidate_without_past(reset_after)} (the notes' case 2, 'only long-term memory')",
+        "carried_over": "the state is carried over unchanged: h_t ≈ h_{t−1} (the notes' "
+        "case 3 calls this 'no memory'; it keeps the old state entirely)",
+    }[name]
+
+
+CASES = ("takes_over", "ignores_past", "carried_over")
+LABELS = {"takes_over": "z ≈ 0", "ignores_past": "r ≈ 0", "carried_over": "z ≈ 1"}
 
 
 def _label(name: str, z_keeps: str) -> str:
     """'z ≈ 0' etc.; with --z-keeps new the z cases swap ends."""
     if z_keeps == "new" and name != "ignores_past":
         return {"takes_over": "z ≈ 1", "carried_over": "z ≈ 0"}[name]
-    return CASE_TEXT[name][0]
+    return LABELS[name]
 
 
-def _formulas(res: GRUResult) -> list[Text]:
+def _formulas(res: GRUResult) -> list:
     cand = (
-        "tanh(W_xh x + r ⊙ (W_hh h + b_hh) + b_h)"
+        "tanh(W_xh x_t + r_t ⊙ (W_hh h_{t−1} + b_hh) + b_h)"
         if res.reset_after
-        else "tanh(W_xh x + W_hh (r ⊙ h) + b_hh + b_h)"
+        else "tanh(W_xh x_t + W_hh (r_t ⊙ h_{t−1}) + b_hh + b_h)"
     )
-    update = "z ⊙ h_(t−1) + (1 − z) ⊙ h̃" if res.z_keeps == "old" else "(1 − z) ⊙ h_(t−1) + z ⊙ h̃"
+    update = (
+        "z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t"
+        if res.z_keeps == "old"
+        else "(1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t"
+    )
     return [
-        Text("z = σ(W_xz x + W_hz h + b_z)    r = σ(W_xr x + W_hr h + b_r)"),
-        Text(
-            f"h̃ = {cand}"
+        sentence("z_t = σ(W_xz x_t + W_hz h_{t−1} + b_z),  r_t = σ(W_xr x_t + W_hr h_{t−1} + b_r)"),
+        sentence(
+            f"h̃_t = {cand}"
             + (
                 "   (reset after W_hh: PyTorch, Keras)"
                 if res.reset_after
                 else "   (reset before W_hh: the paper, d2l)"
             )
         ),
-        Text(
+        sentence(
             f"h_t = {update}"
             + (
                 "   (z keeps the old state: the notes, PyTorch)"
@@ -73,62 +103,209 @@ def _formulas(res: GRUResult) -> list[Text]:
                 else "   (--z-keeps new)"
             )
         ),
-        Text(
+        sentence(
             "each gate has its own W_x and b (the notes write the same w_x and b for z and r)",
             style="dim",
         ),
     ]
 
 
-def _units(res: GRUResult, t: int, p: int) -> Table:
-    table = Table(
-        title=f"Step {t + 1}, unit by unit" if res.sequence else "Unit by unit",
-        header_style="bold",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
+def _given(res: GRUResult, p: int):
+    if res.sequence:
+        xs = res.x.T if res.x.shape[1] == 1 else res.x
+        items = [("x_1 … x_T" if res.x.shape[1] == 1 else "xs (row t is x_t)", xs)]
+        items.append(("h_0", res.h_prev[0]))
+    else:
+        items = [("x", res.x[0]), ("h_{t−1}", res.h_prev[0])]
+    items += [(NAMES[k], v) for k, v in res.weights.items()]
+    title = (
+        "Given"
+        if res.seed is None
+        else f"Given: a random case, seed {res.seed}: repeat it with --seed {res.seed}"
     )
-    table.caption = "a_z, a_r: the gates' pre-activations, inside σ(·)"
-    for col in ("unit", "h_(t−1)", "a_z", "z", "a_r", "r", "h̃", "h_t", "case"):
-        table.add_column(
-            col,
-            justify="right" if col != "case" else "left",
-            no_wrap=col != "case",
-            min_width=7 if col == "case" else None,
+    return Group(heading(title), Fit(lambda width: grids(items, p, width)))
+
+
+def _unit_formulas(res: GRUResult, t: int, u: int, p: int, width: int):
+    """Every gate of unit u at step t with its numbers."""
+    w, x, h = res.weights, res.x[t], res.h_prev[t]
+    z, r = np.atleast_2d(res.z)[t], np.atleast_2d(res.r)[t]
+    ht, hn = np.atleast_2d(res.h_tilde)[t], np.atleast_2d(res.h)[t]
+    i = f"[{u + 1}]"
+    row = f"[{u + 1},:]"
+    head = f"Step {t + 1}, unit {u + 1}" if res.sequence else f"Unit {u + 1}"
+    lines = [Text(f"{head}, with the numbers:", style="bold")]
+
+    def gate(name, wx, wh, b, a, value):
+        lines.append(
+            wrap(
+                [
+                    f"{name}{i} = σ(W_x{name}{row}·x_t + W_h{name}{row}·h_{{t−1}} + b_{name}{i})",
+                    "= σ(" + terms(w[wx][u], x, p)[0],
+                    *terms(w[wx][u], x, p)[1:],
+                    *terms(w[wh][u], h, p, first=False),
+                    plus(w[b][u], p) + ")",
+                    f"= σ({signed(res_a(a), p)})",
+                    f"= {signed(value, p)}",
+                ],
+                width,
+            )
         )
+
+    def res_a(a):
+        return np.atleast_2d(a)[t, u] if a.ndim == 2 else a[u]
+
+    gate("z", "wxz", "whz", "bz", res.a_z, z[u])
+    gate("r", "wxr", "whr", "br", res.a_r, r[u])
+    gh = res.gh[t, u]
+    if res.reset_after:
+        lines.append(
+            wrap(
+                [
+                    f"(W_hh h_{{t−1}} + b_hh){i}",
+                    "= " + terms(w["whh"][u], h, p)[0],
+                    *terms(w["whh"][u], h, p)[1:],
+                    plus(w["bhh"][u], p),
+                    f"= {signed(gh, p)}",
+                ],
+                width,
+            )
+        )
+        inner = [f"+ {signed(r[u], p)}·{_paren(gh, p)}"]
+        symbolic = f"h̃{i} = tanh(W_xh{row}·x_t + r{i}·(W_hh h_{{t−1}} + b_hh){i} + b_h{i})"
+    else:
+        rh = r * h
+        products = [
+            f"{'−' if wv < 0 else '+'} {signed(abs(wv), p)}·({signed(rv, p)}·{_paren(hv, p)})"
+            for wv, rv, hv in zip(w["whh"][u][:4], r[:4], h[:4], strict=False)
+        ]
+        products[0] = products[0][2:] if products[0].startswith("+") else "−" + products[0][2:]
+        if len(rh) > 4:
+            products.append(f"+ … ({len(rh) - 4} more)")
+        lines.append(
+            wrap(
+                [
+                    f"(W_hh (r ⊙ h_{{t−1}}) + b_hh){i}",
+                    "= " + products[0],
+                    *products[1:],
+                    plus(w["bhh"][u], p),
+                    f"= {signed(gh, p)}",
+                ],
+                width,
+            )
+        )
+        inner = [plus(gh, p)]
+        symbolic = f"h̃{i} = tanh(W_xh{row}·x_t + (W_hh (r ⊙ h_{{t−1}}) + b_hh){i} + b_h{i})"
+    xh = terms(w["wxh"][u], x, p)
+    lines.append(
+        wrap(
+            [
+                symbolic,
+                "= tanh(" + xh[0],
+                *xh[1:],
+                *inner,
+                plus(w["bh"][u], p) + ")",
+                f"= tanh({signed(res.a_h[t, u], p)})",
+                f"= {signed(ht[u], p)}",
+            ],
+            width,
+        )
+    )
+    if res.z_keeps == "old":
+        symbolic = f"h_t{i} = z{i}·h_{{t−1}}{i} + (1 − z{i})·h̃{i}"
+        keep, take = z[u], 1 - z[u]
+    else:
+        symbolic = f"h_t{i} = (1 − z{i})·h_{{t−1}}{i} + z{i}·h̃{i}"
+        keep, take = 1 - z[u], z[u]
+    lines.append(
+        wrap(
+            [
+                symbolic,
+                f"= {signed(keep, p)}·{_paren(h[u], p)}",
+                f"+ {signed(take, p)}·{_paren(ht[u], p)}",
+                f"= {signed(hn[u], p)}",
+            ],
+            width,
+        )
+    )
+    return Group(*lines)
+
+
+def _paren(x: float, p: int) -> str:
+    text = signed(x, p)
+    return f"({text})" if text.startswith("−") else text
+
+
+def _units(res: GRUResult, t: int, p: int, width: int):
     hidden = res.h_prev.shape[1]
     unit_case = {}
     for name, units in res.cases[t].items():
         for u in units:
             unit_case.setdefault(u, []).append(_label(name, res.z_keeps))
     z, r, ht, h = (np.atleast_2d(a)[t] for a in (res.z, res.r, res.h_tilde, res.h))
-    shown = (
-        range(hidden) if hidden <= 16 else list(range(8)) + [None] + list(range(hidden - 8, hidden))
+    shown = list(range(hidden)) if hidden <= 16 else [*range(8), None, *range(hidden - 8, hidden)]
+    kept = [u for u in shown if u is not None]
+    columns = [
+        ("h_{t−1}", res.h_prev[t]),
+        ("a_z", res.a_z[t]),
+        ("z", z),
+        ("a_r", res.a_r[t]),
+        ("r", r),
+        ("h̃", ht),
+        ("h_t", h),
+    ]
+    texts = [(name, column(values[kept], p)) for name, values in columns]
+    cases = [", ".join(unit_case.get(u, [])) for u in kept]
+
+    def total(texts):
+        widths = [max(len(n), *map(len, c)) for n, c in texts]
+        return sum(w + 3 for w in widths) + len(str(hidden)) + 4 + max(4, *map(len, cases)) + 3
+
+    dropped = []
+    for name in ("a_r", "a_z", "h_{t−1}"):
+        if total(texts) <= width:
+            break
+        texts = [(n, c) for n, c in texts if n != name]
+        dropped.append(name)
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold",
     )
+    table.add_column("unit", justify="right", no_wrap=True)
+    for name, _ in texts:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("case", no_wrap=True)
+    n = 0
     for u in shown:
         if u is None:
-            table.add_row(*["⋮"] * 8, "")
+            table.add_row("⋮", *["⋮"] * len(texts), "")
             continue
-        values = (res.h_prev[t, u], res.a_z[t, u], z[u], res.a_r[t, u], r[u], ht[u])
-        table.add_row(
-            str(u + 1),
-            *(num(v, p) for v in values),
-            Text(num(h[u], p), style=ACCENT),
-            ", ".join(unit_case.get(u, [])),
-        )
-    return table
+        cells = [c[n] for _, c in texts]
+        cells[-1] = Text(cells[-1], style=ACCENT)
+        table.add_row(str(u + 1), *cells, cases[n])
+        n += 1
+    title = f"Step {t + 1}, unit by unit" if res.sequence else "Unit by unit"
+    notes = [] if {"a_z", "a_r"} <= set(dropped) else ["a_z, a_r: the gates' pre-activations"]
+    if dropped:
+        notes.append(f"({', '.join(dropped)} left out to fit the width; -f json has z, r, h̃, h)")
+    return Group(Text(title, style="bold"), table, *[Text(note, style="dim") for note in notes])
 
 
-def _cases(res: GRUResult, t: int) -> list[Text]:
+def _cases(res: GRUResult, t: int) -> list:
     lines = []
     for name, units in res.cases[t].items():
         if units:
-            label, text = _label(name, res.z_keeps), CASE_TEXT[name][1]
-            shown = ", ".join(str(u + 1) for u in units[:12]) + (" …" if len(units) > 12 else "")
-            lines.append(Text.assemble((f"{label} (unit {shown}): ", "bold"), text))
+            label, text = _label(name, res.z_keeps), case_text(name, res.reset_after)
+            shown = ", ".join(str(u + 1) for u in units[:12]) + (
+                f" and {len(units) - 12} more" if len(units) > 12 else ""
+            )
+            plural = "s" if len(units) > 1 else ""
+            lines.append(sentence(f"{label} (unit{plural} {shown}): {text}"))
     if not lines:
         lines.append(
-            Text(
+            sentence(
                 f"none of the notes' three cases occurs (no gate within "
                 f"{res.tol} of 0 or 1; --tol sets 'near')",
                 style="dim",
@@ -143,61 +320,60 @@ def _heat(values: np.ndarray) -> str:
     return "".join(SHADES[i] for i in index)
 
 
-def _sequence(res: GRUResult, p: int, steps: int):
-    title, table = time_table("Step by step", ("t", "x_t", "z", "r", "h_t"))
-    for t in time_rows(res.h.shape[0], steps):
-        if t is None:
-            table.add_row(*["⋮"] * 5)
-            continue
-        table.add_row(
-            str(t + 1),
-            vec(res.x[t], p, TABLE_VALUES),
-            vec(res.z[t], p, TABLE_VALUES),
-            vec(res.r[t], p, TABLE_VALUES),
-            vec(res.h[t], p, TABLE_VALUES),
-        )
-    heat_title = Text(
-        "Gates over time (· near 0 … █ near 1), one row a unit, one column a step", style="bold"
-    )
-    heat = Table(box=None, header_style="bold")
-    heat.add_column("unit", justify="right")
+def _heatmap(res: GRUResult, width: int):
+    T, hidden = res.z.shape
+    room = max(4, min(60, (width - 10) // 2))
+    cols = slice(0, min(T, room))
+    heat = Table(box=None, header_style="bold", pad_edge=False)
+    heat.add_column("unit", justify="right", no_wrap=True)
     heat.add_column("z", no_wrap=True)
     heat.add_column("r", no_wrap=True)
-    T, hidden = res.z.shape
-    cols = slice(0, min(T, 60))
     for u in range(min(hidden, 16)):
         heat.add_row(str(u + 1), _heat(res.z[cols, u]), _heat(res.r[cols, u]))
-    notes = (
-        [
+    notes = []
+    if T > room or hidden > 16:
+        notes.append(
             Text(
-                f"(first {min(T, 60)} of {T} steps, first {min(hidden, 16)} of {hidden} units)",
+                f"(first {min(T, room)} of {T} steps, first {min(hidden, 16)} of {hidden} units)",
                 style="dim",
             )
-        ]
-        if T > 60 or hidden > 16
-        else []
+        )
+    return Group(heat, *notes)
+
+
+def _sequence(res: GRUResult, p: int, steps: int):
+    table = TimeTable(
+        "Step by step",
+        [("x_t", res.x), ("z_t", res.z), ("r_t", res.r), ("h_t", res.h)],
+        res.h.shape[0],
+        steps,
     )
-    return Group(title, table, heat_title, heat, *notes)
+    table.p = p
+    heat_title = sentence(
+        "Gates over time (· near 0 … █ near 1), one row a unit, one column a step", style="bold"
+    )
+    return Group(table, heat_title, Fit(lambda width: _heatmap(res, width)))
 
 
 def rich(res: GRUResult, style):
     p = style.precision
-    parts = [heading("Gated recurrent unit"), *_formulas(res)]
+    parts = [heading("Gated recurrent unit"), _given(res, p), *_formulas(res)]
+    parts.append(Fit(lambda width: _unit_formulas(res, 0, 0, p, width)))
     if res.sequence:
         T = res.h.shape[0]
         parts.append(_sequence(res, p, style.steps or 12))
-        parts.append(_units(res, T - 1, p))
+        parts.append(Fit(lambda width: _units(res, T - 1, p, width)))
         parts += _cases(res, T - 1)
-        counts = {k: sum(bool(step[k]) for step in res.cases) for k in CASE_TEXT}
+        counts = {k: sum(bool(step[k]) for step in res.cases) for k in CASES}
         parts.append(
-            Text(
+            sentence(
                 "steps with each case: "
                 + ", ".join(f"{_label(k, res.z_keeps)}: {v}" for k, v in counts.items()),
                 style="dim",
             )
         )
     else:
-        parts.append(_units(res, 0, p))
+        parts.append(Fit(lambda width: _units(res, 0, p, width)))
         parts += _cases(res, 0)
     return Group(*parts)
 
@@ -334,7 +510,7 @@ def latex(res: GRUResult, style) -> str:
         *_lcases(res, t),
     ]
     if res.sequence:
-        counts = {k: sum(bool(step[k]) for step in res.cases) for k in CASE_TEXT}
+        counts = {k: sum(bool(step[k]) for step in res.cases) for k in CASES}
         lines.append(
             latex_par(
                 "Steps with each case: "
