@@ -72,13 +72,20 @@ def log10_list(log10_values) -> list:
 )
 @click.option("--seed", type=SEED, help="Seed for --random.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="σ for --random.")
-@click.option("--check", is_flag=True, help="Compare every gradient with finite differences.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Compare every gradient with central finite differences; the worst entry is named "
+    "1-based, as every position the tool prints (wh[2,3]: row 2, column 3).",
+)
 @click.option(
     "--at",
     "at_step",
     type=IntParam(),
     metavar="t",
-    help="Write out the chain ∂h_T/∂h_t for this t (default 1).",
+    help="The step whose formulas are written out with their numbers: the forward step "
+    "(default t = 1), the backward step (default t = T) and the chain ∂h_T/∂h_t "
+    "(default t = 1).",
 )
 @click.option(
     "--steps",
@@ -97,6 +104,16 @@ def bptt(
     Jacobians ∂h_{t+1}/∂h_t = diag(f'(·)) W_h and the norms of their products, the
     eigenvalues of W_h = T Σ T⁻¹ and the verdict, and the bound
     ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^(T−t) that always holds.
+
+    JSON regime is the notes' verdict from ρ(W_h) (exact only for a linear
+    chain: with an activation ρ > 1 means gradients may explode; γ·σ_max > 1 is
+    necessary for that, γ·σ_max < 1 guarantees vanishing). measured_regime is
+    what the norms did: the geometric mean factor a step,
+    g = ‖∂h_T/∂h_1‖^(1/(T−1)), below 1 − max(tol, 0.001) is vanishing, above
+    1 + that exploding, else neutral (null for T = 1). A norm beyond float64
+    (below ~1e-307 or above ~1e308) is null in jacobian_norms and bound, and
+    always given in jacobian_norms_log10 and bound_log10. A --random case
+    without --seed chooses one and prints it (JSON params.seed).
 
     \b
     Examples:

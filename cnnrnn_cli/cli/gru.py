@@ -46,7 +46,7 @@ def _gate_options(fn):
     },
 )
 @click.option("--x", type=MatrixParam(), help="The input x_t, D values.")
-@click.option("--h", type=MatrixParam(), help="The previous state h_(t−1), H (default 0).")
+@click.option("--h", type=MatrixParam(), help="The previous state h_{t−1}, H (default 0).")
 @click.option("--xs", type=MatrixParam(), help="A sequence, T×D: run T steps.")
 @_gate_options
 @click.option(
@@ -60,7 +60,7 @@ def _gate_options(fn):
     type=click.Choice(["old", "new"]),
     default="old",
     show_default=True,
-    help="old: z = 1 keeps h_(t−1) (the notes, PyTorch); new: z = 1 takes h̃.",
+    help="old: z = 1 keeps h_{t−1} (the notes, PyTorch); new: z = 1 takes h̃.",
 )
 @click.option(
     "--torch-weights",
@@ -101,12 +101,15 @@ def gru_step(
     \b
     z = σ(W_xz x + W_hz h + b_z)      r = σ(W_xr x + W_hr h + b_r)
     h̃ = tanh(W_xh x + r ⊙ (W_hh h + b_hh) + b_h)
-    h_t = z ⊙ h_(t−1) + (1 − z) ⊙ h̃
+    h_t = z ⊙ h_{t−1} + (1 − z) ⊙ h̃
 
-    Names the notes' three cases where they occur: z ≈ 0 (the candidate takes
-    over), r ≈ 0 (the candidate ignores the past), z ≈ 1 (the state is carried
-    over unchanged). With --torch-weights the result equals PyTorch's float64
-    GRUCell.
+    Shows every given value, each gate of unit 1 with its numbers, and the gates
+    unit by unit. Names the notes' three cases where they occur: z ≈ 0 (the
+    candidate takes over: 'only short-term memory'), r ≈ 0 (the candidate
+    ignores the past: 'only long-term memory'), z ≈ 1 (the state is carried
+    over unchanged; the notes' 'no memory'). With --torch-weights the result
+    equals PyTorch's float64 GRUCell. A --random case without --seed chooses
+    one and prints it (JSON params.seed).
 
     \b
     Examples:
