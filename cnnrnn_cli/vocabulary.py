@@ -10,3 +10,6 @@ ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "identity")
 # The notes' GRU weights: W_x·, W_h·, b· for the update (z), reset (r) and candidate (h)
 # gates, and PyTorch's bias inside the reset product.
 GRU_GATES = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
+# The LSTM's weights: W_x·, W_h·, b· for the input (i), forget (f), candidate (g) and
+# output (o) gates, in PyTorch's stacking order.
+LSTM_GATES = ("wxi", "whi", "bi", "wxf", "whf", "bf", "wxg", "whg", "bg", "wxo", "who", "bo")

@@ -1882,6 +1882,78 @@ CASES += [
 ]
 
 
+# lstm-step: the same hostile inputs as gru-step, through the LSTM's own options.
+LSTM_ONE = ["--x", "1e308", "--h", "1e308", "--c", "0"] + [
+    arg
+    for gate in "ifgo"
+    for arg in (f"--wx{gate}", "1e308", f"--wh{gate}", "-1e308" if gate == "f" else "1")
+]
+CASES += [
+    E("lstm-nan-x", "lstm-step", "--example", "--x", "nan", fragments=("x", "finite")),
+    E("lstm-inf-c", "lstm-step", "--example", "--c", "1 inf 2", fragments=("c", "finite")),
+    E("lstm-wxi-shape", "lstm-step", "--example", "--wxi", "1 2", fragments=("wxi", "3×1")),
+    E("lstm-c-shape", "lstm-step", "--example", "--c", "1 2", fragments=("c", "must be 3")),
+    E("lstm-ragged-xs", "lstm-step", "--example", "--xs", "1 2; 3"),
+    E("lstm-missing-gate", "lstm-step", "--x", "1", "--h", "0 0", fragments=("wxi", "missing")),
+    E("lstm-unit-beyond", "lstm-step", "--example", "--unit", "9", fragments=("unit", "H = 3")),
+    E("lstm-at-beyond", "lstm-step", "--example", "--at", "2", fragments=("at", "T = 1")),
+    E("lstm-tol-out-of-range", "lstm-step", "--example", "--tol", "nan", fragments=("tol",)),
+    E("lstm-seed-minus-1", "lstm-step", "--random", "2,3", "--seed", "-1"),
+    E("lstm-inf-minus-inf", "lstm-step", *LSTM_ONE, fragments=("gate f", "overflows")),
+    C(
+        "overflow-lstm",
+        "lstm-step",
+        *LSTM_ONE[:6],
+        *LSTM_ONE[6:8],
+        *LSTM_ONE[8:10],
+        "--wxf",
+        "1e308",
+        "--whf",
+        "1e308",
+        *LSTM_ONE[14:],
+        "-f",
+        "json",
+        check=strict_json,
+    ),
+    E(
+        "lstm-gru-torch-file",
+        "lstm-step",
+        "--torch-weights",
+        "@w.npz",
+        "--x",
+        "1",
+        setup=files(w__npz=npz(weight_ih=np.ones((12, 1)), weight_hh=np.ones((12, 4)))),
+        fragments=("torch-weights", "4H×H"),
+    ),
+    T(
+        "npz-bomb-lstm-torch-weights",
+        "lstm-step",
+        "--torch-weights",
+        "@bomb.npz",
+        setup=link("bomb.npz"),
+    ),
+    T("npz-bomb-lstm-weights", "lstm-step", "--weights", "@bomb.npz", setup=link("bomb.npz")),
+    T("dev-urandom-lstm-torch-weights", "lstm-step", "--torch-weights", "@/dev/urandom"),
+    T("lstm-random-bomb", "lstm-step", "--random", "1,100000"),
+    E(
+        "lstm-xs-budget",
+        "lstm-step",
+        "--random",
+        "2,3",
+        "--xs",
+        "@xs.npy",
+        "--max-elements",
+        "50",
+        setup=files(xs__npy=npy(np.ones((1000, 2)))),
+    ),
+    K("lstm-example-json", "lstm-step", "--example", "-f", "json", check=strict_json),
+    K("lstm-columns-20", "lstm-step", "--example", "-f", "rich", env={"COLUMNS": "20"}),
+    *[
+        K(f"lstm-sequence-{fmt}", "lstm-step", "--example", "--xs", "1; -1; 2", "-f", fmt)
+        for fmt in FORMATS
+    ],
+]
+
 # The breadth beyond one case per path: more spellings of the same mistake, more options
 # reaching the same parser. They run with ADVERSARIAL_FULL=1 (the in-process fuzz of
 # tests/test_fuzz.py covers the same grammar cheaply); the rest always runs.
@@ -2010,6 +2082,7 @@ def test_the_suite_is_wide():
         "inception",
         "bptt",
         "gru-step",
+        "lstm-step",
         "tour",
     }
     flat = [arg for case in CASES for arg in case.argv]

@@ -74,6 +74,7 @@ COMMANDS = {
     "inception": ("cnnrnn_cli.cli.inception", "inception"),
     "bptt": ("cnnrnn_cli.cli.bptt", "bptt"),
     "gru-step": ("cnnrnn_cli.cli.gru", "gru_step"),
+    "lstm-step": ("cnnrnn_cli.cli.lstm", "lstm_step"),
     "tour": ("cnnrnn_cli.cli.tour", "tour"),
 }
 
