@@ -210,3 +210,44 @@ def test_a_failed_command_leaves_no_picture(tmp_path):
     movie = tmp_path / "m.svg"
     result = run(["conv", "1 2; 3 4", "-k", "1 2 3; 4 5 6; 7 8 9", "--animate", str(movie)])
     assert result.exit_code == 2 and not movie.exists()
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    h=st.integers(1, 4),
+    f=st.integers(1, 3),
+    s=st.integers(1, 3),
+    p=st.integers(0, 2),
+    d=st.integers(1, 2),
+    k=st.integers(1, 2),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_transposed_frames_stamp_the_computed_numbers(h, f, s, p, d, k, seed):
+    from cnnrnn_cli.core.transposed import conv_transpose2d
+
+    op = 1 if s > 1 else 0
+    if (h - 1) * s - 2 * p + d * (f - 1) + op + 1 < 1 or op >= max(s, d):
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, (2, h, h)).astype(float)
+    w = rng.integers(-2, 3, (2, k, f, f)).astype(float)
+    res = conv_transpose2d(x, w, s, p, op, d)
+    scene = animate.scene(res)
+    assert len(scene.frames) == x.size  # one frame per input pixel
+    final = {}
+    for frame in scene.frames:
+        c, i, j = frame.out
+        assert frame.value == x[c, i, j]
+        assert len(frame.stamp) == k * f * f  # its stamp: x·W on every output channel
+        for kk, y, q, label, running in frame.stamp:
+            u, v = divmod(y - i * s, d)[0], divmod(q - j * s, d)[0]
+            assert label == f"+{num(x[c, i, j], 4)}·{num(w[c, kk, u, v], 4)}"
+            final[kk, y, q] = running
+    out = res.output.reshape(k, *res.output.shape[-2:])
+    for (kk, y, q), value in final.items():
+        if 0 <= y - p < out.shape[1] and 0 <= q - p < out.shape[2]:
+            assert value == pytest.approx(out[kk, y - p, q - p])
+    # The last still shows every cell's final sum; the SVGs parse.
+    root = parse(animate.still(scene, len(scene.frames) - 1))
+    assert len(texts(root, "ov")) == len(final)
+    assert_self_contained(animate.animated(scene))

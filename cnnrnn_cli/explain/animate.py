@@ -26,6 +26,8 @@ LABEL = 20  # a grid's label above it
 LINE = 20  # a line of the sum beneath
 FONT = "font-family:DejaVu Sans Mono,Menlo,Consolas,monospace"
 CHAR = 0.6 * 14  # width of one character of the 14px sum text
+TITLE_CHAR = 0.62 * 15  # of the bold 15px title
+LABEL_CHAR = 0.61 * 12  # of a 12px label
 
 STYLE = f"""
 svg {{ background: #ffffff; }}
@@ -50,13 +52,18 @@ text {{ {FONT}; fill: #1f2328; dominant-baseline: central; text-anchor: middle; 
 class Frame:
     """One output cell: `out` (k, i, j) of the output; `windows` the input cells under
     the window, one (channel, rows, cols, labels) per input channel it reads (labels: the
-    weight in each cell, or None); `best`: (channel, row, col) of pooling's winner."""
+    weight in each cell, or None); `best`: (channel, row, col) of pooling's winner.
+
+    A transposed convolution's frame is one input pixel instead: `out` is (c, i, j) of the
+    input, `windows` that one pixel, and `stamp` the cells it adds to, each
+    (k, row, col of the uncropped grid, weight text, the cell's running sum after it)."""
 
     out: tuple
     value: float
     windows: list
     terms: str
     best: tuple | None = None
+    stamp: list = field(default_factory=list)
 
 
 @dataclass
@@ -72,11 +79,14 @@ class Scene:
     precision: int
     out_labels: list = field(default_factory=list)
     note: str = ""
+    cropped: object = None  # transposed: (R, W) True where the grid is cropped away
+    start: object = None  # transposed: (K,) each output channel's value before any stamp
 
 
 def count(trace, steps: int | None) -> int:
-    """Frames the picture of `trace` would have: one per output cell, or `steps`."""
-    cells = int(trace.output.size)
+    """Frames the picture of `trace` would have: one per output cell (a transposed
+    convolution: one per input pixel), or `steps`."""
+    cells = int(trace.image.size if _is_transposed(trace) else trace.output.size)
     return cells if steps is None else min(cells, steps)
 
 
@@ -95,15 +105,23 @@ def scene(trace, precision: int = 4, steps: int | None = None) -> Scene:
 
     frames = count(trace, steps)
     window = _window_cells(trace)
-    drawn = trace.padded.size + trace.output.size + frames * (2 * window + 4)
+    grid = trace.image.size if _is_transposed(trace) else trace.padded.size
+    drawn = grid + 2 * trace.output.size + frames * (2 * window + 4)
     budget.check(drawn, "animate", f"the animation ({frames} frames of {window} cells)")
+    if _is_transposed(trace):
+        return _transposed_scene(trace, precision, steps)
     if hasattr(trace, "weights"):
         return _conv_scene(trace, precision, steps)
     return _pool_scene(trace, precision, steps)
 
 
+def _is_transposed(trace) -> bool:
+    return bool(getattr(trace, "transposed", False))
+
+
 def _window_cells(trace) -> int:
-    """Input cells under one window, over every channel it reads."""
+    """Input cells under one window, over every channel it reads (transposed: the cells
+    one pixel's stamp covers, over the output channels it reaches)."""
     if hasattr(trace, "weights"):
         return int(trace.weights[0].size)
     return int(trace.size[0] * trace.size[1])
@@ -247,6 +265,65 @@ def _pool_terms(res, values, shown, i, j, precision) -> str:
     return "(" + " + ".join(num(x, precision) for x in values) + f")/{num(divisor, precision)}"
 
 
+def _transposed_scene(res, precision, steps) -> Scene:
+    """One frame per input pixel (c, i, j): the stamp x·W it adds to the uncropped grid,
+    rows iS + ud and columns jS + vd, each cell's running sum after it."""
+    import numpy as np
+
+    x3 = res.x3
+    (sh, sw), (dh, dw) = res.stride, res.dilation
+    fh, fw = res.weights.shape[2:]
+    (top, left), (oh, ow) = res.padding, (d.out for d in res.dims)
+    full = res.full_shape[1:]
+    rows, cols = max(full[0], top + oh), max(full[1], left + ow)
+    channels = res.weights.shape[1] * res.groups
+    start = np.zeros(channels) if res.bias is None else np.broadcast_to(res.bias, (channels,))
+    running = np.repeat(np.asarray(start, dtype=float)[:, None, None], rows * cols, 1)
+    running = running.reshape(channels, rows, cols)
+    frames = []
+    for c, i, j in _cells(x3.shape, steps):
+        value = float(x3[c, i, j])
+        stamp = []
+        for k in res.outputs_of(c):
+            k_in = k % res.weights.shape[1]
+            for u in range(fh):
+                for v in range(fw):
+                    y, q = i * sh + u * dh, j * sw + v * dw
+                    w = float(res.weights[c, k_in, u, v])
+                    running[k, y, q] += value * w
+                    label = f"+{num(value, precision)}·{num(w, precision)}"
+                    stamp.append((k, y, q, label, float(running[k, y, q])))
+        shown = num(value, precision)
+        where = f"({c + 1},{i + 1},{j + 1})" if len(x3) > 1 else f"({i + 1},{j + 1})"
+        terms = f"input {where} = {shown} adds {shown}·W to {len(stamp)} cells"
+        frames.append(Frame((c, i, j), value, [(c, [i], [j], None)], terms, stamp=stamp))
+    final = running.copy()
+    cropped = np.ones((rows, cols), dtype=bool)
+    cropped[top : top + oh, left : left + ow] = False
+    title = (
+        f"transposed conv: {_size(res.image.shape)} input, {_size(res.kernel.shape)} kernel, "
+        f"stride {_pair(res.stride)}, padding {_pair(res.padding)}"
+        + (f", output padding {_pair(res.output_padding)}" if any(res.output_padding) else "")
+        + (f", dilation {_pair(res.dilation)}" if res.dilation != (1, 1) else "")
+        + (f", groups {res.groups}" if res.groups > 1 else "")
+        + f" → {_size(res.output.shape)}"
+    )
+    crop = "the stamps' grid (cropped by the padding: dashed)" if cropped.any() else "output"
+    labels = [crop if channels == 1 else f"{crop}, channel {k + 1}" for k in range(channels)]
+    return Scene(
+        title,
+        x3,
+        np.zeros(x3.shape[1:], dtype=bool),
+        final,
+        frames,
+        precision,
+        labels,
+        _steps_note(len(frames), x3.size).replace("output cells", "input pixels"),
+        cropped=cropped,
+        start=start,
+    )
+
+
 # --- drawing ---------------------------------------------------------------------------
 
 
@@ -263,7 +340,11 @@ class _Layout:
         self.out_y = [self.input_y + n * (ho * CELL + LABEL + CELL // 2) for n in range(k)]
         right = self.out_x + wo * CELL + MARGIN
         bottom = max(self.input_y + hp * CELL, self.out_y[-1] + ho * CELL)
-        self.width = max(right, 520)
+        words = max(
+            [len(scene.title) * TITLE_CHAR, len(scene.note) * LABEL_CHAR]
+            + [len(label) * LABEL_CHAR for label in scene.out_labels]
+        )
+        self.width = max(right, 520, int(2 * MARGIN + words + 0.5))
         self.chars = chars_per_line or max(40, int((self.width - 2 * MARGIN) / CHAR))
         lines = max(len(_wrap(_sum_line(scene, f), self.chars)) for f in scene.frames)
         self.sum_y = bottom + CELL // 2 + LINE // 2
@@ -277,6 +358,8 @@ class _Layout:
 
 
 def _sum_line(scene: Scene, frame: Frame) -> str:
+    if scene.cropped is not None:
+        return frame.terms
     k, i, j = frame.out
     where = f"({k + 1},{i + 1},{j + 1})" if scene.output.shape[0] > 1 else f"({i + 1},{j + 1})"
     return f"cell {where}: {num(frame.value, scene.precision)} = {frame.terms}"
@@ -363,7 +446,17 @@ def _static(root, scene: Scene, layout: _Layout) -> None:
         for i in range(ho):
             for j in range(wo):
                 x, y = layout.out_cell(m, i, j)
-                _rect(outs, x, y, CELL, CELL, "out")
+                crop = scene.cropped is not None and scene.cropped[i, j]
+                _rect(outs, x, y, CELL, CELL, "pad" if crop else "out")
+    if scene.cropped is not None:  # cells no stamp reaches hold the bias (or 0)
+        touched = {(k, y, x) for f in scene.frames for k, y, x, *_ in f.stamp}
+        for m in range(k):
+            for i in range(ho):
+                for j in range(wo):
+                    if (m, i, j) not in touched:
+                        x, y = layout.out_cell(m, i, j)
+                        value = num(scene.start[m], scene.precision)
+                        _text(outs, x + CELL / 2, y + CELL / 2, value, "v padv")
     if scene.note:
         _text(root, MARGIN, layout.height - MARGIN - LINE // 2, scene.note, "label")
 
@@ -396,13 +489,38 @@ def _best(parent, frame: Frame, layout: _Layout) -> None:
         _rect(parent, x + 3, y + 3, CELL - 6, CELL - 6, "best")
 
 
+def _stamp(parent, scene: Scene, frame: Frame, layout: _Layout) -> None:
+    """A transposed frame's stamp: the cells it adds to, each with its x·w."""
+    for k, y, x, label, _ in frame.stamp:
+        px, py = layout.out_cell(k, y, x)
+        _rect(parent, px, py, CELL, CELL, "hit")
+        _text(parent, px + CELL - 2, py + CELL - 7, label, "w")
+
+
+def _running(parent, scene: Scene, k, y, x, value, layout: _Layout, **attrs) -> None:
+    px, py = layout.out_cell(k, y, x)
+    _text(parent, px + CELL / 2, py + CELL / 2 - 4, num(value, scene.precision), "ov", **attrs)
+
+
 def still(scene: Scene, n: int) -> str:
-    """Frame n (0-based) alone: the window at its place, the outputs 0..n filled in."""
+    """Frame n (0-based) alone: the window at its place, the outputs 0..n filled in (a
+    transposed convolution: pixel n's stamp, every cell's sum so far)."""
     layout = _Layout(scene)
     root = _svg(layout)
     ET.SubElement(root, "style").text = STYLE
     _static(root, scene, layout)
     frame = scene.frames[n]
+    if scene.cropped is not None:
+        moving = ET.SubElement(root, "g", {"id": "stamp"})
+        _window(moving, frame, layout)
+        _stamp(moving, scene, frame, layout)
+        latest = {}
+        for done in scene.frames[: n + 1]:
+            latest.update({(k, y, x): v for k, y, x, _, v in done.stamp})
+        for (k, y, x), value in latest.items():
+            _running(root, scene, k, y, x, value, layout)
+        _sum(root, scene, frame, layout)
+        return _serialise(root)
     moving = ET.SubElement(root, "g", {"id": "window"})
     _window(moving, frame, layout)
     _best(moving, frame, layout)
@@ -424,6 +542,10 @@ def animated(scene: Scene, fps: float = 1.0) -> str:
     period = n / fps
     timing = f"{period:g}s step-end infinite"
     _static(root, scene, layout)
+    if scene.cropped is not None:
+        rules += _animate_stamps(root, scene, layout, fps, timing)
+        style.text = "\n".join(rules)
+        return _serialise(root)
 
     # The windows: one drawing per filter (its weights and channels differ), drawn at
     # its first frame, (k, 0, 0), and moved frame to frame; shown for its own frames.
@@ -457,6 +579,37 @@ def animated(scene: Scene, fps: float = 1.0) -> str:
     rules.append(_keyframes("f", [(0, "visible"), (1 / n, "hidden")]))
     style.text = "\n".join(rules)
     return _serialise(root)
+
+
+def _animate_stamps(root, scene: Scene, layout: _Layout, fps: float, timing: str) -> list:
+    """A transposed convolution's loop: each frame shows its pixel and its stamp; each
+    cell's running sum is shown from the stamp that makes it until the next one."""
+    n = len(scene.frames)
+    rules, spans = [], {}
+    history: dict = {}
+    for index, frame in enumerate(scene.frames):
+        for k, y, x, _, value in frame.stamp:
+            history.setdefault((k, y, x), []).append((index, value))
+    for (k, y, x), changes in history.items():
+        for m, (index, value) in enumerate(changes):
+            stop = changes[m + 1][0] if m + 1 < len(changes) else n
+            name = spans.setdefault((index, stop), f"r{index}_{stop}")
+            _running(root, scene, k, y, x, value, layout, style=f"animation:{name} {timing}")
+    for (index, stop), name in spans.items():
+        stops = [(0, "hidden"), (index / n, "visible")] if index else [(0, "visible")]
+        if stop < n:
+            stops.append((stop / n, "hidden"))
+        rules.append(_keyframes(name, stops))
+    for index, frame in enumerate(scene.frames):
+        shown = ET.SubElement(
+            root, "g", {"class": "f", "style": f"animation-delay:{index / fps:g}s"}
+        )
+        _window(shown, frame, layout)
+        _stamp(shown, scene, frame, layout)
+        _sum(shown, scene, frame, layout)
+    rules.append(f".f {{ visibility: hidden; animation: f {timing}; }}")
+    rules.append(_keyframes("f", [(0, "visible"), (1 / n, "hidden")]))
+    return rules
 
 
 def _corner(frame: Frame) -> tuple:
