@@ -92,20 +92,33 @@ def output_size(
     output_padding=0,
     same=False,
     layers=None,
+    model=None,
 ):
-    """`outsize`: `.output`, `.exact` (and `.padding`); with `layers` (the --layers text),
-    `.layers`, `.params`, `.macs`, `.flops` too."""
+    """`outsize`: `.output`, `.exact` (and `.padding`); with `layers` (the --layers text)
+    or `model` (a name of `outsize --model`), a network summary: `.layers` (one record per
+    spec layer), `.totals` (params, buffers, macs, flops, activations)."""
     from cnnrnn_cli.core import sizes
 
+    if model is not None:
+        from cnnrnn_cli.core.models import MODELS
+
+        if layers is not None:
+            raise InputError("model", "give --model or --layers, not both")
+        layers = model_spec(model)
+        if input is None:
+            input = MODELS[model][0]
     if isinstance(input, str):  # text such as "3x224x224": the core takes numbers
         from cnnrnn_cli.io.spec import parse_dims
 
         input = parse_dims(input, "input")
     if layers is not None:
-        from cnnrnn_cli.io.spec import parse_layers
+        from cnnrnn_cli.core.network import summarize
+        from cnnrnn_cli.io.netspec import parse_network
 
         shape = list(input) if isinstance(input, (list, tuple)) else [input]
-        return sizes.layer_stack(shape, parse_layers(layers))
+        shape = [sizes._whole(v, "input") for v in shape]
+        nodes = parse_network(layers) if isinstance(layers, str) else layers
+        return summarize(shape, nodes)
     if same:
         if padding not in (0, "same"):
             raise InputError("same", "solves for the padding; give no padding with it")
@@ -113,6 +126,39 @@ def output_size(
     return sizes.output_size(
         input, kernel, stride, padding, dilation, channels, ceil, transposed, output_padding
     )
+
+
+def model_spec(name: str) -> str:
+    """The `--layers` spec of a model of `outsize --model` (lenet5, alexnet, vgg16,
+    resnet18, resnet50, googlenet, mobilenet_v2), as stored in the package."""
+    from cnnrnn_cli.core.models import spec_text
+
+    return spec_text(name)
+
+
+def model_input(name: str) -> list[int]:
+    """The default input of a model of `outsize --model` (C, H, W)."""
+    from cnnrnn_cli.core.models import MODELS
+
+    model_spec(name)  # an unknown name is refused there
+    return list(MODELS[name][0])
+
+
+def model_source(name: str) -> str:
+    """What a model's spec follows (torchvision's definition, d2l's, the paper's)."""
+    from cnnrnn_cli.core.models import MODELS
+
+    model_spec(name)
+    return MODELS[name][1]
+
+
+def network_spec(layers=None, model=None) -> str:
+    """A network (a --layers text or a model name) written as a --layers spec that
+    `output_size(..., layers=...)` reads back: one layer a line, each ending in ';'."""
+    from cnnrnn_cli.io.netspec import format_network, parse_network
+
+    text = model_spec(model) if model is not None else layers
+    return format_network(parse_network(text))
 
 
 @shows("cnnrnn_cli.explain.conv")

@@ -13,3 +13,6 @@ GRU_GATES = ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
 # The LSTM's weights: W_x·, W_h·, b· for the input (i), forget (f), candidate (g) and
 # output (o) gates, in PyTorch's stacking order.
 LSTM_GATES = ("wxi", "whi", "bi", "wxf", "whf", "bf", "wxg", "whg", "bg", "wxo", "who", "bo")
+
+# outsize --model: the classic networks stored as --layers specs (cnnrnn_cli/core/models).
+MODEL_NAMES = ("lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "googlenet", "mobilenet_v2")

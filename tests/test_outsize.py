@@ -192,11 +192,21 @@ def test_cli_layers_json_and_plain(run, run_json):
     ]
     assert res["params"] == 9472 + 192 * 64 * 9 + 192
     assert res["flops"] == 2 * res["macs"]
-    assert res["totals"] == {"params": res["params"], "macs": res["macs"], "flops": res["flops"]}
+    names = ("params", "buffers", "macs", "flops", "activations")
+    assert res["totals"] == {name: res[name] for name in names}
+    assert res["activations"] == 64 * 112 * 112 + 64 * 56 * 56 + 192 * 56 * 56
     assert res["layers"][2]["receptive_field"] == 19 and res["layers"][2]["jump"] == 4
-    plain = run("outsize", "3x224x224", "--layers", "conv k=7 s=2 p=3 c=64").stdout
-    assert plain.splitlines()[-2].startswith("# layers: C H W params macs flops")
-    assert plain.splitlines()[-1] == "64 112 112 9472 118013952 236027904 7 2"
+    assert res["layers"][2]["rf_start"] == 1 - 3 * 1 - 1 * 2 - 1 * 4  # 1 + Σ −P·j
+    plain = run("outsize", "3x224x224", "--layers", "conv k=7 s=2 p=3 c=64").stdout.splitlines()
+    assert plain[-5] == (
+        "# layers: item depth kind shape in params buffers macs flops activations "
+        "receptive_field jump rf_start"
+    )
+    assert plain[-4] == "1 0 conv 64x112x112 null 9472 0 118013952 236027904 802816 7 2 -2"
+    assert plain[-2:] == [
+        "# totals: params buffers macs flops activations",
+        "9472 0 118013952 236027904 802816",
+    ]
 
 
 def test_cli_same(run):

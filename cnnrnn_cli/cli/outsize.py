@@ -8,6 +8,7 @@ from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import PADDING, IntParam, SizeParam
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
+from cnnrnn_cli.vocabulary import MODEL_NAMES
 
 EXPLAINER = "cnnrnn_cli.explain.outsize"
 # The notes: a 3×3 input, one row/column of padding, a 2×2 kernel, stride 1 → 4×4.
@@ -53,7 +54,25 @@ EXAMPLE = "3x3 -k 2 -p 1"
     help="Solve for the padding that keeps the size (⌈N/S⌉ at stride S).",
 )
 @click.option(
-    "--layers", metavar="SPEC", help='A stack, e.g. "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1".'
+    "--layers",
+    metavar="SPEC",
+    help='A network, e.g. "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1; res( conv k=3 p=1 )".',
+)
+@click.option(
+    "--model",
+    type=click.Choice(MODEL_NAMES),
+    help="A classic network as a --layers spec (default input 3x224x224; 1x28x28 for lenet5).",
+)
+@click.option(
+    "--show-spec",
+    is_flag=True,
+    help="Print the network (--model or --layers) as a --layers spec instead of its summary.",
+)
+@click.option(
+    "--depth",
+    "fold",
+    type=IntParam(minimum=0),
+    help="Rich view: fold branches nested deeper than N (their rows summed).",
 )
 def outsize(
     input,
@@ -67,6 +86,9 @@ def outsize(
     output_padding,
     solve_same,
     layers,
+    model,
+    show_spec,
+    fold,
 ) -> Report:
     """Output size of a convolution or pooling layer, or of a stack of layers.
 
@@ -79,13 +101,27 @@ def outsize(
       cnnrnn outsize 3 -k 2 -p 1                 # the notes: 4 (a 4×4 output)
       cnnrnn outsize 224 -k 7 -s 2 -p 3          # 112
       cnnrnn outsize 3x224x224 --layers "conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1"
+      cnnrnn outsize --model resnet18           # the network summary, totals
+      cnnrnn outsize --model vgg16 --show-spec  # as a --layers spec
+
+    \b
+    --layers: layers separated by ';' (or new lines), '#' comments.
+      conv / convT   k s p d c g bias=0 (convT: op)   maxpool / avgpool  k s p d ceil
+      adaptiveavgpool o=H[xW]   flatten   linear n=OUT   bn   relu   act   dropout
+      rnn / gru / lstm h=H bidirectional=1 (first, on a TxD input)
+      res( MAIN ), res( MAIN | SHORTCUT ), cat( B1 | B2 | ... ): branches, nesting
     """
     from cnnrnn_cli import api
     from cnnrnn_cli.io.spec import parse_dims
 
-    if input is None:
+    network = layers is not None or model is not None
+    if not network and (show_spec or fold is not None):
+        raise click.UsageError(
+            f"{'--show-spec' if show_spec else '--depth'} applies to --layers or --model"
+        )
+    if input is None and model is None:
         raise InputError("input", "missing: give N, HxW or CxHxW (e.g. 224x224)")
-    shape = parse_dims(input, "input")
+    shape = parse_dims(input, "input") if input is not None else None
     if solve_same and padding not in (0, "same"):
         raise click.UsageError("--same solves for the padding; do not give -p with it")
     params = {
@@ -100,7 +136,7 @@ def outsize(
         "output_padding": output_padding,
         "same": solve_same,
     }
-    if layers:
+    if network:
         given = [
             name
             for name, v in (
@@ -116,15 +152,22 @@ def outsize(
             raise click.UsageError(
                 f"--layers describes every layer; {given[0]} cannot be given with it"
             )
-        stack = api.output_size(shape, layers=layers)
+        if layers is not None and model is not None:
+            raise click.UsageError("give --model or --layers, not both")
+        if show_spec:
+            return spec_report(shape, layers, model)
+        net = api.output_size(shape, layers=layers, model=model)
+        net.fold = fold
+        given = {"input": shape or net.input}
+        given.update({"model": model} if model else {"layers": layers})
         return Report(
             "outsize",
-            {"input": shape, "layers": layers},
-            stack_result(stack),
-            plain=stack_plain(stack),
-            trace=stack,
+            given,
+            network_result(net),
+            plain=network_plain(net),
+            trace=net,
             explainer=EXPLAINER,
-            warnings=stack.warnings,
+            warnings=net.warnings,
         )
     if kernel is None:
         raise InputError("kernel", "missing: give the kernel size with -k F (or --layers)")
@@ -156,32 +199,86 @@ def outsize(
     )
 
 
-def stack_result(stack) -> dict:
-    totals = {"params": stack.params, "macs": stack.macs, "flops": stack.flops}
+def spec_report(shape, layers, model) -> Report:
+    """--show-spec: the network as a --layers spec, the input only on a '#' line."""
+    from cnnrnn_cli import api
+
+    text = api.network_spec(layers, model)
+    shape = shape or (api.model_input(model) if model else None)
+    head = [f"# {model}: {api.model_source(model)}"] if model else []
+    if shape:
+        head.append(f"# input {'x'.join(map(str, shape))}")
+    text = "\n".join(head + [text])
+    return Report(
+        "outsize",
+        {"input": shape, "model": model} if model else {"input": shape, "layers": layers},
+        {"spec": text},
+        plain=[("spec", text)],
+        trace=SpecText(text),
+        explainer=EXPLAINER,
+    )
+
+
+class SpecText(str):
+    """The --show-spec text, for the rich and LaTeX views."""
+
+
+def network_result(net) -> dict:
+    totals = net.totals
     return {
-        "output": stack.output,
-        "exact": stack.exact,
-        "layers": stack.layers,
+        "output": net.output,
+        "exact": net.exact,
+        "layers": net.layers,
         **totals,
         "totals": totals,
     }
 
 
-def stack_plain(stack) -> list:
-    """One numeric row per layer, its columns named in the block's `#` line."""
-    rank = len(stack.rows[0].dims)
-    dims = (["C"] if len(stack.rows[0].shape) > rank else []) + (["H", "W"] if rank == 2 else ["N"])
-    counts = all(r.params is not None for r in stack.rows)
-    square = all(len(set(r.receptive_field)) == 1 and len(set(r.jump)) == 1 for r in stack.rows)
-    geometry = (
-        ["receptive_field", "jump"]
-        if square
-        else ["receptive_field_h", "receptive_field_w", "jump_h", "jump_w"]
-    )
-    columns = dims + (["params", "macs", "flops"] if counts else []) + geometry
-    rows = []
-    for r in stack.rows:
-        row = list(r.shape) + ([r.params, r.macs, r.flops] if counts else [])
-        row += [r.receptive_field[0], r.jump[0]] if square else r.receptive_field + r.jump
-        rows.append(row)
-    return [("output", stack.output), ("layers: " + " ".join(columns), rows)]
+COLUMNS = (
+    "item depth kind shape in params buffers macs flops activations receptive_field jump rf_start"
+)
+
+
+def network_plain(net) -> list:
+    """Records: one row per spec layer, its columns named in the block's `#` line (shape
+    and an axis pair written HxW, a missing value `null`), then the totals."""
+    rows = [
+        [
+            r.item,
+            r.depth,
+            r.kind,
+            _shape(r.shape),
+            r.inputs,
+            r.params,
+            r.buffers,
+            r.macs,
+            r.flops,
+            r.activations,
+            _x(r.receptive_field),
+            _x(r.jumps),
+            _x(r.rf_start),
+        ]
+        for r in net.records
+    ]
+    totals = net.totals
+    return [
+        ("output", net.output),
+        ("layers: " + COLUMNS, rows),
+        ("totals: " + " ".join(totals), [list(totals.values())]),
+    ]
+
+
+def _shape(values):
+    """[64, 56, 56] -> '64x56x56'; [10] -> 10."""
+    return "x".join(map(str, values)) if len(values) > 1 else values[0]
+
+
+def _x(values):
+    """An axis pair: [3, 3] -> 3, [3, 5] -> '3x5'; None stays None (null)."""
+    if values is None:
+        return None
+    if len(set(values)) == 1:
+        return values[0]
+    from cnnrnn_cli.io.numbers import format_number
+
+    return "x".join(format_number(v) for v in values)

@@ -7,7 +7,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from cnnrnn_cli.core.sizes import AXES, Dim, StackResult
+from cnnrnn_cli.core.network import Network
+from cnnrnn_cli.core.sizes import AXES, Dim
 from cnnrnn_cli.explain.common import ACCENT, heading
 
 
@@ -64,8 +65,10 @@ def _shape(values) -> str:
 
 
 def rich(trace, style):
-    if isinstance(trace, StackResult):
+    if isinstance(trace, Network):
         return _rich_stack(trace)
+    if isinstance(trace, str):  # --show-spec
+        return Text(trace, no_wrap=True, overflow="ignore")
     rule = (
         "for a transposed convolution, output = (N − 1)S − 2P + d(F−1) + op + 1"
         if trace.dims[0].transposed
@@ -137,16 +140,15 @@ def padding_rule(dim: Dim) -> str:
         return "no padding, P = 0"
     if dim.padding_word == "full":
         return f"P = d(F−1) = {dim.d}·({dim.f}−1) = {dim.p_lo} on each side"
+    # The odd pixel is named only when there is one.
+    odd = " (the odd pixel bottom/right)" if dim.p_lo != dim.p_hi else ""
     if dim.s == 1:
-        return (
-            f"total d(F−1) = {dim.d}·({dim.f}−1) = {total}, split {dim.p_lo} + {dim.p_hi}"
-            " (the odd pixel bottom/right)"
-        )
+        return f"total d(F−1) = {dim.d}·({dim.f}−1) = {total}, split {dim.p_lo} + {dim.p_hi}{odd}"
     ceil = -(-dim.n // dim.s)
     return (
         f"TensorFlow's SAME at stride {dim.s}: output ⌈N/S⌉ = {ceil}, total "
         f"max((⌈N/S⌉−1)·S + d(F−1) + 1 − N, 0) = {total}, split {dim.p_lo} + {dim.p_hi}"
-        " (PyTorch refuses 'same' with a stride)"
+        f"{odd} (PyTorch refuses 'same' with a stride)"
     )
 
 
@@ -154,7 +156,39 @@ def _pad(dim: Dim) -> str:
     return str(dim.p_lo) if dim.p_lo == dim.p_hi else f"{dim.p_lo}+{dim.p_hi}"
 
 
-def _rich_stack(stack: StackResult):
+def tree_rows(net: Network) -> list[tuple]:
+    """(record, label indent, sums, folded) in reading order: a block's row before its
+    children (its params/MACs summed over them), blocks deeper than `net.fold` folded."""
+    out: list[tuple] = []
+
+    def walk(records, prefix: str) -> None:
+        nodes, i = [], len(records) - 1
+        while i >= 0:
+            r = records[i]
+            nodes.append((r, records[i - r.children : i]))
+            i -= r.children + 1
+        nodes.reverse()
+        for n, (r, kids) in enumerate(nodes):
+            last = n == len(nodes) - 1
+            glyph = ("└─ " if last else "├─ ") if r.depth else ""
+            folded = bool(kids) and net.fold is not None and r.depth >= net.fold
+            out.append((r, prefix + glyph, _sums([*kids, r]), folded, len(kids)))
+            if kids and not folded:
+                walk(kids, prefix + (("   " if last else "│  ") if r.depth else ""))
+
+    walk(net.records, "")
+    return out
+
+
+def _sums(records) -> tuple:
+    def total(attr):
+        values = [getattr(r, attr) for r in records]
+        return None if any(v is None for v in values) else sum(values)
+
+    return total("params"), total("macs")
+
+
+def _rich_stack(net: Network):
     table = Table(
         title="Layer by layer",
         header_style="bold",
@@ -162,49 +196,86 @@ def _rich_stack(stack: StackResult):
         collapse_padding=True,
         pad_edge=False,
     )
-    for col in ("#", "layer", "output", "params", "MACs", "FLOPs", "RF", "jump"):
+    for col in ("layer", "output", "params", "MACs", "RF", "jump", "start"):
         if col == "layer":
-            table.add_column(col, ratio=1, min_width=10)
+            table.add_column(col, ratio=1, min_width=12)
         else:
             table.add_column(col, justify="right", no_wrap=True)
-    table.add_row("", "input", _shape(stack.input), "", "", "", "1", "1")
-    for i, row in enumerate(stack.rows, start=1):
+    spatial = net.records[0].rf is not None or net.records[-1].rf is not None
+    table.add_row("input", _shape(net.input), "", "", *(("1", "1", "1") if spatial else ("",) * 3))
+    for r, indent, (params, macs), folded, kids in tree_rows(net):
+        label = Text(indent, style="dim")
+        label.append(f"{r.item} ", style="dim")
+        label.append(r.spec if kids == 0 else r.kind, style="bold" if kids else "")
+        if r.kind == "linear":
+            label.append(f"  in = {r.inputs:,}", style=ACCENT)
+        if folded:
+            label.append(f"  ({kids} layers folded)", style="dim")
         table.add_row(
-            str(i),
-            row.layer.text,
-            _shape(row.shape) + ("" if row.exact else " *"),
-            _count(row.params),
-            _count(row.macs),
-            _count(row.flops),
-            _geom(row.receptive_field),
-            _geom(row.jump),
+            label,
+            _shape(r.shape) + ("" if r.exact else " *"),
+            _count(params),
+            _count(macs),
+            _geom(r.receptive_field),
+            _geom(r.jumps),
+            _geom(r.rf_start),
         )
-    totals = [stack.total("params"), stack.total("macs")]
+    totals = net.totals
     table.add_row(
+        Text("total", style="bold"),
+        _shape(net.output),
+        _count(totals["params"]),
+        _count(totals["macs"]),
         "",
-        "total",
-        _shape(stack.output),
-        _count(totals[0]),
-        _count(totals[1]),
-        _count(None if totals[1] is None else 2 * totals[1]),
         "",
         "",
         style="bold",
     )
-    notes = [
-        Text(
-            "RF: receptive field, r ← r + d(k−1)·j; jump j ← j·s; "
-            "MACs: multiply-adds, c·C·Fh·Fw·H'·W' for a conv; FLOPs = 2 × MACs",
-            style="dim",
+    return Group(table, *network_notes(net))
+
+
+def network_notes(net: Network) -> list:
+    """The totals and the definitions, only those that the table shows."""
+    totals = net.totals
+    kinds = {r.kind for r in net.records}
+    parts = [
+        Text.assemble(
+            ("Totals: ", "bold"),
+            f"{_count(totals['params'])} parameters, {_count(totals['buffers'])} buffers, "
+            f"{_count(totals['macs'])} MACs (FLOPs = 2 × MACs = {_count(totals['flops'])}), "
+            f"{totals['activations']:,} activations (output elements summed over the layers)",
         )
     ]
-    if any(not r.exact for r in stack.rows):
-        notes.append(
-            Text("* the division is not exact: the last rows/columns are dropped", style="yellow")
+    defs = ["MACs: multiply-adds of the weights (no biases)"]
+    if kinds & {"conv", "convT"}:
+        defs.append("a conv c·(C/g)·Fh·Fw·H'·W'")
+    if "linear" in kinds:
+        defs.append("a linear n·in")
+    if kinds & {"rnn", "gru", "lstm"}:
+        defs.append("a recurrent layer T·g·H(D+H) per direction (g = 1, 3, 4 for rnn, gru, lstm)")
+    if "bn" in kinds:
+        defs.append("bn has 2C parameters and 2C buffers and no MACs")
+    parts.append(Text("; ".join(defs) + ".", style="dim"))
+    if any(r.rf is not None for r in net.records):
+        parts.append(
+            Text(
+                "RF: the receptive field of output (1,1), r ← r + d(k−1)·j; jump j ← j·s; "
+                "start: where that field begins, 1-based (0 or less lies in the padding)"
+                + (
+                    "; on branches, the union of the paths' fields"
+                    if kinds & {"res", "cat"}
+                    else ""
+                )
+                + ".",
+                style="dim",
+            )
         )
-    if any(r.params is None for r in stack.rows):
-        notes.append(Text("params/MACs need the input channels: give CxHxW", style="yellow"))
-    return Group(table, *notes)
+    if any(not r.exact for r in net.records):
+        notes_text = "* the division is not exact: the last rows/columns are dropped"
+        parts.append(Text(notes_text, style="yellow"))
+    if totals["params"] is None:
+        parts.append(Text("? params/MACs need the input channels: give CxHxW", style="yellow"))
+    return parts
 
 
 def _count(value) -> str:
@@ -212,6 +283,8 @@ def _count(value) -> str:
 
 
 def _geom(values) -> str:
+    if values is None:
+        return "–"
     return "×".join(f"{v:g}" for v in values) if len(set(values)) > 1 else f"{values[0]:g}"
 
 
@@ -243,8 +316,12 @@ def latex(trace, style) -> str:
     """The notes' line: ⇒ output = \\frac{N + 2(P) − F}{S} + 1 = 4 ⇒ 4 × 4 output."""
     from cnnrnn_cli.explain.common import latex_par
 
-    if isinstance(trace, StackResult):
+    if isinstance(trace, Network):
         return _latex_stack(trace)
+    if isinstance(trace, str):  # --show-spec
+        from cnnrnn_cli.explain.common import latex_text
+
+        return "\n".join(f"\\texttt{{{latex_text(line)}}}\\\\" for line in trace.splitlines())
     out = trace.output
     shape = " \\times ".join(map(str, out)) if isinstance(out, list) else f"{out} \\times {out}"
     lines, notes = [], []
@@ -264,67 +341,49 @@ def latex(trace, style) -> str:
     return "\n".join(lines)
 
 
-def _latex_stack(stack: StackResult) -> str:
+def _latex_stack(net: Network) -> str:
     from cnnrnn_cli.explain.common import latex_par, latex_text
 
     def count(value) -> str:
         return "\\text{?}" if value is None else _count(value).replace(",", "{,}")
 
     def geom(values) -> str:
-        return _geom(values).replace("×", " \\times ")
+        return "\\text{--}" if values is None else _geom(values).replace("×", " \\times ")
 
     def shape(values) -> str:
         return " \\times ".join(map(str, values)) if isinstance(values, list) else str(values)
 
+    head = ["\\text{layer}", "\\text{output}", "\\text{params}", "\\text{MACs}"]
+    head += ["\\text{RF}", "\\text{jump}", "\\text{start}"]
     rows = [
-        " & ".join(
-            [
-                "\\#",
-                "\\text{layer}",
-                "\\text{output}",
-                "\\text{params}",
-                "\\text{MACs}",
-                "\\text{FLOPs}",
-                "\\text{RF}",
-                "\\text{jump}",
-            ]
-        )
-        + " \\\\ \\hline",
-        f" & \\text{{input}} & {shape(stack.input)} & & & & 1 & 1 \\\\ \\hline",
+        " & ".join(head) + " \\\\ \\hline",
+        f"\\text{{input}} & {shape(net.input)} & & & 1 & 1 & 1 \\\\ \\hline",
     ]
-    for i, row in enumerate(stack.rows, start=1):
-        flops = None if row.macs is None else 2 * row.macs
-        rows.append(
-            " & ".join(
-                [
-                    str(i),
-                    f"\\text{{{latex_text(row.layer.text)}}}",
-                    shape(row.shape) + ("" if row.exact else "^{*}"),
-                    count(row.params),
-                    count(row.macs),
-                    count(flops),
-                    geom(row.receptive_field),
-                    geom(row.jump),
-                ]
-            )
-            + " \\\\"
-        )
-    params, macs = stack.total("params"), stack.total("macs")
+    for r, _, (params, macs), folded, kids in tree_rows(net):
+        text = r.spec if kids == 0 else r.kind
+        if r.kind == "linear":
+            text += f" (in = {r.inputs})"
+        if folded:
+            text += f" ({kids} layers folded)"
+        indent = "\\quad " * r.depth
+        cells = [
+            f"{indent}\\text{{{latex_text(r.item + ' ' + text)}}}",
+            shape(r.shape) + ("" if r.exact else "^{*}"),
+            count(params),
+            count(macs),
+            geom(r.receptive_field),
+            geom(r.jumps),
+            geom(r.rf_start),
+        ]
+        rows.append(" & ".join(cells) + " \\\\")
+    totals = net.totals
     rows.append(
-        f"\\hline & \\textbf{{total}} & {shape(stack.output)} & {count(params)} & "
-        f"{count(macs)} & {count(None if macs is None else 2 * macs)} & & \\\\"
+        f"\\hline \\textbf{{total}} & {shape(net.output)} & {count(totals['params'])} & "
+        f"{count(totals['macs'])} & & & \\\\"
     )
-    notes = [
-        "RF: the receptive field, $r \\leftarrow r + d(k-1) \\cdot j$; the jump "
-        "$j \\leftarrow j \\cdot s$. MACs: multiply-adds, $c \\cdot C \\cdot F_h \\cdot "
-        "F_w \\cdot H' \\cdot W'$ for a conv; FLOPs $= 2 \\times$ MACs."
-    ]
-    if any(not r.exact for r in stack.rows):
-        notes.append("$^{*}$ The division is not exact: the last rows/columns are dropped.")
-    if any(r.params is None for r in stack.rows):
-        notes.append("Params and MACs need the input channels: give $C \\times H \\times W$.")
+    notes = [latex_text(t.plain) for t in network_notes(net)]
     return (
-        "$$\\begin{array}{|r|l|c|r|r|r|c|c|} \\hline "
+        "$$\\begin{array}{|l|c|r|r|c|c|c|} \\hline "
         + " ".join(rows)
         + " \\hline \\end{array}$$\n"
         + latex_par(" ".join(notes))
