@@ -201,7 +201,9 @@ class Equation:
             if row:
                 rows.append(row)
             lead = len(op) + 1 if op else 0
-            if op and size.minimum > room - lead:  # the operator on a line of its own
+            # The operator on a line of its own (just above its operand) when the operand
+            # cannot fit beside it, or when a long one ("→ 2x2 filter, … →") would squeeze it.
+            if op and (size.minimum > room - lead or (len(op) > 3 and size.maximum > room - lead)):
                 rows.append([(None, [[Segment(op, RichStyle(bold=True))]])])
                 lead, op = 0, None
             width = min(size.maximum, room - lead)
@@ -294,6 +296,55 @@ class Formula:
             line = Text(" " * self.indent if n else "", no_wrap=True, overflow="ignore")
             line.append_text(piece)
             yield line
+
+
+class Words:
+    """Prose wrapped at spaces to the width, every continuation line indented by
+    `indent`; a space beside an operator (= + − · × ≤ ≥ < > →) is not a break while a
+    break elsewhere fits, so `z2[7] = −0.6392 ≤ 0` stays on one line."""
+
+    _OPERATORS = {"=", "+", "−", "-", "·", "×", "≤", "≥", "<", ">", "→", "≈"}
+
+    def __init__(self, *pieces, indent: int = 2):
+        self.text = Text.assemble(*pieces, no_wrap=True, overflow="ignore")
+        self.indent = indent
+        plain = self.text.plain
+        tokens = plain.split(" ")
+        self.breaks, at = [], 0  # positions of the spaces that may end a line
+        for before, after in zip(tokens, tokens[1:], strict=False):
+            at += len(before)
+            if before not in self._OPERATORS and after not in self._OPERATORS:
+                self.breaks.append(at)
+            at += 1
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        plain = self.text.plain
+        edges = [-1, *self.breaks, len(plain)]
+        group = max(b - a - 1 for a, b in zip(edges, edges[1:], strict=False))
+        return Measurement(min(group + self.indent, len(plain)), len(plain)).clamp(
+            max_width=options.max_width
+        )
+
+    def __rich_console__(self, console, options):
+        plain, room = self.text.plain, max(options.max_width, 1)
+        cuts, start = [], 0
+        while True:
+            end = start + (room if not cuts else max(room - self.indent, 1))
+            if len(plain) <= end:
+                break
+            good = [i for i in self.breaks if start < i <= end]
+            spaces = [i for i in range(start + 1, end + 1) if plain[i] == " "]
+            cut = (good or spaces or [end])[-1]
+            cuts.append(cut)
+            start = cut + 1 if plain[cut] == " " else cut
+        start = 0
+        for n, cut in enumerate([*cuts, len(plain)]):
+            line = Text(" " * self.indent if n else "", no_wrap=True, overflow="ignore")
+            line.append_text(self.text[start:cut])
+            yield line
+            start = cut + 1 if plain[cut : cut + 1] == " " else cut
 
 
 def operator(symbol: str, rows: int) -> Text:
@@ -472,6 +523,7 @@ _LATEX_MATH = {
     "ᵀ": "^\\top",
     "⁻¹": "^{-1}",
     "₁₀": "_{10}",
+    "₂": "_2",
     "⌈": "\\lceil",
     "⌉": "\\rceil",
     "⌊": "\\lfloor",

@@ -185,7 +185,10 @@ def rich(res: ConvResult, style):
         parts += [_cell(res, cell, p, not style.color) for cell in chosen]
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
         parts.append(
-            Text(f"… {left} more cells (use --steps N, or --at R,C for one cell)", style="dim")
+            Text(
+                f"… {left} more cell{'s' * (left > 1)} (use --steps N, or --at R,C for one cell)",
+                style="dim",
+            )
         )
     return Group(*parts)
 

@@ -169,7 +169,11 @@ def rich(res: PoolResult, style):
         parts.append(heading("Window by window"))
         parts += [_cell(res, cell, p, not style.color) for cell in chosen]
     if left and style.steps != 0:  # --steps 0 (and --interactive's header) asks for none
-        parts.append(Text(f"… {left} more windows (use --steps N, or --at R,C)", style="dim"))
+        parts.append(
+            Text(
+                f"… {left} more window{'s' * (left > 1)} (use --steps N, or --at R,C)", style="dim"
+            )
+        )
     if res.grad_input is not None:
         row = Equation(
             grids(np.reshape(res.grad, out_shown.shape), p, title="upstream ∂L/∂out", fit=True),
