@@ -4,8 +4,11 @@ channels and sums, articles ("an 8×8"), and the group help."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
+from rich.cells import cell_len
 
 from cnnrnn_cli.cli.main import cli
 from cnnrnn_cli.io.numbers import format_fixed
@@ -83,3 +86,82 @@ def test_rounding_noise_is_not_a_digit():
 def test_the_tour_prints_one_power_one_way(run):
     out = run("tour", "--section", "rnn", "--no-color", fmt="rich").stdout
     assert "7.5938" in out and "7.5937" not in out
+
+
+# --- layout: 60 to 140 columns, nothing cut, nothing cropped --------------------------------
+
+OPERATOR_AT_END = re.compile(r"(^|\s)[=+−·×≤≥<>→]\s*$")
+
+
+def cropped(line: str) -> bool:
+    """A boxed grid whose right edge the terminal cut off: more left corners than right."""
+    left = sum(line.count(c) for c in "┌├└")
+    return left != sum(line.count(c) for c in "┐┤┘")
+
+
+def check_screen(text: str, width: int) -> None:
+    for line in text.splitlines():
+        assert cell_len(line) <= width, f"over {width}: {line!r}"
+        assert not re.search(r"[\d.]…|…[\d.]", line), f"a number cut: {line!r}"
+        assert not cropped(line), f"a grid cropped at {width}: {line!r}"
+        assert not OPERATOR_AT_END.search(line), f"an operator left at the end: {line!r}"
+
+
+LAYOUT_CASES = [
+    ["resblock", "--example"],
+    ["resblock", "--random", "8", "--depth", "20", "--seed", "0"],
+    ["resblock", "--random", "30", "--depth", "100", "--seed", "1"],
+    ["resblock", "--a0", "1 2 3", "--w1", "1 0 0; 0 1 0", "--w2", "1 2; 3 4"]
+    + ["--shortcut", "1 0 0; 0 1 0"],
+    ["inception", "--example"],
+    ["inception", "--example", "--compute", "--seed", "1"],
+    ["inception", "--preset", "3a"],
+    ["inception", "--preset", "5b"],
+    ["inception", "--preset", "4e", "--compute", "--seed", "0"],
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("args", LAYOUT_CASES, ids=" ".join)
+def test_layout_holds(args, width):
+    check_screen(render(args, width), width)
+
+
+def test_the_layout_check_finds_a_crop_and_a_dangling_operator():
+    with pytest.raises(AssertionError):
+        check_screen("┌───┬───┬──", 80)
+    with pytest.raises(AssertionError):
+        check_screen("a2[7] = relu(−0.6392 +", 80)
+    check_screen("┌───┐   ┌───┐\n  + 1.304) = 0.6648", 80)
+
+
+def test_resblock_at_80_columns_keeps_every_value_of_an_8_unit_case(run_json):
+    """`--random 8` at 80 columns: every value of a0, b1, b2, z1, a1, z2 + a0 and a2 in
+    full (the matrices W1, W2 and the Jacobians may elide middle columns, marked ⋯), the
+    depth table's columns in the order of the tables above it."""
+    args = ["resblock", "--random", "8", "--depth", "20", "--seed", "0"]
+    text = render(args, 80).replace("−", "-")
+    doc = run_json(*args)
+    given = doc["result"]
+    for key in ("z1", "a1", "z2", "a2"):
+        for value in given["plain"][key] + given["skip"]["a2"]:
+            assert format_fixed(value, 4) in text, (key, value)
+    table = text[text.index("through 20 random blocks") :]
+    header = table.splitlines()[1]
+    assert header.index("w/out skip") < header.index("w/ skip")
+    for l_row in ("10 ", "20 "):  # row labels ≥ 10 whole
+        assert any(line.lstrip().startswith(l_row) for line in table.splitlines())
+    first = table.splitlines()[2].split()
+    assert first[0] == "1" and float(first[1]) == pytest.approx(
+        doc["result"]["grad_norms"]["plain"][0], rel=1e-3
+    )
+    assert float(first[3]) == pytest.approx(doc["result"]["grad_norms"]["skip"][0], rel=1e-3)
+
+
+def test_svg_of_a_random_case_cuts_no_number(tmp_path):
+    svg = tmp_path / "r.svg"
+    args = ["resblock", "--random", "8", "--depth", "20", "--seed", "0", "--svg", str(svg)]
+    result = CliRunner().invoke(cli, [*args, "-f", "plain"])
+    assert result.exit_code == 0
+    text = svg.read_text()
+    assert not re.search(r"[\d.]…|…[\d.]", text.replace("&#160;", " "))

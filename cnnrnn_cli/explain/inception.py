@@ -12,7 +12,10 @@ from rich.text import Text
 from cnnrnn_cli.core.inception import InceptionResult
 from cnnrnn_cli.explain.common import (
     ACCENT,
-    grid,
+    Equation,
+    Fitted,
+    Formula,
+    Words,
     heading,
     latex_num,
     latex_par,
@@ -82,19 +85,18 @@ def _sums(res: InceptionResult):
     c, h, w = res.input_shape
     bias = res.bias
     convs = [
-        (f"{branch.name} {layer.name}:", layer)
+        (f"{branch.name} branch, {layer.name}:", layer)
         for branch in res.branches
         for layer in branch.layers
         if layer.kind == "conv"
     ]
 
     def block(title: str, rows: list):
-        table = Table.grid(padding=(0, 1))
-        table.add_column(no_wrap=True)
-        table.add_column(overflow="fold")
-        for row in rows:
-            table.add_row(*row)
-        return Group(heading(title), table)
+        pad = max(len(label) for label, _ in rows) + 1
+        return Group(
+            heading(title),
+            *(Formula((label.ljust(pad), "bold"), text, indent=pad) for label, text in rows),
+        )
 
     params = [
         (
@@ -126,6 +128,13 @@ def _sums(res: InceptionResult):
     macs.append(
         ("total:", " + ".join(_count(k.macs(h, w)) for _, k in convs) + f" = {_count(res.macs)}")
     )
+    macs.append(
+        (
+            "naive:",
+            " + ".join(f"{k}·{c}·{f}·{f}·{h}·{w}" for k, f in naive)
+            + f" = {_count(res.naive['macs'])}",
+        )
+    )
     return Group(
         block(
             "Parameters, K·C·F·F"
@@ -145,7 +154,7 @@ def _channel_map(res: InceptionResult):
         for c in res.channels
     ]
     lines = [
-        Text(
+        Words(
             "output channels: "
             + ", ".join(
                 f"{span} ← {c['branch']}" for span, c in zip(spans, res.channels, strict=True)
@@ -157,15 +166,17 @@ def _channel_map(res: InceptionResult):
         named = ", ".join(f"{z} ({res.branch_of(z)})" for z in zeros[:12])
         more = f" and {len(zeros) - 12} more" if len(zeros) > 12 else ""
         lines.append(
-            Text(
-                f"channel{'s' if len(zeros) > 1 else ''} {named}{more} "
-                f"{'are' if len(zeros) > 1 else 'is'} all zeros: a dead ReLU, every "
-                "value of that filter was ≤ 0 before its ReLU",
-                style="bold",
+            Words(
+                (
+                    f"channel{'s' if len(zeros) > 1 else ''} {named}{more} "
+                    f"{'are' if len(zeros) > 1 else 'is'} all zeros: a dead ReLU, every "
+                    "value of that filter was ≤ 0 before its ReLU",
+                    "bold",
+                )
             )
         )
     else:
-        lines.append(Text("no output channel is all zeros", style="dim"))
+        lines.append(Words(("no output channel is all zeros", "dim")))
     return Group(*lines)
 
 
@@ -189,26 +200,26 @@ def _weights(res: InceptionResult, p: int):
                 items.append(Text(f"{label}: {_shape(w.shape)}"))
                 continue
             if layer.size == 1:
-                drawn = [grid(w[:, :, 0, 0], p, title=f"{key} (K×C)")]
+                drawn = [Fitted(w[:, :, 0, 0], p, title=f"{key} (K×C)")]
             else:
                 drawn = [
-                    grid(w[k, c], p, title=f"{key}[{k + 1},{c + 1}]")
+                    Fitted(w[k, c], p, title=f"{key}[{k + 1},{c + 1}]")
                     for k in range(layer.c_out)
                     for c in range(layer.c_in)
                 ]
             if b is not None:
                 drawn.append(
-                    grid(
+                    Fitted(
                         np.atleast_2d(np.asarray(b, dtype=np.float64)),
                         p,
                         title=f"{layer.weight_name}_b",
                     )
                 )
-            items.append(Columns(drawn, padding=(0, 2)))  # one conv a row
+            items.append(Equation(*drawn, gap=2))  # one conv a row
     if not items:
         return Group()
     title = "weights (K filters × C channels; a 1×1 conv's as one K×C matrix)"
-    return Group(Text(title, style="italic"), *items)
+    return Group(Words((title, "italic")), *items)
 
 
 def _computed(res: InceptionResult, p: int):
@@ -219,16 +230,16 @@ def _computed(res: InceptionResult, p: int):
         if weights:
             made.append(f"the weights {', '.join(weights)} (He: N(0, 2/(C·F·F)), biases 0)")
         parts.append(
-            Text(f"random, seed {res.seed} (repeat with --seed {res.seed}): " + " and ".join(made))
+            Words(f"random, seed {res.seed} (repeat with --seed {res.seed}): " + " and ".join(made))
         )
     parts.append(
-        Text(
+        Words(
             f"input {_shape(res.input_shape)} → output {_shape(res.output.shape)} "
             f"(= {_shape(res.output_shape)} from the shape arithmetic)"
         )
     )
     if res.tensor is not None and res.tensor.size <= 400:
-        parts.append(stack_grids(res.tensor, p, title="input", max_channels=16))
+        parts.append(stack_grids(res.tensor, p, title="input", max_channels=16, fit=True))
     parts.append(_weights(res, p))
     parts.append(_channel_map(res))
     if res.output.size <= 400:
@@ -239,7 +250,7 @@ def _computed(res: InceptionResult, p: int):
         parts.append(
             Columns(
                 [
-                    grid(res.output[ch - 1], p, title=titles[ch])
+                    Fitted(res.output[ch - 1], p, title=titles[ch])
                     for ch in range(1, min(len(res.output), 16) + 1)
                 ]
             )
@@ -248,11 +259,13 @@ def _computed(res: InceptionResult, p: int):
             parts.append(Text(f"… {len(res.output) - 16} more channels", style="dim"))
     else:
         parts.append(
-            Text(
-                f"mean {num(res.output.mean(), p)}, max "
-                f"{num(res.output.max(), p)}, zeros (ReLU) "
-                f"{(res.output == 0).mean():.0%}",
-                style="dim",
+            Words(
+                (
+                    f"mean {num(res.output.mean(), p)}, max "
+                    f"{num(res.output.max(), p)}, zeros (ReLU) "
+                    f"{(res.output == 0).mean():.0%}",
+                    "dim",
+                )
             )
         )
     return Group(*parts)
@@ -263,29 +276,31 @@ def rich(res: InceptionResult, style):
     naive = res.naive
     parts = [
         _table(res),
-        Text(
+        Words(
             f"output depth {' + '.join(str(b.output_shape[0]) for b in res.branches)} = "
             f"{res.output_shape[0]}; the naive module passes the {res.input_shape[0]} "
             f"input channels on through its pool branch: depth "
             f"{naive['output_shape'][0]}"
         ),
-        Text.assemble(
+        Words(
             "the 1×1 reductions save ",
             (f"{naive['params'] / res.params:.2f}×", "bold"),
             " parameters and ",
             (f"{naive['macs'] / res.macs:.2f}×", "bold"),
             " multiply-adds",
         ),
-        Text(
-            "MACs: multiply-adds, K·C·F²·H·W per conv (FLOPs = 2 × MACs = "
-            f"{_count(2 * res.macs)}); "
-            + (
-                "weights only (--no-bias), as the paper's table: "
-                f"{res.params / 1024:.1f}K params, {res.macs / 1e6:.1f}M ops"
-                if not res.bias
-                else "parameters count weights and biases"
-            ),
-            style="dim",
+        Words(
+            (
+                "MACs: multiply-adds, K·C·F²·H·W per conv (FLOPs = 2 × MACs = "
+                f"{_count(2 * res.macs)}); "
+                + (
+                    "weights only (--no-bias), as the paper's table: "
+                    f"{res.params / 1024:.1f}K params, {res.macs / 1e6:.1f}M ops"
+                    if not res.bias
+                    else "parameters count weights and biases"
+                ),
+                "dim",
+            )
         ),
         Text(""),
         _sums(res),

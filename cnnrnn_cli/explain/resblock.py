@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 from rich import box
-from rich.columns import Columns
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -17,11 +16,15 @@ from rich.text import Text
 from cnnrnn_cli.core.resblock import BAND, ResBlockResult
 from cnnrnn_cli.explain.common import (
     ACCENT,
-    grid,
+    Equation,
+    Fitted,
+    Formula,
+    Words,
     heading,
     latex_matrix,
     latex_num,
     latex_par,
+    latex_text,
     latex_vector,
     num,
     product_terms,
@@ -66,24 +69,27 @@ def _skip_name(res: ResBlockResult) -> tuple[str, str]:
 
 
 def _given(res: ResBlockResult, p: int):
-    names = [
-        ("a0", res.a0),
-        ("W1", res.weights["w1"]),
-        ("b1", res.weights["b1"]),
-        ("W2", res.weights["w2"]),
-        ("b2", res.weights["b2"]),
-    ]
-    if res.weights["shortcut"] is not None:
-        names.append(("WS", res.weights["shortcut"]))
+    w = res.weights
+    vectors = [("a0", res.a0), ("b1", w["b1"]), ("b2", w["b2"])]
+    count = max(v.size for _, v in vectors)
+    # The vectors as columns of one table (row i is unit i, as in the sentences), the
+    # matrices as grids, each as wide as its room.
+    table = _table(
+        "vectors",
+        ["unit", *(name for name, _ in vectors)],
+        [[num(x, p) for x in v] for _, v in vectors],
+        count,
+    )
+    matrices = [("W1", w["w1"]), ("W2", w["w2"])]
+    if w["shortcut"] is not None:
+        matrices.append(("WS", w["shortcut"]))
+    drawn = [table, *(Fitted(m, p, title=name) for name, m in matrices)]
     title = (
         "Given"
         if res.seed is None
         else f"Given: a random case, seed {res.seed} (repeat it with --seed {res.seed})"
     )
-    return Group(
-        heading(title),
-        Columns([grid(np.atleast_2d(v), p, title=name) for name, v in names], padding=(0, 3)),
-    )
+    return Group(heading(title), Equation(*drawn, gap=3))
 
 
 # --- the block, unit by unit -------------------------------------------------------------
@@ -101,14 +107,10 @@ def _mark(values, dead, p: int, color: bool) -> list:
     return cells
 
 
-def bullets(sentences) -> Table:
-    """Sentences as a list, each wrapped under its own first word (a hanging indent)."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
-    for sentence in sentences:
-        table.add_row("•", sentence)
-    return table
+def bullets(sentences) -> Group:
+    """Sentences as a list, each wrapped under its own first word (a hanging indent), a
+    comparison such as `z2[7] = −0.6392 ≤ 0` never split across lines where it fits."""
+    return Group(*(Words("• " + sentence, indent=2) for sentence in sentences))
 
 
 def _table(title: str, headers: list, columns: list, count: int) -> Table:
@@ -160,21 +162,21 @@ def _layers(res: ResBlockResult, p: int, color: bool):
     )
     parts = [
         heading(f"Skip connection in ResNet (f = {f})"),
-        Text(
-            f"z1 = W1 a0 + b1, a1 = f(z1), z2 = W2 a1 + b2 (the same both ways); "
-            f"w/out skip a2 = f(z2), w/ skip a2 = f(z2 + {s})"
-        ),
+        Words("z1 = W1 a0 + b1,  a1 = f(z1),  z2 = W2 a1 + b2  (the same both ways)"),
+        Words(f"w/out skip: a2 = f(z2);  w/ skip: a2 = f(z2 + {s})"),
         # Side by side when they fit, one under the other when they do not.
         first,
-        Columns([without, with_skip], padding=(0, 4)),
+        Equation(without, with_skip, gap=4),
     ]
     if facts.dead_a1 or facts.dead_skip or facts.dead_plain:
         legend = "f' = 0 (red)" if color else "f' = 0 [bracketed]"
         parts.append(
-            Text(
-                f"{legend}: a dead unit, no gradient passes through it"
-                + (" (relu'(0) = 0 at the kink, as PyTorch)" if f == "relu" else ""),
-                style="dim",
+            Words(
+                (
+                    f"{legend}: a dead unit, no gradient passes through it"
+                    + (" (relu'(0) = 0 at the kink, as PyTorch)" if f == "relu" else ""),
+                    "dim",
+                )
             )
         )
     return Group(*parts)
@@ -240,18 +242,17 @@ def _formulas(res: ResBlockResult, p: int):
                 f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}",
             )
         )
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
-    for label, formula in rows:
-        table.add_row(label, formula)
+    pad = max(len(label) for label, _ in rows) + 1
+    lines = [Formula((label.ljust(pad), "bold"), formula, indent=pad) for label, formula in rows]
     return Group(
         heading(f"One unit with the numbers: unit {u1 + 1} of a1, unit {u2 + 1} of a2"),
-        table,
-        Text(f"⇒ w/ skip: a2 = {f}(W2 a1 + b2 + {_skip_name(res)[0]})", style="bold"),
-        Text(
-            "(the notes call the block's output a_3; it is the block's second activation, a2)",
-            style="dim",
+        *lines,
+        Formula((f"⇒ w/ skip: a2 = {f}(W2 a1 + b2 + {_skip_name(res)[0]})", "bold")),
+        Words(
+            (
+                "(the notes call the block's output a_3; it is the block's second activation, a2)",
+                "dim",
+            )
         ),
     )
 
@@ -347,13 +348,13 @@ def _alive_values(rows, values, name: str, p: int) -> str:
 
 def _jacobians(res: ResBlockResult, p: int):
     s, ident = _skip_name(res)
-    plain = grid(res.plain.jacobian, p, title="w/out skip")
-    skip = grid(res.skip.jacobian, p, title="w/ skip")
+    plain = Fitted(res.plain.jacobian, p, title="w/out skip")
+    skip = Fitted(res.skip.jacobian, p, title="w/ skip")
     lines = [
         heading("∂a2/∂a0 (rows are outputs)"),
         Text("w/out skip: diag(f'(z2)) W2 diag(f'(z1)) W1"),
         Text(f"w/ skip:    diag(f'(z2 + {s})) (W2 diag(f'(z1)) W1 + {ident})"),
-        Columns([plain, skip], padding=(0, 4)),
+        Equation(plain, skip, gap=4),
     ]
     lines.append(bullets(block_sentences(res, p)))
     return Group(*lines)
@@ -491,10 +492,12 @@ class _DepthTable:
             n += 1
         yield table
         if positive.size:
-            yield Text(
-                f"bars in log scale: from █ = 10^{_n(round(lo, 2), 2)} to full = "
-                f"10^{_n(round(hi, 2), 2)} (0 has no bar)",
-                style="dim",
+            yield Words(
+                (
+                    f"bars in log scale: from █ = 10^{_n(round(lo, 2), 2)} to full = "
+                    f"10^{_n(round(hi, 2), 2)} (0 has no bar)",
+                    "dim",
+                )
             )
 
 
@@ -531,7 +534,7 @@ def _lnorms(res: ResBlockResult, p: int) -> list[str]:
         rows.append(
             "\\vdots & \\vdots & \\vdots"
             if i is None
-            else f"{i + 1} & {latex_num(norms['skip'][i], p)} & {latex_num(norms['plain'][i], p)}"
+            else f"{i + 1} & {latex_num(norms['plain'][i], p)} & {latex_num(norms['skip'][i], p)}"
         )
     kind = "random" if res.depth_random else "repeated"
     lines = [
@@ -540,29 +543,16 @@ def _lnorms(res: ResBlockResult, p: int) -> list[str]:
             "$\\lVert \\partial a_l / \\partial a_0 \\rVert$ for $l = 1, \\dots, "
             f"{count}$:"
         ),
-        "$$\\begin{array}{|r|r|r|} \\hline l & \\text{w/ skip} & \\text{w/out skip} "
+        "$$\\begin{array}{|r|r|r|} \\hline l & \\text{w/out skip} & \\text{w/ skip} "
         "\\\\ \\hline " + " \\\\ ".join(rows) + " \\\\ \\hline \\end{array}$$",
     ]
-    facts = []
-    for name, label in (("skip", "with skips"), ("plain", "without skips")):
-        values = norms[name]
-        first, last, peak = values[0], values[-1], max(values)
-        trend = "grows" if last > first else "falls" if last < first else "stays"
-        facts.append(
-            f"{label} it {trend} from ${latex_num(first, p)}$ to "
-            f"${latex_num(last, p)}$"
-            + (
-                ""
-                if peak in (first, last)
-                else f" (largest ${latex_num(peak, p)}$, at block {values.index(peak) + 1})"
-            )
-        )
-    lines.append(latex_par("Block 1 to block " + str(count) + ": " + "; ".join(facts) + "."))
+    lines += _lsentences(depth_sentences(res, p))
     return lines
 
 
-def _dead_rows(jacobian) -> list[int]:
-    return [i + 1 for i, row in enumerate(np.atleast_2d(jacobian)) if not row.any()]
+def _lsentences(sentences) -> list[str]:
+    """The rich view's sentences (chosen from the same facts) as LaTeX paragraphs."""
+    return [latex_par(latex_text(s[0].upper() + s[1:]) + ".") for s in sentences]
 
 
 def latex(res: ResBlockResult, style) -> str:
@@ -619,20 +609,7 @@ def latex(res: ResBlockResult, style) -> str:
         f"\\text{{diag}}({fp}(z_2 + {s})) \\left(w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 + "
         f"{eye}\\right) = {latex_matrix(skip.jacobian, p)}$$",
     ]
-    facts = []
-    for name, jac in (("with", skip.jacobian), ("without", plain.jacobian)):
-        dead = _dead_rows(jac)
-        if dead:
-            rows = ", ".join(map(str, dead))
-            facts.append(
-                f"{name} the skip, row{'s' if len(dead) > 1 else ''} {rows} "
-                f"{'are' if len(dead) > 1 else 'is'} zero: $a_2$'s unit"
-                f"{'s' if len(dead) > 1 else ''} {rows} pass"
-                f"{'' if len(dead) > 1 else 'es'} no gradient back to $a_0$"
-            )
-    if facts:
-        text = "; ".join(facts)
-        lines.append(latex_par(text[0].upper() + text[1:] + "."))
+    lines += _lsentences(block_sentences(res, p))
     if res.activation == "relu":
         lines.append(latex_par("$\\text{relu}'(0) = 0$ at the kink, as PyTorch."))
     if res.grad_norms is not None:
