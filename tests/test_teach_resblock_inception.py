@@ -165,3 +165,16 @@ def test_svg_of_a_random_case_cuts_no_number(tmp_path):
     assert result.exit_code == 0
     text = svg.read_text()
     assert not re.search(r"[\d.]…|…[\d.]", text.replace("&#160;", " "))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_tour_holds(width):
+    check_screen(render(["tour"], width), width)
+
+
+def test_the_tour_computes_a_module_with_a_dead_channel_the_same_every_time(run):
+    first = run("tour", "--section", "inception", "--no-color", fmt="rich").stdout
+    assert "$ cnnrnn inception --example --compute --seed 1" in first
+    assert "output channels: 1–2 ← 1x1, 3–4 ← 3x3, 5 ← 5x5, 6 ← pool" in first
+    assert "channel 6 (pool) is all zeros: a dead ReLU" in first
+    assert run("tour", "--section", "inception", "--no-color", fmt="rich").stdout == first

@@ -7,9 +7,8 @@ import importlib
 
 from rich.console import Group
 from rich.rule import Rule
-from rich.text import Text
 
-from cnnrnn_cli.explain.common import latex_text
+from cnnrnn_cli.explain.common import Words, latex_text
 from cnnrnn_cli.explain.style import Style, make_console
 
 
@@ -20,8 +19,8 @@ def _step(step, first: bool, color: bool):
     parts = []
     if first:
         parts.append(Rule(step["title"], style="bold cyan"))
-        parts.append(Text(f"the notes: {step['note']}", style="italic"))
-    parts.append(Text(f"$ {step['command']}", style="bold green"))
+        parts.append(Words((f"the notes: {step['note']}", "italic")))
+    parts.append(Words((f"$ {step['command']}", "bold green"), indent=4))
     parts.append(importlib.import_module(report.explainer).rich(report.trace, style))
     return Group(*parts)
 
@@ -32,10 +31,12 @@ def rich(steps, style):
         parts.append(_step(step, step["section"] not in seen, style.color))
         seen.add(step["section"])
     parts.append(
-        Text(
-            "That is every worked example of the notes. Each command above runs "
-            "on its own; add -f latex, -f json or --help.",
-            style="dim",
+        Words(
+            (
+                "That is every worked example of the notes. Each command above runs "
+                "on its own; add -f latex, -f json or --help.",
+                "dim",
+            )
         )
     )
     return Group(*parts)
