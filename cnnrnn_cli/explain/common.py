@@ -410,9 +410,11 @@ def heading(text: str) -> Text:
 # --- LaTeX -----------------------------------------------------------------------------
 
 
-def latex_num(x, precision: int) -> str:
-    """A number for maths: ASCII minus, 1.2e+14 as 1.2 \\times 10^{14}, inf as \\infty."""
-    text = num(x, precision).replace("−", "-")
+def latex_num(x, precision: int, *, sci: bool = False) -> str:
+    """A number for maths: ASCII minus, 1.2e+14 as 1.2 \\times 10^{14}, inf as \\infty
+    (`sci`: in scientific notation whatever its size, as a grid column may ask)."""
+    text = (_cell_text(x, precision, sci=True) if sci else num(x, precision)).replace("−", "-")
+    text = {"+∞": "inf", "-∞": "-inf"}.get(text, text)
     if text in ("inf", "-inf"):
         return text.replace("inf", "\\infty")
     if text == "nan":
@@ -454,12 +456,16 @@ def latex_grid(matrix, precision: int, *, max_cells: int = 12) -> str:
     r"""`\begin{array}{|c|c|} \hline 1 & 2 \\ \hline ... \end{array}`, as in the notes."""
     rows, cols = matrix.shape
     row_ids, col_ids = elide(rows, max_cells), elide(cols, max_cells)
+    shown = [i for i in row_ids if i is not None]
+    sci = {  # one notation a column, as in the rich grid
+        j: any("e" in num(matrix[i, j], precision) for i in shown) for j in col_ids if j is not None
+    }
     lines = []
     for i in row_ids:
         cells = [
             "\\cdots"
             if j is None
-            else ("\\vdots" if i is None else latex_num(matrix[i, j], precision))
+            else ("\\vdots" if i is None else latex_num(matrix[i, j], precision, sci=sci[j]))
             for j in col_ids
         ]
         lines.append(" & ".join(cells) + " \\\\ \\hline")
