@@ -178,3 +178,62 @@ def test_the_tour_computes_a_module_with_a_dead_channel_the_same_every_time(run)
     assert "output channels: 1–2 ← 1x1, 3–4 ← 3x3, 5 ← 5x5, 6 ← pool" in first
     assert "channel 6 (pool) is all zeros: a dead ReLU" in first
     assert run("tour", "--section", "inception", "--no-color", fmt="rich").stdout == first
+
+
+# --- articles: "an 8×8", never "a 8×8" -------------------------------------------------------
+
+WRONG_ARTICLE = re.compile(r"\b[Aa] (8\d*|1[18](\d{3})*)(?![\d,.])")
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("8×8", "an 8×8"),
+        ("3×3", "a 3×3"),
+        ("11-channel", "an 11-channel"),
+        ("18×18", "an 18×18"),
+        ("80×80", "an 80×80"),
+        ("110×110", "a 110×110"),
+        ("11000", "an 11000"),
+        ("1100", "a 1100"),
+        ("F×F", "an F×F"),
+        ("C×F×F", "a C×F×F"),
+        ("avgpool", "an avgpool"),
+        ("maxpool", "a maxpool"),
+        ("unit", "a unit"),
+    ],
+)
+def test_with_article(word, expected):
+    from cnnrnn_cli.explain.common import with_article
+
+    assert with_article(word) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["conv", "1 2; 3 4 | " * 7 + "1 2; 3 4", "-k", "1 0; 0 1"],
+        ["inception", "8x8x8", "--n1x1", "1", "--n3x3red", "1", "--n3x3", "1"]
+        + ["--n5x5red", "1", "--n5x5", "1", "--pool-proj", "1"],
+        ["inception", "11x18x18", "--n1x1", "8", "--n3x3red", "8", "--n3x3", "8"]
+        + ["--n5x5red", "8", "--n5x5", "8", "--pool-proj", "8"],
+        ["resblock", "--random", "8", "--seed", "0"],
+        ["resblock", "--random", "11", "--seed", "0", "--depth", "18"],
+    ],
+    ids=lambda a: " ".join(a)[:40],
+)
+@pytest.mark.parametrize("fmt", ["rich", "latex"])
+def test_no_wrong_article(run, args, fmt):
+    result = run(*args, fmt=fmt)
+    assert result.exit_code == 0, result.stderr
+    wrong = WRONG_ARTICLE.findall(result.stdout)
+    assert not wrong, wrong
+    if args[0] == "conv" and fmt == "rich":
+        assert "an 8-channel image" in result.stdout
+    if args[1] == "8x8x8" and fmt == "latex":
+        assert "on an 8$\\times$8$\\times$8 input" in result.stdout
+
+
+def test_the_article_check_can_fail():
+    assert WRONG_ARTICLE.search("a 8×8 output") and WRONG_ARTICLE.search("for a 11-channel")
+    assert not WRONG_ARTICLE.search("a 3×3, an 8×8, a 1.5, a 110×110")

@@ -403,6 +403,22 @@ def time_rows(T: int, steps: int) -> list:
     return elide(T, steps)
 
 
+def with_article(word: str) -> str:
+    """'a 3×3', 'an 8×8', 'an 11-channel', 'an 18×18', 'an F×F', 'an avgpool': the
+    indefinite article for the word as it is read aloud."""
+    digits = len(word) - len(word.lstrip("0123456789"))
+    if digits:  # 8, 80-89, 800…; 11 and 18 (eleven, eighteen), 11000 (eleven thousand)…
+        lead = word[:digits]
+        vowel = lead[0] == "8" or (digits % 3 == 2 and lead[:2] in ("11", "18"))
+    elif len(word) == 1 or not word[1].isalpha():  # a letter read by its name: F, H, N, X
+        vowel = word[:1] in "AEFHILMNORSXaefhilmnorsx"
+    else:
+        vowel = word[:1].lower() in "aeio" or (
+            word[:1].lower() == "u" and not word.lower().startswith(("uni", "use", "usu"))
+        )
+    return f"{'an' if vowel else 'a'} {word}"
+
+
 def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 

@@ -22,6 +22,7 @@ from cnnrnn_cli.explain.common import (
     latex_text,
     num,
     product_terms,
+    with_article,
 )
 from cnnrnn_cli.explain.outsize import formula, padding_rule
 
@@ -34,7 +35,8 @@ def _mode_note(res: ConvResult) -> str:
         "single": "one F×F kernel on an H×W image",
         "channels": f"a C×F×F kernel: each output sums over the {res.padded.shape[0]} channels",
         "filters": f"{k} filters, one output channel each",
-        "depthwise": f"an F×F kernel on a {res.padded.shape[0]}-channel image: applied to each "
+        "depthwise": f"an F×F kernel on {with_article(f'{res.padded.shape[0]}-channel')} image: "
+        "applied to each "
         "channel separately (depthwise), one output channel each",
     }[res.mode]
 

@@ -23,6 +23,7 @@ from cnnrnn_cli.explain.common import (
     latex_text,
     num,
     stack_grids,
+    with_article,
 )
 
 
@@ -371,7 +372,9 @@ def latex(res: InceptionResult, style) -> str:
         f"{_lcount(naive['macs'])} \\\\ \\hline"
     )
     shape = latex_text("×".join(map(str, res.input_shape)))
-    title = f"Inception module{' ' + res.preset if res.preset else ''} on a {shape} input"
+    title = (
+        f"Inception module{' ' + res.preset if res.preset else ''} on {with_article(shape)} input"
+    )
     depths = " + ".join(str(b.output_shape[0]) for b in res.branches)
     bias = " + K" if res.bias else ""
     counted = (
