@@ -310,6 +310,8 @@ def bptt(
     if random is not None:
         seed = chosen_seed(seed)
         base = core.random_case(*_shape(random, 3), seed, scale)
+        if targets is not None or (weights and "targets" in weights):
+            base.pop("y")  # many-to-many: the targets replace the random y
     given = dict(xs=xs, wx=wx, wh=wh, b=b, h0=h0, wy=wy, by=by, y=y, targets=targets)
     arrays = merge_arrays(given, BPTT_ARRAYS, weights=weights, base=base)
     require(arrays, ("xs", "wx", "wh"))

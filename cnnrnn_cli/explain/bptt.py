@@ -270,7 +270,7 @@ class TimeTable:
                 row.append(text[n + offset])
             table.add_row(str(t + 1), *row)
             n += 1
-        yield Text(self.title, style="bold")
+        yield wrap(words(self.title), width, indent=0, style="bold")
         yield table
         hidden = [
             f"{label}: units 1–{k} of {v.shape[1]}"
@@ -281,7 +281,7 @@ class TimeTable:
         if hidden:
             notes.append("(" + "; ".join(hidden) + " shown; -f json or plain has them all)")
         for line in notes:
-            yield Text(line, style="dim")
+            yield wrap(words(line), width, indent=0, style="dim")
 
 
 def _table(title, blocks, T, steps, p, first_row=None, note=""):
@@ -329,9 +329,12 @@ def _forward_formula(res: BPTTResult, p: int, t: int, unit: int, width: int):
     lines = []
     if i:
         lines.append(
-            Text(
-                f"unit {unit + 1}: h_t{i} = {f}(W_x[{unit + 1},:]·x_t + "
-                f"W_h[{unit + 1},:]·h_{{t−1}} + b{i})"
+            wrap(
+                words(
+                    f"unit {unit + 1}: h_t{i} = {f}(W_x[{unit + 1},:]·x_t + "
+                    f"W_h[{unit + 1},:]·h_{{t−1}} + b{i})"
+                ),
+                width,
             )
         )
     pieces = [f"h_{t + 1}{i} = {f}("]
@@ -364,7 +367,7 @@ def _loss(res: BPTTResult, p: int):
     else:
         what = "ŷ_t = h_t" if res.many_to_many else "ŷ = h_T (no readout: the loss is on h_T)"
     formula = "L = Σ_t ½‖ŷ_t − y_t‖²" if res.many_to_many else "L = ½‖ŷ − y‖²"
-    lines.append(Text.assemble((what, "bold"), ",  ", (formula, "bold")))
+    lines.append(sentence(f"{what},  {formula}", style="bold"))
     items = [("ŷ_t (row t)" if res.many_to_many else "ŷ", res.y_hat)]
     lines.append(Fit(lambda width: grids(items, p, width)))
     lines.append(Text.assemble("L = ", (num(res.loss, p), ACCENT)))
@@ -478,7 +481,7 @@ def _backward(res: BPTTResult, p: int, steps: int, t: int, unit: int):
         p,
         note=f"term_t = {term}: step t's term of ∂L/∂W_h",
     )
-    note = Text(
+    note = sentence(
         "the notes write dL/dW = Σ_t dL_t/dW, the many-to-many sum of losses; "
         + (
             "here that is exactly what is computed (--targets)."
@@ -850,11 +853,11 @@ def _update(res: BPTTResult, p: int, unit: int, width: int):
 def _check(res: BPTTResult, p: int):
     ok = res.check_error < 1e-5
     sampled = " (a seeded sample of entries per array)" if res.check_sampled else ""
-    return Text.assemble(
-        ("Finite differences: ", "bold"),
-        f"largest relative error {res.check_error:.2e} at {res.check_worst} "
-        f"(positions count from 1, [row,column] for a matrix){sampled} ",
-        ("✓" if ok else "✗", "green" if ok else "red"),
+    return sentence(
+        f"Finite differences: largest relative error {res.check_error:.2e} at "
+        f"{res.check_worst} (positions count from 1, [row,column] for a matrix){sampled} "
+        + ("✓" if ok else "✗"),
+        style="" if ok else "red",
     )
 
 
