@@ -602,6 +602,8 @@ def _shown(flow: Flow) -> str:
 
 
 def _geom_text(values) -> str:
+    if len(set(values)) == 1:
+        values = values[:1]
     return "×".join(f"{_num(v):g}" for v in values)
 
 

@@ -206,7 +206,7 @@ def _rich_stack(net: Network):
     for r, indent, (params, macs), folded, kids in tree_rows(net):
         label = Text(indent, style="dim")
         label.append(f"{r.item} ", style="dim")
-        label.append(r.spec if kids == 0 else r.kind, style="bold" if kids else "")
+        label.append(r.spec, style="bold" if kids else "")
         if r.kind == "linear":
             label.append(f"  in = {r.inputs:,}", style=ACCENT)
         if folded:
@@ -360,7 +360,7 @@ def _latex_stack(net: Network) -> str:
         f"\\text{{input}} & {shape(net.input)} & & & 1 & 1 & 1 \\\\ \\hline",
     ]
     for r, _, (params, macs), folded, kids in tree_rows(net):
-        text = r.spec if kids == 0 else r.kind
+        text = r.spec
         if r.kind == "linear":
             text += f" (in = {r.inputs})"
         if folded:
