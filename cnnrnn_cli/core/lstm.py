@@ -77,27 +77,34 @@ class LSTMResult:
 
     @property
     def cases(self) -> list[dict]:
-        """Per step, the units (0-based) in each named case (see `named_cases`)."""
+        """Per step, the units (0-based) in each named case (see `case_masks`)."""
         if self._cases is None:
-            self._cases = [
-                named_cases(self.gate("i")[t], self.gate("f")[t], self.gate("o")[t], self.tol)
-                for t in range(self.T)
-            ]
+            masks = case_masks(self.gate("i"), self.gate("f"), self.gate("o"), self.tol)
+            per_step = {name: _rows(mask) for name, mask in masks.items()}
+            self._cases = [{name: per_step[name][t] for name in CASES} for t in range(self.T)]
         return self._cases
 
 
-def named_cases(i: np.ndarray, f: np.ndarray, o: np.ndarray, tol: float) -> dict:
-    """Units (0-based) in each case, for one step.
+def case_masks(i: np.ndarray, f: np.ndarray, o: np.ndarray, tol: float) -> dict:
+    """Where each case holds, element by element (any shape, every step at once).
 
     'carried_over': f ≈ 1 and i ≈ 0, so c_t ≈ c_{t−1} (|c_t − c_{t−1}| ≤ tol·(|c_{t−1}| + 1));
-    'forgets': f ≈ 0, so c_t ≈ i ⊙ g (the old cell is dropped);
+    'forgets': f ≈ 0, so c_t ≈ i ⊙ g (|c_t − i ⊙ g| ≤ tol·|c_{t−1}|: the old cell is dropped);
     'hidden': o ≈ 0, so h_t ≈ 0 (|h_t| ≤ tol) whatever the cell holds.
     """
     return {
-        "carried_over": np.flatnonzero((f >= 1 - tol) & (i <= tol)).tolist(),
-        "forgets": np.flatnonzero(f <= tol).tolist(),
-        "hidden": np.flatnonzero(o <= tol).tolist(),
+        "carried_over": (f >= 1 - tol) & (i <= tol),
+        "forgets": f <= tol,
+        "hidden": o <= tol,
     }
+
+
+def _rows(mask: np.ndarray) -> list[list[int]]:
+    """For a (T, H) mask, the true columns of each row, as lists."""
+    rows, cols = np.nonzero(mask)
+    bounds = np.searchsorted(rows, np.arange(mask.shape[0] + 1)).tolist()
+    cols = cols.tolist()
+    return [cols[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def make_weights(hidden: int, dim: int, given: dict) -> dict:
@@ -230,9 +237,8 @@ def _run(xs: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: dict) -> LSTMResult:
     for t in range(T):
         h_prev[t], c_prev[t] = h, c
         a[t] += wh @ h  # + W_h· h_{t−1}
-        sigmoid(a[t, :H2], out=gates[t, :H2])  # i, f
+        sigmoid(a[t], out=gates[t])  # i, f, o (one call for the row: cheaper than three)
         np.tanh(a[t, H2:H3], out=gates[t, H2:H3])  # g
-        sigmoid(a[t, H3:], out=gates[t, H3:])  # o
         i, f, g, o = (gates[t, k * hidden : (k + 1) * hidden] for k in range(4))
         np.multiply(f, c, out=cells[t])  # c_t = f ⊙ c_{t−1} + i ⊙ g
         cells[t] += i * g
