@@ -366,3 +366,11 @@ def test_colour_lights_cells_instead_of_bracketing_them():
     assert "[1]" not in console.export_text()
     marked = grid(np.eye(2), 4, styles=styles, marks=True).plain
     assert "[1]" in marked
+
+
+def test_a_padded_window_says_it_is_drawn_in_the_padded_image():
+    out = rich("conv", "1 2; 3 4", "-k", "1 1; 1 1", "-p", "1", "--at", "1,1")
+    window = out[out.index("Window by window") :]
+    assert "padded image" in window
+    assert cells_of(grids_in(window)[0])[0] == ["[0]", "[0]", "0", "0"]
+    assert "padded" not in rich("conv", "--example", "--at", "1,1").split("Window by window")[1]

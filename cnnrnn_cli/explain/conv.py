@@ -126,11 +126,14 @@ def _cell(res: ConvResult, cell, p: int, marks: bool = False):
         return line
     styles = _window_styles(res, i, j)
     channels = _channels(res, k)
+    padded = any(d.p_lo or d.p_hi for d in res.dims)
     if len(channels) == 1:
-        title = f"image [{channels[0] + 1}]" if res.padded.shape[0] > 1 else None
+        title = f"{'padded' if padded else 'image'} [{channels[0] + 1}]"
+        if res.padded.shape[0] == 1:
+            title = "padded image" if padded else None
         plane = Fitted(res.padded[channels[0]], p, styles=styles, marks=marks, title=title)
         return Group(plane, line)
-    name = "padded" if any(d.p_lo or d.p_hi for d in res.dims) else "image"
+    name = "padded" if padded else "image"
     kernel = "kernel" if res.weights.shape[0] == 1 else f"filter {k + 1}"
     drawn = channels if len(channels) <= MAX_DRAWN_CHANNELS else channels[:1]
     parts: list = []
