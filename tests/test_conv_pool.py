@@ -248,7 +248,7 @@ def test_grad_ties_go_to_the_first_maximum():
         (dict(size=2, padding=2), "more than half the window"),
         (dict(size=4), "exceeds the padded input"),
         (dict(size=2, stride=0), "must be 1 or more, got 0"),
-        (dict(size=2, mode="avg", grad=np.ones((1, 1))), "max or min pooling"),
+        (dict(size=2, mode="avg", grad=np.ones((2, 2))), "does not match the output 1×1"),
         (dict(size=2, grad=np.ones((3, 3))), "does not match the output 1×1"),
     ],
 )

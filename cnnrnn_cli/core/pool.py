@@ -6,7 +6,13 @@
     sum:     Σ window;   l2: sqrt(Σ window²)
 
 A tie goes to the first maximum in row-major order, as in PyTorch; the gradient of
-max pooling routes each upstream value to that winner. Loops run over the F² taps only.
+max pooling routes each upstream value to that winner. The other gradients spread each
+upstream value G over its whole window:
+
+    sum: ∂L/∂x += G;   avg: ∂L/∂x += G / divisor;   l2: ∂L/∂x += G · x / out
+    (l2 at out = 0, a window of zeros: 0, the subgradient; PyTorch's LPPool gives NaN)
+
+Loops run over the F² taps only (the spreading over Fh + Fw, separably).
 """
 
 from __future__ import annotations
@@ -85,7 +91,7 @@ def pool2d(
     max_elements=None,
 ) -> PoolResult:
     """Pool `x` (H, W) or (C, H, W) with windows `size` (F or (Fh, Fw)) moved by `stride`
-    (default: the size). `grad`: an upstream gradient shaped like the output (max/min)."""
+    (default: the size). `grad`: an upstream gradient shaped like the output."""
     x = np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
     if mode not in POOL_MODES:
         raise InputError("mode", f"expected one of {', '.join(POOL_MODES)}, got {mode!r}")
@@ -223,15 +229,16 @@ def _like_input(out: np.ndarray, x: np.ndarray, global_pool: bool):
 
 
 def _route_gradient(result: PoolResult, x3: np.ndarray, out_shape) -> np.ndarray:
-    """∂L/∂x: each upstream value added at its window's winner (max/min pooling)."""
-    if result.winners is None:
-        raise InputError("grad", f"--grad routes through max or min pooling, not {result.mode}")
+    """∂L/∂x: each upstream value added at its window's winner (max/min pooling), or
+    spread over its window (sum, avg, l2)."""
     g = result.grad
     expected = tuple(np.shape(result.output))
     if g.size != int(np.prod(out_shape)):
         raise ShapeError(
             "grad", f"{shape_str(g.shape)} does not match the output {shape_str(expected)}"
         )
+    if result.winners is None:
+        return _spread_gradient(result, x3, out_shape)
     c, hp, wp = result.padded.shape
     index = result.winners + (np.arange(c) * hp * wp)[:, None, None]
     flat = np.bincount(index.reshape(-1), weights=g.reshape(-1), minlength=c * hp * wp)
@@ -239,4 +246,31 @@ def _route_gradient(result: PoolResult, x3: np.ndarray, out_shape) -> np.ndarray
     top, left = result.dims[0].p_lo, result.dims[1].p_lo
     grad_input = plane[:, top : top + x3.shape[1], left : left + x3.shape[2]]
     grad_input = grad_input.astype(x3.dtype, copy=False)
+    return grad_input[0] if result.input.ndim == 2 else grad_input
+
+
+def _spread_gradient(result: PoolResult, x3: np.ndarray, out_shape) -> np.ndarray:
+    """∂L/∂x for sum, avg and l2: each window's G (÷ divisor for avg, × x / out for l2)
+    added over the whole window, across the columns then down the rows, on the padded
+    grid; the padding (and a ceil-mode overhang) is then cropped."""
+    g = result.grad.reshape(out_shape)
+    if result.mode == "avg":
+        g = g / result.divisor
+    elif result.mode == "l2":
+        out = np.asarray(result.output, dtype=x3.dtype).reshape(out_shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where(out > 0, g / out, 0.0)
+    (fh, fw), (sh, sw) = result.size, result.stride
+    c, hp, wp = result.padded.shape
+    oh, ow = out_shape[1:]
+    across = np.zeros((c, oh, wp), dtype=x3.dtype)
+    for v in range(fw):
+        across[:, :, v : v + sw * (ow - 1) + 1 : sw] += g
+    grid = np.zeros((c, hp, wp), dtype=x3.dtype)
+    for u in range(fh):
+        grid[:, u : u + sh * (oh - 1) + 1 : sh] += across
+    if result.mode == "l2":
+        grid *= result.padded
+    top, left = result.dims[0].p_lo, result.dims[1].p_lo
+    grad_input = np.ascontiguousarray(grid[:, top : top + x3.shape[1], left : left + x3.shape[2]])
     return grad_input[0] if result.input.ndim == 2 else grad_input
