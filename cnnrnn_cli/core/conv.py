@@ -429,10 +429,15 @@ def _implicit_gemm(padded, w, out_hw, dilation, groups=1) -> np.ndarray:
     return out
 
 
+PLANE_CHUNK_ELEMENTS = 1 << 14  # one channel's rows per depthwise piece (stays in L2)
+DEPTHWISE_ITEMS = 16  # pieces are handed to the threads in about this many batches
+
+
 def _depthwise(padded, w, out_hw, stride, dilation, groups) -> np.ndarray:
     """C/G = 1: out[k] = Σ_taps w[k, 0, u, v] · (channel k // m of the input, shifted),
-    m = K/G filters per channel; one broadcast multiply-add per tap, chunks of output
-    rows sized for L2 spread over the cores."""
+    m = K/G filters per channel. Chunks of one channel's rows (about L2's worth), spread
+    over the cores; in a chunk, one multiply by a scalar weight and one add per tap (at
+    stride 1 over the flattened plane, whose taps are contiguous slices)."""
     k, _, fh, fw = w.shape
     c = padded.shape[0]
     m = k // groups
@@ -440,36 +445,48 @@ def _depthwise(padded, w, out_hw, stride, dilation, groups) -> np.ndarray:
     hp, wp = padded.shape[1:]
     flat_ok = stride == (1, 1)
     width = wp if flat_ok else out_w
-    out = np.empty((c, m, out_h, width), dtype=padded.dtype)
-    flat = np.ascontiguousarray(padded).reshape(c, 1, hp * wp) if flat_ok else None
-    wide = out.reshape(c, m, out_h * wp) if flat_ok else None
-    taps = w.reshape(c, m, fh, fw).transpose(2, 3, 0, 1)[..., None]  # (Fh, Fw, C, m, 1)
-    rows_per_chunk = max(1, CACHE_ELEMENTS // max(1, k * width))
+    out = np.empty((k, out_h, width), dtype=padded.dtype)
+    flat = np.ascontiguousarray(padded).reshape(c, hp * wp) if flat_ok else None
+    wide = out.reshape(k, out_h * wp) if flat_ok else None
+    weights = w.reshape(k, fh, fw).tolist()  # Python floats: NumPy's scalar fast path
+    pieces = -(-out_h * width // PLANE_CHUNK_ELEMENTS)
+    rows_per_chunk = -(-out_h // pieces)
 
-    def chunk(start: int) -> None:
+    def piece(f: int, start: int) -> None:
+        ch = f // m
         n_rows = min(out_h, start + rows_per_chunk) - start
         if flat_ok:
             n = (n_rows - 1) * wp + out_w
-            target = wide[:, :, start * wp : start * wp + n]
+            target = wide[f, start * wp : start * wp + n]
         else:
             rows = slice(start, start + n_rows)
-            target = out[:, :, rows].reshape(c, m, n_rows * out_w)  # a view: rows are whole
+            target = out[f, rows]
         scratch = np.empty_like(target)
-        for t, (u, v) in enumerate((u, v) for u in range(fh) for v in range(fw)):
-            if flat_ok:
-                offset = (start + u * dilation[0]) * wp + v * dilation[1]
-                view = flat[:, :, offset : offset + n]
-            else:
-                view = tap_view(padded, u, v, out_hw, stride, dilation, rows)
-                view = view.reshape(c, 1, n_rows * out_w)
-            if t == 0:
-                np.multiply(view, taps[u, v], out=target)
-            else:
-                np.multiply(view, taps[u, v], out=scratch)
-                target += scratch
+        first = True
+        for u in range(fh):
+            for v in range(fw):
+                weight = weights[f][u][v]
+                if flat_ok:
+                    offset = (start + u * dilation[0]) * wp + v * dilation[1]
+                    view = flat[ch, offset : offset + n]
+                else:
+                    view = tap_view(padded[ch : ch + 1], u, v, out_hw, stride, dilation, rows)[0]
+                if first:
+                    np.multiply(view, weight, out=target)
+                    first = False
+                else:
+                    np.multiply(view, weight, out=scratch)
+                    target += scratch
 
-    parallel_map(chunk, range(0, out_h, rows_per_chunk), work=out.size * fh * fw)
-    return out.reshape(k, out_h, width)[:, :, :out_w]
+    pieces = [(f, start) for f in range(k) for start in range(0, out_h, rows_per_chunk)]
+    per_item = max(1, len(pieces) // DEPTHWISE_ITEMS)  # few thread hand-offs, still balanced
+
+    def chunk(first: int) -> None:
+        for f, start in pieces[first : first + per_item]:
+            piece(f, start)
+
+    parallel_map(chunk, range(0, len(pieces), per_item), work=out.size * fh * fw)
+    return out[:, :, :out_w]
 
 
 def _bias(bias, mode: str, count: int, dtype) -> np.ndarray | None:

@@ -12,8 +12,8 @@ kernel flipped and its channels swapped. ∂L/∂x is ∂L/∂x_pad with the pad
 back: cropped for zero padding, and for reflect, replicate and circular padding each
 padded cell's gradient added onto the pixel it copies.
 
-Vectorised: the Python loops run over the Fh·Fw taps and over chunks of rows; each tap
-is one product (batched over the groups) and one add into a strided slice.
+Vectorised: the Python loops run over the Fh·Fw taps, the S² phases and chunks of rows;
+the sums are BLAS products (batched over the groups), nothing is scattered per pixel.
 """
 
 from __future__ import annotations
@@ -28,41 +28,58 @@ from cnnrnn_cli.core.conv import _matmul, tap_view
 from cnnrnn_cli.errors import ShapeError, shape_str
 
 
-def scatter_taps(g, w, grid_hw, stride, dilation, groups=1) -> np.ndarray:
-    """(C, Hg, Wg): Σ_taps the stamps W[k, :, u, v]ᵀ · G[k, i, j] at (iS + ud, jS + vd).
+def scatter_taps(g, w, grid_hw, stride, dilation, groups=1, name="grad") -> np.ndarray:
+    """(C, Hg, Wg): Σ the stamps W[k, :, u, v]ᵀ · G[k, i, j] at (iS + ud, jS + vd).
 
     g (K, H', W'); w (K, C/G, Fh, Fw) as a forward convolution's weights; the grid
     (Hg, Wg) holds every stamp (at least (H'−1)S + d(F−1) + 1 each way). This is the
     adjoint of `conv.correlate`: ∂L/∂x_pad of a convolution, and the transposed
     convolution itself (uncropped).
+
+    Computed without scattering, phase by phase (the sub-pixel view): the grid rows
+    y ≡ r (mod S) receive only the taps with u·d ≡ r, and on them the stamps add up to a
+    stride-1 correlation of G (zero-padded) with those taps flipped and their channels
+    swapped, at dilation d / gcd(S, d). So S_h·S_w stride-1 correlations (the implicit
+    GEMM: BLAS does the sums), each phase written once into its strided slice of the
+    grid. At stride 1 there is one phase: the full convolution with the flipped kernel.
     """
     k, cg, fh, fw = w.shape
-    c, kg = cg * groups, k // groups
+    c = cg * groups
     _, oh, ow = g.shape
-    (sh, sw), (dh, dw) = stride, dilation
+    sizes = zip((fh, fw), stride, dilation, grid_hw, strict=True)
+    axes = [_phases(f, s, d, n) for f, s, d, n in sizes]
+    top, left = (max((q for _, qs, _ in phases for q in qs), default=0) for phases in axes)
+    t_h, t_w = (max(count for *_, count in phases) for phases in axes)
+    budget.check_shape((k, t_h + top, t_w + left), name, "the gradient padded for its phases")
     dtype = np.result_type(g.dtype, w.dtype)
-    out = np.zeros((c, *grid_hw), dtype=dtype)
-    elementwise = cg == 1 and kg == 1  # depthwise or one channel: no product needed
-    taps = np.ascontiguousarray(w.reshape(groups, kg, cg, fh, fw).transpose(3, 4, 0, 2, 1))
-    rows_per_chunk = max(1, _conv.GEMM_CHUNK_ELEMENTS // max(1, max(c, k) * ow))
-    scratch = np.empty((groups, cg, min(rows_per_chunk, oh) * ow), dtype=dtype)
-    for start in range(0, oh, rows_per_chunk):
-        n_rows = min(oh, start + rows_per_chunk) - start
-        n = n_rows * ow
-        block = np.ascontiguousarray(g[:, start : start + n_rows]).reshape(groups, kg, n)
-        product = scratch[:, :, :n]
-        for u in range(fh):
-            for v in range(fw):
-                if elementwise:
-                    np.multiply(block, taps[u, v], out=product)
-                else:
-                    _matmul(taps[u, v], block, out=product)
-                r0, c0 = (start * sh) + u * dh, v * dw
-                target = out[
-                    :, r0 : r0 + sh * (n_rows - 1) + 1 : sh, c0 : c0 + sw * (ow - 1) + 1 : sw
-                ]
-                target += product.reshape(c, n_rows, ow)
+    gpad = np.zeros((k, t_h + top, t_w + left), dtype=dtype)
+    rows, cols = min(oh, t_h), min(ow, t_w)  # G rows past the grid stamp nothing there
+    gpad[:, top : top + rows, left : left + cols] = g[:, :rows, :cols]
+    out = np.empty((c, *grid_hw), dtype=dtype)
+    for r, (us, qus, n_rows) in enumerate(axes[0]):
+        for q, (vs, qvs, n_cols) in enumerate(axes[1]):
+            target = out[:, r :: stride[0], q :: stride[1]]
+            if not us or not vs:
+                target.fill(0)
+                continue
+            sub = w[:, :, us][:, :, :, vs]
+            kernel = np.ascontiguousarray(swap_channels(sub, groups)[..., ::-1, ::-1])
+            dil = (qus[1] - qus[0] if len(us) > 1 else 1, qvs[1] - qvs[0] if len(vs) > 1 else 1)
+            r0, c0 = top - qus[-1], left - qvs[-1]
+            span_h, span_w = qus[-1] - qus[0], qvs[-1] - qvs[0]
+            view = gpad[:, r0 : r0 + n_rows + span_h, c0 : c0 + n_cols + span_w]
+            target[...] = _conv.correlate(view, kernel, (n_rows, n_cols), (1, 1), dil, groups)
     return out
+
+
+def _phases(f: int, s: int, d: int, n: int) -> list[tuple[list, list, int]]:
+    """For each residue r < s of the grid positions y = i·s + u·d (n of them): the taps u
+    with u·d ≡ r (mod s), their shifts q = (u·d − r) / s, and how many y ≡ r there are."""
+    phases = []
+    for r in range(s):
+        taps = [u for u in range(f) if (u * d) % s == r]
+        phases.append((taps, [(u * d - r) // s for u in taps], len(range(r, n, s))))
+    return phases
 
 
 def weight_grad(padded, g, f_hw, stride, dilation, groups=1) -> np.ndarray:
