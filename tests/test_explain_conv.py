@@ -374,3 +374,21 @@ def test_a_padded_window_says_it_is_drawn_in_the_padded_image():
     assert "padded image" in window
     assert cells_of(grids_in(window)[0])[0] == ["[0]", "[0]", "0", "0"]
     assert "padded" not in rich("conv", "--example", "--at", "1,1").split("Window by window")[1]
+
+
+def test_a_grouped_window_is_drawn_in_its_groups_channels():
+    from cnnrnn_cli.core.conv import conv2d
+    from cnnrnn_cli.explain import conv as explain
+    from cnnrnn_cli.explain.style import Style
+
+    x = np.arange(36.0).reshape(4, 3, 3)
+    res = conv2d(x, np.arange(32.0).reshape(4, 2, 2, 2), groups=2)
+    console = Console(width=80, record=True, color_system=None)
+    console.print(explain.rich(res, Style(color=False, at=(2, 0, 0))))
+    out = console.export_text()
+    assert "2 groups: filters 1–2 see channels 1–2, filters 3–4 see channels 3–4" in out
+    window = out[out.index("Window by window") :]
+    assert "image [3]" in window and "image [4]" in window and "image [1]" not in window
+    boxes = [cells_of(b) for b in grids_in(window)]
+    assert boxes[0] == [["16", "17"], ["18", "19"]] and boxes[1][0] == ["[18]", "[19]", "20"]
+    assert "3908 = (16·18 + 17·19 + 18·21 + 19·22) + (20·27 + 21·28 + 22·30" in window

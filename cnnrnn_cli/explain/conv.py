@@ -38,6 +38,7 @@ def _mode_note(res: ConvResult) -> str:
         "depthwise": f"an F×F kernel on {with_article(f'{res.padded.shape[0]}-channel')} image: "
         "applied to each "
         "channel separately (depthwise), one output channel each",
+        "grouped": _groups_note(res) if res.mode == "grouped" else "",
     }[res.mode]
 
 
@@ -54,7 +55,7 @@ def _equation(res: ConvResult, p: int) -> Equation:
         )
     )
     title = "kernel (flipped)" if res.flip else "filter / kernel"
-    if res.mode == "filters" and res.weights.shape[1] > 1:
+    if res.mode in ("filters", "grouped") and res.weights.shape[1] > 1:
         title += " 1 of " + str(res.weights.shape[0])
     # Side by side when it fits, else row after row, each operator before its operand.
     return Equation(
@@ -108,12 +109,25 @@ MAX_DRAWN_CHANNELS = 4  # a window over more channels draws its first, with a no
 
 def _channels(res: ConvResult, k: int) -> list:
     """The input channels (0-based) that output channel k's window covers."""
-    if res.mode == "depthwise":
-        return [k]
-    per = res.weights.shape[1]
-    groups = getattr(res, "groups", 1) or 1
-    first = (k // max(res.weights.shape[0] // groups, 1)) * per if groups > 1 else 0
-    return list(range(first, first + per))
+    return list(res.channels_of(k))
+
+
+def _groups_note(res: ConvResult) -> str:
+    """'2 groups: filters 1–2 see channels 1–2, filters 3–4 see channels 3–4'."""
+    k, groups = res.weights.shape[0], res.groups
+    per = k // groups
+
+    def span(a: int, b: int) -> str:
+        return str(a + 1) if b == a + 1 else f"{a + 1}–{b}"
+
+    seen = [
+        f"filter{'s' * (per > 1)} {span(g * per, (g + 1) * per)} see"
+        f"{'s' * (per == 1)} channel{'s' * (len(res.channels_of(g * per)) > 1)} "
+        f"{span(res.channels_of(g * per).start, res.channels_of(g * per).stop)}"
+        for g in range(min(groups, 4))
+    ]
+    more = f", … ({groups - 4} more groups)" if groups > 4 else ""
+    return f"{groups} groups: " + ", ".join(seen) + more
 
 
 def _cell(res: ConvResult, cell, p: int, marks: bool = False):
