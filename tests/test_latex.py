@@ -59,6 +59,7 @@ CASES = [
     'lstm-step --random 2,3 --seed 0 --xs "1 2; 3 4; 5 6" --at 2 --unit 3',
     "lstm-step --random 3,20 --seed 1 --tol 0.3",
     "lstm-step --example --tol 0.001",
+    "lstm-step --example --bi '0 0 0'",
     "inception --preset 3a",
     "inception --preset 4a --no-bias",
     "inception --example --compute",

@@ -332,6 +332,17 @@ def test_cli_random_case_shows_and_records_its_seed(run, run_json):
     assert run_json("lstm-step", "--example")["params"]["seed"] is None
 
 
+def test_a_cell_that_keeps_and_adds_is_said_so_from_its_numbers(run):
+    out = run("lstm-step", "--example", "--bi", "0 0 0", "--no-color", fmt="rich").stdout
+    # unit 1: f = σ(6) ≈ 1 but i = σ(0) = 0.5: not carried over, the cell grows by i·g
+    assert "f ≈ 1, i ≈ 0 (unit" not in out
+    assert "f ≈ 1 with i not ≈ 0 (unit 1): the cell keeps c_(t−1) and adds i·g" in out
+    assert "i·g = 0.4241, c_t = 1.2222" in out  # 0.5·tanh(1.25), 0.9975·0.8 + 0.4241
+    none = run("lstm-step", "--example", "--tol", "0.001", "--no-color", fmt="rich").stdout
+    assert "None of the three cases occurs (f ≈ 1 with i ≈ 0; f ≈ 0; o ≈ 0" in none
+    assert "adds i·g" not in none
+
+
 def test_cli_tol_sets_near(run_json):
     near = run_json("lstm-step", "--example", "--tol", "0.001")
     assert near["cases"] == {"carried_over": [], "forgets": [], "hidden": []}

@@ -86,6 +86,18 @@ def _case_facts(res: LSTMResult, t: int) -> list[tuple[str, list[int], str, dict
     return out
 
 
+def _accumulating(res: LSTMResult, t: int) -> tuple[list[int], dict | None]:
+    """Units that keep the old cell (f ≈ 1) but also let the candidate in (i not ≈ 0): the
+    additive path the carried-over case is the quiet form of. With the first unit's numbers."""
+    i, f = res.gate("i")[t], res.gate("f")[t]
+    units = np.flatnonzero((f >= 1 - res.tol) & (i > res.tol)).tolist()
+    if not units:
+        return [], None
+    v = _unit_values(res, t, units[0])
+    v["ig"] = v["i"] * v["g"]
+    return units, v
+
+
 # What each variant says, then its numbers: (name, key) pairs; '→' between the first two.
 SENTENCES = {
     "carried": ("the cell state is carried over unchanged", [("c_(t−1)", "c_prev"), ("c_t", "c")]),
@@ -383,8 +395,17 @@ def _cases(res: LSTMResult, t: int, p: int) -> list:
     if not lines:
         text = (
             f"None of the three cases occurs{' at this step' if res.sequence else ''} "
-            f"({LABEL_NB['carried_over']}, {LABEL_NB['forgets']}, {LABEL_NB['hidden']}, "
-            f"where ≈ means within {res.tol:g}; --tol sets it)."
+            f"(f{NB}≈{NB}1 with i{NB}≈{NB}0; {LABEL_NB['forgets']}; {LABEL_NB['hidden']}; "
+            f"≈ meaning within {res.tol:g}, which --tol sets)."
+        )
+        lines.append(Terms(_words(text), indent=2, style="dim"))
+    units, v = _accumulating(res, t)
+    if units:
+        which = f"unit{NB}{units[0] + 1}: " if len(units) > 1 else ""
+        text = (
+            f"f{NB}≈{NB}1 with i not ≈ 0 ({_units_text(units)}): the cell keeps c_(t−1) and "
+            f"adds i·g to it ({which}c_(t−1){NB}={NB}{_n(v['c_prev'], p)}, "
+            f"i·g{NB}={NB}{_n(v['ig'], p)}, c_t{NB}={NB}{_n(v['c'], p)})."
         )
         lines.append(Terms(_words(text), indent=2, style="dim"))
     return lines
@@ -668,9 +689,20 @@ def _lcases(res: LSTMResult, t: int, p: int) -> list[str]:
             latex_par(
                 "None of the three cases occurs"
                 + (" at this step" if res.sequence else "")
-                + " ($f_t \\approx 1$ with $i_t \\approx 0$, $f_t \\approx 0$, "
-                f"$o_t \\approx 0$, where $\\approx$ means within {res.tol:g}; "
-                "\\texttt{--tol} sets it)."
+                + " ($f_t \\approx 1$ with $i_t \\approx 0$; $f_t \\approx 0$; "
+                f"$o_t \\approx 0$; $\\approx$ meaning within {res.tol:g}, which "
+                "\\texttt{--tol} sets)."
+            )
+        )
+    units, v = _accumulating(res, t)
+    if units:
+        which = f"unit {units[0] + 1}: " if len(units) > 1 else ""
+        lines.append(
+            latex_par(
+                f"$f_t \\approx 1$ with $i_t$ not $\\approx 0$ ({_units_text(units)}): the cell "
+                f"keeps $c_{{t-1}}$ and adds $i_t g_t$ to it ({which}$c_{{t-1}} = "
+                f"{latex_num(v['c_prev'], p)},\\ i_t g_t = {latex_num(v['ig'], p)},\\ "
+                f"c_t = {latex_num(v['c'], p)}$)."
             )
         )
     return lines
