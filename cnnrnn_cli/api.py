@@ -169,6 +169,83 @@ def conv2d(image, kernel, stride=1, padding=0, dilation=1, bias=None, pad_mode="
     return run(image, kernel, stride, padding, dilation, bias, pad_mode, flip)
 
 
+@shows("cnnrnn_cli.explain.conv")
+def convolution(
+    image,
+    kernel,
+    stride=1,
+    padding=0,
+    dilation=1,
+    bias=None,
+    pad_mode="zeros",
+    flip=False,
+    groups=1,
+    transposed=False,
+    output_padding=0,
+    grad=None,
+):
+    """`conv` with every option: `.output`; with `grad` (G, shaped like the output) also
+    `.grad_input` (∂L/∂x), `.grad_kernel` (∂L/∂W) and `.grad_bias` (∂L/∂b).
+
+    groups: PyTorch's rule, weights K×(C/G)×F×F (transposed: C×(K/G)×F×F). transposed:
+    ConvTranspose2d, weights C×K×F×F, with output_padding; its result also has
+    `.contributions(k, y, x)` (the scatter view of one output cell) and
+    `.zero_insertion()` (the direct-convolution view and whether it agrees).
+    """
+    if transposed:
+        from cnnrnn_cli.core.transposed import conv_transpose2d
+
+        return conv_transpose2d(
+            image,
+            kernel,
+            stride,
+            padding,
+            output_padding,
+            dilation,
+            groups,
+            bias,
+            pad_mode,
+            flip,
+            grad,
+        )
+    if output_padding not in (0, (0, 0), [0, 0]):
+        raise InputError("output-padding", "applies to a transposed convolution only")
+    from cnnrnn_cli.core.conv import conv2d as run
+
+    result = run(image, kernel, stride, padding, dilation, bias, pad_mode, flip, groups=groups)
+    if grad is not None:
+        from cnnrnn_cli.core.conv_grad import conv2d_backward
+
+        conv2d_backward(result, grad)
+    return result
+
+
+def conv_backward_facts(result, k=0, c=0, u=0, v=0):
+    """What an explanation of a convolution's backward pass shows (`result` from
+    `convolution(..., grad=G)`), 0-based indices:
+
+    `.weight`: ∂L/∂W[k, c, u, v] as its sum over windows (`.windows`, `.grad`, `.value`);
+    `.as_transposed`: ∂L/∂x as the transposed convolution of G (`.result`, `.padding`,
+    `.output_padding`, `.folded`, `.agrees`), None if no output_padding expresses it;
+    `.full`: at stride 1, the full convolution of G with the flipped kernel
+    (`.padded_grad`, `.kernel`, `.output`, `.agrees`), else None. For a transposed
+    result, ∂L/∂x is the forward convolution of G, and only `.weight` is None.
+    """
+    from types import SimpleNamespace
+
+    from cnnrnn_cli.core import conv_grad, transposed
+
+    if result.grad is None:
+        raise InputError("grad", "give an upstream gradient (grad=) for the backward pass")
+    if getattr(result, "transposed", False):
+        return SimpleNamespace(weight=None, as_transposed=None, full=None)
+    return SimpleNamespace(
+        weight=conv_grad.weight_terms(result, k, c, u, v),
+        as_transposed=transposed.grad_as_transposed(result),
+        full=conv_grad.full_convolution(result),
+    )
+
+
 @shows("cnnrnn_cli.explain.pool")
 def pool2d(
     input,

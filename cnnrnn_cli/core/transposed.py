@@ -360,3 +360,51 @@ def zero_insertion(res: TransposedResult) -> ZeroInsertion:
         diff <= 1e-9 * max(1.0, scale),
         diff,
     )
+
+
+@dataclass
+class GradAsTransposed:
+    """∂L/∂x of a convolution as the transposed convolution of G with the same weights,
+    stride, dilation and groups: `result` (a TransposedResult) with padding P and
+    output_padding op (the rows the forward's floor never reached, less the extra
+    bottom/right pixel of an uneven 'same'). Its output is ∂L/∂x_pad without the padding
+    rows and columns: ∂L/∂x itself for zero padding; reflect, replicate and circular
+    padding also fold the border's gradient back in (`folded`). `agrees`: the numbers
+    match the backward pass's."""
+
+    result: TransposedResult
+    padding: tuple
+    output_padding: tuple
+    folded: bool
+    agrees: bool
+
+
+def grad_as_transposed(res) -> GradAsTransposed | None:
+    """For a conv result with a gradient: ∂L/∂x = conv_transpose2d(G, W, S, P, op, d, G).
+    None when the padding is uneven in a way no output_padding expresses."""
+    if res.grad is None:
+        return None
+    pads, ops = [], []
+    for dim in res.dims:
+        unused = dim.n + dim.p_lo + dim.p_hi - ((dim.out - 1) * dim.s + dim.span)
+        op = unused - (dim.p_hi - dim.p_lo)
+        if not 0 <= op < max(dim.s, dim.d):
+            return None
+        pads.append(dim.p_lo)
+        ops.append(op)
+    w, groups = res.weights, res.groups
+    if res.mode == "depthwise":
+        c = res.padded.shape[0]
+        w = np.broadcast_to(w, (c, *w.shape[1:]))
+    g = np.asarray(res.grad).reshape((-1, *np.shape(res.output)[-2:]))
+    result = conv_transpose2d(
+        g, np.asarray(w), res.stride, tuple(pads), tuple(ops), res.dilation, groups
+    )
+    interior = res.grad_padded[
+        :, pads[0] : pads[0] + res.dims[0].n, pads[1] : pads[1] + res.dims[1].n
+    ]
+    agrees = bool(
+        np.allclose(result.output.reshape(interior.shape), interior, rtol=1e-9, atol=1e-12)
+    )
+    folded = res.pad_mode != "zeros" and any(d.p_lo or d.p_hi for d in res.dims)
+    return GradAsTransposed(result, tuple(pads), tuple(ops), folded, agrees)
