@@ -187,6 +187,7 @@ def lstm_step(
     if (x is None) == (xs is None):
         raise InputError("x", "give either x (one step) or xs (a sequence), exactly one")
     hidden = hidden_size(weights, h, c)
+    source = "h" if h is not None else ("c" if c is not None else "the weights")
     if hidden < 1:
         raise ShapeError("h", "is empty: H must be 1 or more")
     if xs is not None:
@@ -205,7 +206,7 @@ def lstm_step(
         states[name] = (
             np.zeros(hidden)
             if value is None
-            else as_shape(value, name, (hidden,), f"H = {hidden} from the weights")
+            else as_shape(value, name, (hidden,), f"H = {hidden} from {source}")
         )
     _finite("xs" if xs is not None else "x", seq)
     for name, value in (*states.items(), *w.items()):
