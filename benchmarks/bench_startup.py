@@ -4,6 +4,7 @@
 
 Prints the ratios of
   cnnrnn outsize 224 -k 7 -s 2 -p 3 -f plain   to  python -c "import click"     (target ≤ 1.2)
+  cnnrnn outsize --model resnet50 -f plain     to  python -c "import click"     (target ≤ 1.3)
   cnnrnn conv --example -f rich               to  python -c "import click, rich.console,
                                                    rich.table, numpy"          (target ≤ 1.3)
 Each pair is timed alternately (best of N), so the machine's noise hits both alike.
@@ -49,6 +50,13 @@ def main() -> None:
             py + ["import click"],
             "import click",
             1.2,
+        ),
+        (
+            "outsize --model resnet50 -f plain",
+            cnnrnn + "outsize --model resnet50 -f plain".split(),
+            py + ["import click"],
+            "import click",
+            1.3,
         ),
         (
             "conv --example -f rich",

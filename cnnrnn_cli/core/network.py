@@ -12,7 +12,8 @@ Counts, for an input with C channels and a layer with c outputs and g groups:
             MACs T·g·H(D+H) per direction (weights only)
 
 Receptive field r, jump j and start u (Araujo, Norris and Sim, Distill 2019), per axis,
-from r = j = 1, u = 0 at the input: u ← u − P_lo·j, r ← r + d(k−1)·j, j ← j·s.
+from r = j = 1, u = 0 at the input: u ← u − P_lo·j, r ← r + d(k−1)·j, j ← j·s. Ints,
+and fractions only when a transposed layer or an adaptive pool divides the jump.
 """
 
 from __future__ import annotations
@@ -280,8 +281,6 @@ def first_leaf(nodes):
 def summarize(input_shape: list[int], nodes: list) -> Network:
     """Every record of the spec `nodes` (Op and Block trees) for an input N, HxW or CxHxW
     (a HxW input is T×D when the first layer is recurrent)."""
-    from fractions import Fraction
-
     shape = list(input_shape)
     leaf = first_leaf(nodes)
     if leaf is not None and leaf.kind in RECURRENT:
@@ -295,14 +294,9 @@ def summarize(input_shape: list[int], nodes: list) -> Network:
         if len(shape) > 3:
             raise InputError("input", f"expected N, HxW or CxHxW, got {len(shape)} dimensions")
         spatial = shape[-2:] if len(shape) >= 2 else shape
-        one = [Fraction(1)] * len(spatial)
+        one = [1] * len(spatial)
         flow = Flow(
-            "image",
-            shape[0] if len(shape) == 3 else None,
-            spatial,
-            one,
-            list(one),
-            [Fraction(0)] * len(spatial),
+            "image", shape[0] if len(shape) == 3 else None, spatial, one, list(one), [0] * len(one)
         )
     run = _Run()
     out = run.path(nodes, flow, 0)
@@ -510,7 +504,7 @@ class _Run:
                 if op.kind == "convT":
                     # the equivalent direct convolution over the zero-inserted input, whose
                     # pixels are j/s apart, padded d(k−1) − P_lo
-                    jump[i] = jump[i] / s[i]
+                    jump[i] = _ratio(jump[i], s[i])
                     start[i] -= (d[i] * (k[i] - 1) - dims[i].p_lo) * jump[i]
                     rf[i] += d[i] * (k[i] - 1) * flow.jump[i]
                 else:
@@ -551,7 +545,7 @@ class _Run:
             for i, (n, m) in enumerate(zip(flow.spatial, o, strict=True)):
                 window = -(-n // m)  # output 0's window: [0, ⌈N/o⌉)
                 rf[i] += (window - 1) * jump[i]
-                jump[i] = jump[i] * n / m
+                jump[i] = _ratio(jump[i] * n, m)
             _check_geometry(where, rf, jump, flow.start)
             out.rf, out.jump, out.start = rf, jump, list(flow.start)
         return Record(op.kind, op.text, op.item, depth, out, 0, 0, 0, exact), out
@@ -590,6 +584,16 @@ class _Run:
             op.kind, op.text, op.item, depth, out, dirs * per, 0, dirs * T * g * H * (D + H)
         )
         return rec, out
+
+
+def _ratio(a, b: int):
+    """a/b exactly: an int when b divides a, else a Fraction (imported only then: the
+    geometry of most networks is whole numbers, and `fractions` costs start-up time)."""
+    if isinstance(a, int) and a % b == 0:
+        return a // b
+    from fractions import Fraction
+
+    return Fraction(a) / b
 
 
 def _shown(flow: Flow) -> str:
