@@ -4,6 +4,7 @@ channels and sums, articles ("an 8×8"), and the group help."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -237,3 +238,73 @@ def test_no_wrong_article(run, args, fmt):
 def test_the_article_check_can_fail():
     assert WRONG_ARTICLE.search("a 8×8 output") and WRONG_ARTICLE.search("for a 11-channel")
     assert not WRONG_ARTICLE.search("a 3×3, an 8×8, a 1.5, a 110×110")
+
+
+# --- cnnrnn --help --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_group_help_summarises_every_command_whole_and_points_to_the_tour(width):
+    import os
+    import subprocess
+
+    from cnnrnn_cli.cli.main import COMMANDS
+
+    # A real terminal width (Click's test runner forces 80 columns).
+    env = {**os.environ, "COLUMNS": str(width)}
+    result = subprocess.run(["cnnrnn", "--help"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "cnnrnn tour" in result.stdout
+    listing = result.stdout[result.stdout.index("Commands:") :].splitlines()[1:]
+    assert not any("..." in line for line in listing)
+    names = [line.split()[0] for line in listing if line.strip()]
+    assert names == list(COMMANDS)  # one line a command: nothing wrapped, nothing cut
+    assert all(cell_len(line) <= width for line in result.stdout.splitlines())
+
+
+# --- GoogLeNet: our counts, torchvision's blocks and the paper's Table 1 ---------------------
+
+# Table 1 of Szegedy et al. 2014: params (K = 1024 weights, no biases) and ops (M MACs).
+PAPER = {
+    "3a": (159, 128),
+    "3b": (380, 304),
+    "4a": (364, 73),
+    "4b": (437, 88),
+    "4c": (463, 100),
+    "4d": (580, 119),
+    "4e": (840, 170),
+    "5a": (1072, 54),
+    "5b": (1388, 71),
+}
+
+
+def test_counts_equal_torchvision_blocks_with_the_papers_5x5():
+    """The stored fixture (tests/fixtures/make_googlenet_fixture.py) counts torchvision's
+    Inception blocks, the third branch given its 5×5, in torch."""
+    from pathlib import Path
+
+    import cnnrnn_cli as cr
+
+    fixture = json.loads(
+        (Path(__file__).parent / "fixtures" / "googlenet_torchvision.json").read_text()
+    )
+    assert set(fixture) == set(PAPER)
+    for name, torch_counts in fixture.items():
+        res = cr.inception(preset=name, no_bias=True)
+        assert list(res.input_shape) == torch_counts["input"], name
+        assert res.params == torch_counts["weights"], name
+        assert res.macs == torch_counts["macs"], name
+        assert list(res.output_shape) == torch_counts["output_shape"], name
+
+
+def test_the_papers_table_disagrees_with_its_own_columns_where_the_readme_says():
+    import cnnrnn_cli as cr
+
+    off = []
+    for name, (kparams, mops) in PAPER.items():
+        res = cr.inception(preset=name, no_bias=True)
+        if abs(res.params / 1024 - kparams) > 1.5 or abs(res.macs / 1e6 - mops) > 1:
+            off.append(name)
+    assert off == ["4a", "4c", "4d", "4e", "5a", "5b"]
+    five_a = cr.inception(preset="5a", no_bias=True)
+    assert f"{five_a.macs / 1e6:.1f}" == "51.1"  # the paper: 54M
