@@ -79,6 +79,30 @@ COMMANDS = {
 }
 
 
+# The one-line summaries of `cnnrnn --help`, short enough to stand whole at 60 columns
+# (Click would cut each command's first sentence with "..."). A command without one here
+# is summarised by the first sentence of its help, whole.
+SUMMARIES = {
+    "outsize": "Output size of a layer or a stack",
+    "conv": "2-D convolution, window by window",
+    "pool": "Pooling, and max pooling's gradient",
+    "resblock": "A ResNet block with and without its skip",
+    "inception": "An Inception module's shapes, params, MACs",
+    "bptt": "BPTT, and why gradients vanish or explode",
+    "gru-step": "One GRU step, gate by gate",
+    "lstm-step": "One LSTM step, gate by gate",
+    "tour": "The notes' worked examples: start here",
+    "gallery": "conv_arithmetic's animations, with numbers",
+}
+
+
+def _summary(name: str, command: click.Command) -> str:
+    if name in SUMMARIES:
+        return SUMMARIES[name]
+    first = " ".join((command.help or "").split("\n\n")[0].split())
+    return first.split(". ")[0].rstrip(".")
+
+
 class CnnrnnGroup(click.Group):
     command_class = CnnrnnCommand
 
@@ -89,7 +113,10 @@ class CnnrnnGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr = COMMANDS[name]
-        return getattr(importlib.import_module(module), attr)
+        command = getattr(importlib.import_module(module), attr)
+        if command.short_help is None:
+            command.short_help = _summary(name, command)
+        return command
 
     def resolve_command(self, ctx, args):
         """Click's, with a suggestion for a mistyped name (`cnv` → did you mean conv?)."""
@@ -238,6 +265,8 @@ def cli():
     Every command shows its working on a terminal (-f rich) and prints bare
     numbers when piped (-f plain); -f json, csv and latex are there too.
     Run any command with --example to see the lecture notes' own example.
+
+    New here? Start with `cnnrnn tour`: every worked example of the notes, in order.
     """
 
 
