@@ -256,7 +256,9 @@ def conv2d_backward(res, grad) -> Backward:
 @dataclass
 class WeightTerms:
     """∂L/∂W[k, c, u, v] = Σ_{i,j} windows[i, j] · grad[i, j]: `windows` (H', W') holds
-    x_pad[c, iS + ud, jS + vd], the pixel under tap (u, v) in every window."""
+    x_pad[c, iS + ud, jS + vd], the pixel under tap (u, v) in every window. For the one
+    F×F shared by every channel ('depthwise'), both are (C, H', W') and the sum runs over
+    the channels too."""
 
     windows: np.ndarray
     grad: np.ndarray
@@ -268,8 +270,10 @@ def weight_terms(res, k: int, c: int, u: int, v: int) -> WeightTerms:
     group, tap (u, v) of the weights as applied). Needs res.grad."""
     out_hw = np.shape(res.output)[-2:]
     g3 = np.asarray(res.grad).reshape((-1, *out_hw))
-    chans = res.channels_of(k)
-    channel = chans.start + c
+    if res.mode == "depthwise":
+        windows = tap_view(res.padded, u, v, out_hw, res.stride, res.dilation)
+        return WeightTerms(windows, g3, float(np.sum(windows * g3)))
+    channel = res.channels_of(k).start + c
     windows = tap_view(res.padded[channel : channel + 1], u, v, out_hw, res.stride, res.dilation)[0]
     return WeightTerms(windows, g3[k], float(np.sum(windows * g3[k])))
 
