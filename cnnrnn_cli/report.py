@@ -18,6 +18,8 @@ class Report:
     explainer: module with `rich(trace, style)` and `latex(trace, style)`.
     warnings: `Warning:` lines for stderr.
     at:      the cell or step the explanation writes out (0-based), validated by the command.
+    files:   files staged by the command (io.files PendingFile/PendingFolder), put in place
+             once the output has been written (`gallery DIR`), discarded otherwise.
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class Report:
         explainer: str | None = None,
         warnings: list[str] | None = None,
         at: tuple | None = None,
+        files: list | None = None,
     ):
         # A plain class, not a dataclass: it is on every command's start-up path.
         self.command, self.params, self.result = command, params, result
@@ -39,6 +42,7 @@ class Report:
         self.plain, self.trace, self.explainer = plain, trace, explainer
         self.warnings = list(warnings or [])
         self.at = at
+        self.files = list(files or [])
 
     def blocks(self) -> list[tuple[str, Any]]:
         if self.plain is not None:

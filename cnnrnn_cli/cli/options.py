@@ -194,21 +194,27 @@ def emit(
 ) -> None:
     """Print `report` in `fmt` (stdout), its warnings (stderr) and the SVG if asked.
 
-    Every check comes first; the SVG is rendered and staged beside its target, then
-    stdout is written and flushed, and only then is the SVG put in place: a command that
-    fails, at any point, leaves no file written and no file damaged.
-    """
-    fmt = fmt or default_format()
-    _check_finite(report)
-    from cnnrnn_cli.io.streams import echo_err
+    Every check comes first; the SVG (and `--animate`, `--frames`, the files a command
+    staged in `report.files`) is rendered and staged beside its target, then stdout is
+    written and flushed, and only then is each file put in place: a command that fails,
+    at any point, leaves no file written and no file damaged. `frame_cap`: an explicit
+    --steps, which caps the frames of an animation.
 
-    for line in report.warnings:
-        echo_err(f"Warning: {line}")
-    wanted = not (no_color or os.environ.get("NO_COLOR"))
-    style = Style(precision=precision, color=wanted and stdout_has_color(), steps=steps, at=at)
-    value = _only_field(report, only) if only is not None else None
-    pending = []
+    Colour: asked for unless --no-color or NO_COLOR; the rich view on stdout has it only
+    where Rich can show it (a terminal, not TERM=dumb), and otherwise brackets its
+    highlights. The SVG is a picture: it keeps the colours asked for, from a pipe too.
+    """
+    pending = list(report.files)
     try:
+        fmt = fmt or default_format()
+        _check_finite(report)
+        from cnnrnn_cli.io.streams import echo_err
+
+        for line in report.warnings:
+            echo_err(f"Warning: {line}")
+        wanted = not (no_color or os.environ.get("NO_COLOR"))
+        style = Style(precision=precision, color=wanted and stdout_has_color(), steps=steps, at=at)
+        value = _only_field(report, only) if only is not None else None
         if svg is not None:
             svg_style = Style(precision=precision, color=wanted, steps=steps, at=at)
             pending.append(_stage_svg(report, svg_style, svg, svg_width or SVG_WIDTH))

@@ -211,15 +211,17 @@ FRAME_NAME = re.compile(r"frame-\d+\.svg\Z")
 
 
 class PendingFolder:
-    """A folder of frames (`--frames DIR`): written whole beside DIR, then put in place.
+    """A folder of frames (`--frames DIR`, `gallery DIR`): written whole beside DIR, then
+    put in place.
 
-    DIR may be new, empty, or hold only frames of an earlier run (`frame-NNN.svg`), which
-    the new ones replace; a folder that holds anything else is refused before any work.
+    DIR may be new, empty, or hold only files of an earlier run (names matching `ours`,
+    `frame-NNN.svg` by default), which the new ones replace; a folder that holds anything
+    else is refused before any work.
     `stage(files)` writes {name: bytes} into a temporary folder beside DIR; `commit()`
     swaps it in (the old frames go only once the new ones are complete).
     """
 
-    def __init__(self, path: str, source: str):
+    def __init__(self, path: str, source: str, *, ours=FRAME_NAME):
         check_name(path, source)
         self.path, self.source = path, source
         self.target = os.path.realpath(path)
@@ -228,7 +230,7 @@ class PendingFolder:
             raise InputError(source, f"{path} is not a folder; give a folder name")
         if os.path.isdir(path):
             try:
-                others = [n for n in os.listdir(path) if not FRAME_NAME.match(n)]
+                others = [n for n in os.listdir(path) if not ours.match(n)]
             except OSError as err:
                 raise self._error(err) from None
             if others:
