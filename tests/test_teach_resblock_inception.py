@@ -220,6 +220,8 @@ def test_with_article(word, expected):
         + ["--n5x5red", "8", "--n5x5", "8", "--pool-proj", "8"],
         ["resblock", "--random", "8", "--seed", "0"],
         ["resblock", "--random", "11", "--seed", "0", "--depth", "18"],
+        ["outsize", "8", "-k", "1"],
+        ["outsize", "20", "-k", "3", "-p", "0"],
     ],
     ids=lambda a: " ".join(a)[:40],
 )
@@ -231,6 +233,8 @@ def test_no_wrong_article(run, args, fmt):
     assert not wrong, wrong
     if args[0] == "conv" and fmt == "rich":
         assert "an 8-channel image" in result.stdout
+    if args[:2] == ["outsize", "8"] and fmt == "rich":
+        assert "an 8×8 output for an 8×8 input" in result.stdout
     if args[1] == "8x8x8" and fmt == "latex":
         assert "on an 8$\\times$8$\\times$8 input" in result.stdout
 

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from cnnrnn_cli.core.network import Network
 from cnnrnn_cli.core.sizes import AXES, Dim
-from cnnrnn_cli.explain.common import ACCENT, heading
+from cnnrnn_cli.explain.common import ACCENT, heading, with_article
 
 
 def formula(dim: Dim, latex: bool = False) -> tuple[str, str]:
@@ -121,7 +121,8 @@ def rich(trace, style):
             Text.assemble(
                 "⇒ output = ",
                 (str(out), "bold green"),
-                f": a {out}×{out} output for a {inp[0]}×{inp[0]} input",
+                f": {with_article(f'{out}×{out}')} output"
+                f" for {with_article(f'{inp[0]}×{inp[0]}')} input",
             )
         )
     else:
