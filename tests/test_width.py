@@ -72,7 +72,7 @@ def render(args, width: int, *extra) -> str:
         cli, [*args, "-f", "rich", *extra], env={"COLUMNS": str(width), "NO_COLOR": None}
     )
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # the rich view; warnings go to stderr, unwrapped
 
 
 def too_wide(text: str, width: int) -> list[str]:
