@@ -312,3 +312,42 @@ def test_the_papers_table_disagrees_with_its_own_columns_where_the_readme_says()
     assert off == ["4a", "4c", "4d", "4e", "5a", "5b"]
     five_a = cr.inception(preset="5a", no_bias=True)
     assert f"{five_a.macs / 1e6:.1f}" == "51.1"  # the paper: 54M
+
+
+# --- resblock: one row of each Jacobian with its numbers -------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "identity"])
+@pytest.mark.parametrize("n", [2, 3, 6])
+def test_the_jacobian_row_written_out_is_the_row_shown(activation, n):
+    import io
+
+    import numpy as np
+    from rich.console import Console
+
+    import cnnrnn_cli as cr
+    from cnnrnn_cli.explain import resblock as explain
+    from cnnrnn_cli.explain.style import Style
+
+    res = cr.resblock(random=True, size=n, seed=n, activation=activation)
+    # ∂z2/∂a0 by central differences, against the path the working starts from
+    w = res.weights
+    f = {"relu": lambda x: np.maximum(x, 0), "tanh": np.tanh, "identity": lambda x: x}.get(
+        activation, lambda x: 1 / (1 + np.exp(-x))
+    )
+    eps, fd = 1e-6, np.empty((n, n))
+    for j in range(n):
+        step = np.eye(n)[j] * eps
+        up = w["w2"] @ f(w["w1"] @ (res.a0 + step) + w["b1"])
+        down = w["w2"] @ f(w["w1"] @ (res.a0 - step) + w["b1"])
+        fd[:, j] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(res.plain.through, fd, atol=1e-6)
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    console.print(explain.rich(res, Style(precision=4, color=False)))
+    text = console.file.getvalue()
+    _, u = explain._chosen(res)
+    lines = {line.split(":")[0].strip(): line for line in text.splitlines() if "∂a2/∂a0[" in line}
+    for label, run in (("w/out skip", res.plain), ("w/ skip", res.skip)):
+        value = run.jacobian[u] if n <= 4 else run.jacobian[u, u]
+        shown = explain._row(value, 4) if n <= 4 else explain._n(value, 4)
+        assert lines[label].rstrip().endswith(f"= {shown}"), (label, lines[label])

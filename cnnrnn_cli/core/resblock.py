@@ -38,6 +38,7 @@ class BlockPass:
     shortcut: np.ndarray | None = None  # s = a0 (or WS a0) with the skip; None without
     d1: np.ndarray | None = None  # f'(z1)
     d2: np.ndarray | None = None  # f'(z2 + s), or f'(z2) without the skip
+    through: np.ndarray | None = None  # ∂z2/∂a0 = W2 diag(f'(z1)) W1, the path through a1
 
     @property
     def pre(self) -> np.ndarray:
@@ -191,7 +192,8 @@ def block(a0, w1, b1, w2, b2, shortcut, f, fprime, skip: bool) -> BlockPass:
     a1 = f(z1)
     z2 = w2 @ a1 + b2
     d1 = fprime(z1, a1)
-    inner = w2 @ (d1[:, None] * w1)  # ∂z2/∂a0 = W2 diag(f'(z1)) W1
+    through = w2 @ (d1[:, None] * w1) + 0.0  # ∂z2/∂a0 = W2 diag(f'(z1)) W1; + 0.0: no −0
+    inner = through
     s = None
     if skip:
         s = a0 if shortcut is None else shortcut @ a0
@@ -202,7 +204,7 @@ def block(a0, w1, b1, w2, b2, shortcut, f, fprime, skip: bool) -> BlockPass:
     a2 = f(out_pre)
     d2 = fprime(out_pre, a2)
     jacobian = d2[:, None] * inner + 0.0  # diag(f'(·)) (...); + 0.0: no −0
-    return BlockPass(z1, a1, z2, a2, jacobian, s, d1, d2)
+    return BlockPass(z1, a1, z2, a2, jacobian, s, d1, d2, through)
 
 
 def resblock(

@@ -346,15 +346,78 @@ def _alive_values(rows, values, name: str, p: int) -> str:
     return f"{name.replace('[]', '')} = " + ", ".join(_n(values[r], p) for r in rows[:LISTED])
 
 
+def _row(v, p: int, limit: int = 6) -> str:
+    """(0.5, −0.5): a row of a Jacobian in a formula, cut with '…' past `limit` values."""
+    shown = ", ".join(_n(x, p) for x in v[:limit])
+    return f"({shown}{', …' if len(v) > limit else ''})"
+
+
+def _row_working(res: ResBlockResult, p: int) -> tuple[str, list]:
+    """(a title, formulas): row u2 of both Jacobians written out with its numbers (for a0
+    of at most 4 values; else its diagonal entry (u2, u2), where the skip's I adds 1): the
+    path through a1 (term by term when a1 has at most 4 units), then f' outside the
+    bracket, with and without the skip's + I (or + WS)."""
+    f, w = res.activation, res.weights
+    plain, skip = res.plain, res.skip
+    _, u = _chosen(res)
+    whole = res.a0.size <= 4
+    i = f"[{u + 1}]" if whole else f"[{u + 1},{u + 1}]"
+    cols = slice(None) if whole else u  # the row, or its diagonal entry
+
+    def show(v, factor: bool = False) -> str:
+        return _row(v, p) if whole else _paren(v, p) if factor else _n(v, p)
+
+    through = plain.through[u, cols]
+    name = "(W2 diag(f'(z1)) W1)"
+    if plain.d1.size <= 4:
+        terms = " + ".join(
+            f"{_paren(w['w2'][u, k], p)}·{_n(plain.d1[k], p)}·{show(w['w1'][k, cols], True)}"
+            for k in range(plain.d1.size)
+        )
+    else:
+        k = f"[{u + 1},k]"
+        terms = f"Σ_k W2{k}·f'(z1[k])·W1[k{'' if whole else f',{u + 1}'}]"
+    shortcut = w["shortcut"] is None
+    ident, extra = ("I", np.eye(res.a0.size)[u]) if shortcut else ("WS", w["shortcut"][u])
+    extra = extra[cols]
+    at = f"[{u + 1}]"
+    rows = [
+        ("", f"{name}{i} = {terms} = {show(through)}"),
+        (
+            "w/out skip:",
+            f"∂a2/∂a0{i} = {f}'(z2{at}) · {show(through, True)} = "
+            f"{f}'({_n(plain.pre[u], p)}) · {show(through, True)} = {_n(plain.d2[u], p)}"
+            f" · {show(through, True)}"
+            f" = {show(plain.jacobian[u, cols])}",
+        ),
+        (
+            "w/ skip:",
+            f"∂a2/∂a0{i} = {f}'(z2{at} + {'a0' if shortcut else '(WS a0)'}{at}) · "
+            f"({show(through)} + {ident}{i}) = {f}'({_n(skip.pre[u], p)}) · "
+            f"({show(through)} + {show(extra)}) = {_n(skip.d2[u], p)} · "
+            f"{show(through + extra, True)} = {show(skip.jacobian[u, cols])}",
+        ),
+    ]
+    title = f"row {u + 1}" if whole else f"entry ({u + 1}, {u + 1})"
+    pad = max(len(label) for label, _ in rows) + 1
+    return (
+        f"{title} with the numbers:",
+        [Formula((label.ljust(pad), "bold"), text, indent=pad) for label, text in rows],
+    )
+
+
 def _jacobians(res: ResBlockResult, p: int):
     s, ident = _skip_name(res)
     plain = Fitted(res.plain.jacobian, p, title="w/out skip")
     skip = Fitted(res.skip.jacobian, p, title="w/ skip")
+    working = _row_working(res, p)
     lines = [
         heading("∂a2/∂a0 (rows are outputs)"),
         Text("w/out skip: diag(f'(z2)) W2 diag(f'(z1)) W1"),
         Text(f"w/ skip:    diag(f'(z2 + {s})) (W2 diag(f'(z1)) W1 + {ident})"),
         Equation(plain, skip, gap=4),
+        Text(working[0], style="italic"),
+        *working[1],
     ]
     lines.append(bullets(block_sentences(res, p)))
     return Group(*lines)
