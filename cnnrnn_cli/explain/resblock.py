@@ -6,6 +6,7 @@ norms. Every sentence is chosen from the facts that core computed (`res.facts`,
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 from rich import box
@@ -194,7 +195,8 @@ def _chosen(res: ResBlockResult) -> tuple[int, int]:
     return u1, 0
 
 
-def _formulas(res: ResBlockResult, p: int):
+def _formula_rows(res: ResBlockResult, p: int) -> list[tuple[str, str]]:
+    """(label, formula) for z1, a1 of unit u1 and z2, a2 of unit u2, with the numbers."""
     f, w = res.activation, res.weights
     plain, skip = res.plain, res.skip
     u1, u2 = _chosen(res)
@@ -242,6 +244,13 @@ def _formulas(res: ResBlockResult, p: int):
                 f"{f}({_n(skip.pre[u2], p)}) = {_n(skip.a2[u2], p)}",
             )
         )
+    return rows
+
+
+def _formulas(res: ResBlockResult, p: int):
+    f = res.activation
+    u1, u2 = _chosen(res)
+    rows = _formula_rows(res, p)
     pad = max(len(label) for label, _ in rows) + 1
     lines = [Formula((label.ljust(pad), "bold"), formula, indent=pad) for label, formula in rows]
     return Group(
@@ -352,8 +361,8 @@ def _row(v, p: int, limit: int = 6) -> str:
     return f"({shown}{', …' if len(v) > limit else ''})"
 
 
-def _row_working(res: ResBlockResult, p: int) -> tuple[str, list]:
-    """(a title, formulas): row u2 of both Jacobians written out with its numbers (for a0
+def _row_rows(res: ResBlockResult, p: int) -> list[tuple[str, str]]:
+    """(label, formula): row u2 of both Jacobians written out with its numbers (for a0
     of at most 4 values; else its diagonal entry (u2, u2), where the skip's I adds 1): the
     path through a1 (term by term when a1 has at most 4 units), then f' outside the
     bracket, with and without the skip's + I (or + WS)."""
@@ -398,10 +407,17 @@ def _row_working(res: ResBlockResult, p: int) -> tuple[str, list]:
             f"{show(through + extra, True)} = {show(skip.jacobian[u, cols])}",
         ),
     ]
-    title = f"row {u + 1}" if whole else f"entry ({u + 1}, {u + 1})"
+    return rows
+
+
+def _row_working(res: ResBlockResult, p: int) -> tuple[str, list]:
+    """(a title, formulas) of `_row_rows`."""
+    u = _chosen(res)[1]
+    title = f"row {u + 1}" if res.a0.size <= 4 else f"entry ({u + 1}, {u + 1})"
+    rows = _row_rows(res, p)
     pad = max(len(label) for label, _ in rows) + 1
     return (
-        f"{title} with the numbers:",
+        f"{title} of ∂a2/∂a0 with the numbers:",
         [Formula((label.ljust(pad), "bold"), text, indent=pad) for label, text in rows],
     )
 
@@ -613,6 +629,35 @@ def _lnorms(res: ResBlockResult, p: int) -> list[str]:
     return lines
 
 
+_LNAME = {
+    "relu": "\\operatorname{relu}",
+    "tanh": "\\tanh",
+    "sigmoid": "\\sigma",
+    "identity": "\\operatorname{id}",
+}
+
+
+def _ltex(text: str, f: str) -> str:
+    """A formula of the rich view in LaTeX: z2[2] as z_2[2], relu as \\operatorname{relu},
+    · and − as \\cdot and -, … (3 more terms) as \\dots."""
+    text = re.sub(r"… \((\d+) more terms\)", r"\\dots\\ (\\text{\1 more terms})", text)
+    text = text.replace(f"{f}'(", "@'(").replace(f"{f}(", "@(").replace("@", _LNAME[f])
+    text = text.replace("diag(", "\\operatorname{diag}(").replace("Σ_k", "\\sum_k ")
+    text = re.sub(r"\bWS\b", "W_S", text)
+    text = re.sub(r"\b([azbW])(\d)\b", r"\1_\2", text)
+    return text.replace("∂", "\\partial ").replace("·", " \\cdot ").replace("−", "-")
+
+
+def _laligned(rows: list[tuple[str, str]], f: str) -> str:
+    """(label, formula) rows as one aligned display, each aligned at its first '='."""
+    lines = []
+    for label, text in rows:
+        left, right = _ltex(text, f).split(" = ", 1)
+        note = f" \\quad \\text{{({label.rstrip(':')})}}" if label else ""
+        lines.append(f"{left} &= {right}{note}")
+    return "$$\\begin{aligned} " + " \\\\ ".join(lines) + " \\end{aligned}$$"
+
+
 def _lsentences(sentences) -> list[str]:
     """The rich view's sentences (chosen from the same facts) as LaTeX paragraphs."""
     return [latex_par(latex_text(s[0].upper() + s[1:]) + ".") for s in sentences]
@@ -664,6 +709,11 @@ def latex(res: ResBlockResult, style) -> str:
         latex_par(
             "The notes call the block's output $a_3$; it is the block's second activation, $a_2$."
         ),
+        latex_par(
+            f"Unit {_chosen(res)[0] + 1} of $a_1$ and unit {_chosen(res)[1] + 1} of $a_2$ "
+            "with the numbers:"
+        ),
+        _laligned(_formula_rows(res, p), res.activation),
         latex_par("The Jacobians (rows are outputs):"),
         f"$$\\frac{{\\partial a_2}}{{\\partial a_0}}\\Big|_{{\\text{{w/out}}}} = "
         f"\\text{{diag}}({fp}(z_2))\\, w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 = "
@@ -672,6 +722,9 @@ def latex(res: ResBlockResult, style) -> str:
         f"\\text{{diag}}({fp}(z_2 + {s})) \\left(w_2\\, \\text{{diag}}({fp}(z_1))\\, w_1 + "
         f"{eye}\\right) = {latex_matrix(skip.jacobian, p)}$$",
     ]
+    title, _ = _row_working(res, p)
+    lines.append(latex_par(latex_text(title[0].upper() + title[1:])))
+    lines.append(_laligned(_row_rows(res, p), res.activation))
     lines += _lsentences(block_sentences(res, p))
     if res.activation == "relu":
         lines.append(latex_par("$\\text{relu}'(0) = 0$ at the kink, as PyTorch."))
