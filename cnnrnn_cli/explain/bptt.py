@@ -273,7 +273,7 @@ class TimeTable:
         yield wrap(words(self.title), width, indent=0, style="bold")
         yield table
         hidden = [
-            f"{label}: units 1–{k} of {v.shape[1]}"
+            f"{label}: entries 1–{k} of {v.shape[1]}"
             for (label, v), k in zip(blocks, counts, strict=True)
             if k < v.shape[1]
         ]
@@ -755,8 +755,7 @@ VERDICT_TEXT = {
     "guaranteed": "γ·σ_max < 1: the gradients are guaranteed to vanish, whatever the "
     "eigenvalues say.",
     "bounded_one": "γ·σ_max = 1 (within --tol): the bound stays about 1, so the norms cannot grow.",
-    "necessary": "γ·σ_max > 1 is necessary for the gradients to explode; it does not make "
-    "them explode.",
+    "necessary": "γ·σ_max > 1 is necessary for the gradients to explode (not sufficient).",
     "no_product": "T = 1: there is no product to measure.",
     "measured": "Measured: {measured} ⇒ {measured_regime}.",
     "agree": "The measured norms agree with the notes' verdict.",
@@ -1004,7 +1003,7 @@ LATEX_VERDICT = {
     "bounded_one": "$\\gamma \\sigma_{{\\max}} = 1$ (within \\texttt{{--tol}}): the bound "
     "stays about 1, so the norms cannot grow.",
     "necessary": "$\\gamma \\sigma_{{\\max}} > 1$ is necessary for the gradients to "
-    "explode; it does not make them explode.",
+    "explode (not sufficient).",
     "no_product": "$T = 1$: there is no product to measure.",
     "measured": "Measured: {measured} $\\Rightarrow$ {measured_regime}.",
     "agree": "The measured norms agree with the notes' verdict.",
