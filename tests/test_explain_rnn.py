@@ -606,3 +606,16 @@ def test_the_rich_view_holds_at_every_width(run, args, numbers, width):
         assert not line.rstrip().endswith(OPERATOR_ENDS), line  # operators beside operands
     for number in numbers:
         assert re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", out), number
+
+
+def test_latex_writes_the_same_formulas(run):
+    gru = run("gru-step", "--example", fmt="latex").stdout
+    assert r"z_t[1] = \sigma(0 \cdot 1 + 0 \cdot 0.5 + 0 \cdot (-0.5) + 0 \cdot 0.8 - 6)" in gru
+    assert r"h_t[1] = 0.0025 \cdot 0.5 + 0.9975 \cdot 0.8093 = 0.8085" in gru
+    before = run("gru-step", "--example", "--reset-before", fmt="latex").stdout
+    assert r"(W_{hh} (r_t \odot h_{t-1}) + b_{hh})[1] = 0.5 \cdot 0.25" in before
+    assert r"\tanh(W_{xh} x_t + b_{hh} + b_h)" in before  # case 2 keeps b_hh
+    bptt = run("bptt", "--example", fmt="latex").stdout
+    assert r"= 0.0722 \cdot 0.6726 = 0.0486" in bptt
+    assert r"= 0.8 \cdot 0.0486 = 0.0388" in bptt
+    assert "may explode" in run("bptt", "--example", "--wh", "1.2", fmt="latex").stdout

@@ -450,6 +450,68 @@ def _lcases(res: GRUResult, t: int) -> list[str]:
     return lines
 
 
+def _lsigned(x: float, p: int) -> str:
+    """'+ 0.5' or '- 0.5' for a term after others."""
+    text = latex_num(abs(x), p)
+    return f"- {text}" if x < 0 else f"+ {text}"
+
+
+def _lparen(x: float, p: int) -> str:
+    text = latex_num(x, p)
+    return f"({text})" if x < 0 else text
+
+
+def _lunit_formulas(res: GRUResult, t: int, u: int, p: int) -> list[str]:
+    """Every gate of unit u at step t with its numbers, as the rich view writes them."""
+    from cnnrnn_cli.explain.bptt import _lterms
+
+    w, x, h = res.weights, res.x[t], res.h_prev[t]
+    z, r = np.atleast_2d(res.z)[t], np.atleast_2d(res.r)[t]
+    ht, hn = np.atleast_2d(res.h_tilde)[t], np.atleast_2d(res.h)[t]
+    i = f"[{u + 1}]"
+    lines = [
+        latex_par(
+            (f"Step {t + 1}, unit" if res.sequence else "Unit") + f" {u + 1}, with the numbers:"
+        )
+    ]
+    for gate, a, value in (("z", res.a_z, z[u]), ("r", res.a_r, r[u])):
+        body = (
+            _lterms(w[f"wx{gate}"][u], x, p)
+            + " "
+            + _lterms(w[f"wh{gate}"][u], h, p, first=False)
+            + " "
+            + _lsigned(w[f"b{gate}"][u], p)
+        )
+        lines.append(
+            f"$${gate}_t{i} = \\sigma({body}) = \\sigma({latex_num(a[t, u], p)}) = "
+            f"{latex_num(value, p)}$$"
+        )
+    gh = res.gh[t, u]
+    if res.reset_after:
+        lines.append(
+            f"$$(W_{{hh}} h_{{t-1}} + b_{{hh}}){i} = {_lterms(w['whh'][u], h, p)} "
+            f"{_lsigned(w['bhh'][u], p)} = {latex_num(gh, p)}$$"
+        )
+        inner = f"+ {latex_num(r[u], p)} \\cdot {_lparen(gh, p)}"
+    else:
+        lines.append(
+            f"$$(W_{{hh}} (r_t \\odot h_{{t-1}}) + b_{{hh}}){i} = "
+            f"{_lterms(w['whh'][u], r * h, p)} {_lsigned(w['bhh'][u], p)} = {latex_num(gh, p)}$$"
+        )
+        inner = _lsigned(gh, p)
+    lines.append(
+        f"$$\\tilde h_t{i} = \\tanh({_lterms(w['wxh'][u], x, p)} {inner} "
+        f"{_lsigned(w['bh'][u], p)}) = \\tanh({latex_num(res.a_h[t, u], p)}) = "
+        f"{latex_num(ht[u], p)}$$"
+    )
+    keep, take = (z[u], 1 - z[u]) if res.z_keeps == "old" else (1 - z[u], z[u])
+    lines.append(
+        f"$$h_t{i} = {latex_num(keep, p)} \\cdot {_lparen(h[u], p)} + {latex_num(take, p)} "
+        f"\\cdot {_lparen(ht[u], p)} = {latex_num(hn[u], p)}$$"
+    )
+    return lines
+
+
 def latex(res: GRUResult, style) -> str:
     p = style.precision
     T = res.h.shape[0] if res.sequence else 1
@@ -505,6 +567,7 @@ def latex(res: GRUResult, style) -> str:
             "$W_{xr}, b_r$ for $r_t$; $W_{xh}, b_h$ for $\\tilde h_t$): the notes write the "
             "same $w_x$ and $b$ for $z_t$ and $r_t$."
         ),
+        *_lunit_formulas(res, 0, 0, p),
         _lunits(res, t, p),
         latex_par("$a_z, a_r$: the gates' pre-activations, inside $\\sigma(\\cdot)$."),
         *_lcases(res, t),
