@@ -308,6 +308,11 @@ def test_every_verdict_claim_holds(name, scale, T, seed):
     if "disagree_fprime" in claims:
         assert measured == "vanishing" and name != "identity"
         assert np.mean(res.fprime[1:]) < gamma
+        said = explain_bptt.verdict_sentences(res)[-1]
+        if "saturated" in said:
+            assert name in ("tanh", "sigmoid") and (res.fprime[1:] < 0.1).any()
+        if "dead relu" in said:
+            assert name == "relu" and (res.fprime[1:] == 0).any()
     if "disagree_transient" in claims:
         assert measured == "exploding" and sigma > 1
 

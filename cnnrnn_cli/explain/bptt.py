@@ -794,7 +794,12 @@ def verdict_values(res: BPTTResult, p: int) -> dict:
         regime=f.regime,
         mean_fprime=num(f.mean_fprime, p) if f.mean_fprime is not None else "",
         saturated=(
-            f"; {num(100 * f.saturated, 2)}% of them below 0.1: a saturated {res.activation}"
+            f"; {num(100 * f.saturated, 2)}% of them below 0.1: "
+            + (
+                "dead relu units, a ≤ 0"
+                if res.activation == "relu"
+                else f"a saturated {res.activation}"
+            )
             if f.saturated
             else ""
         ),
