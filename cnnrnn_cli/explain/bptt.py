@@ -466,11 +466,7 @@ def _backward(res: BPTTResult, p: int, steps: int, t: int, unit: int):
     scalar = _scalar(res)
     term = "∂L/∂a_t·h_{t−1}" if scalar else "‖∂L/∂a_t h_{t−1}ᵀ‖"
     blocks = [("∂L/∂h_t", res.dh), ("f'(a_t)", res.fprime), ("∂L/∂a_t", res.da)]
-    contributions = (
-        res.da[:, 0] * np.concatenate([res.rnn.h0[:1], res.h[:-1, 0]])
-        if scalar
-        else res.wh_contributions
-    )
+    contributions = res.backward_step(0, 0).wh_terms if scalar else res.wh_contributions
     blocks.append(("term_t", contributions))
     table = _table(
         "Backward pass (BPTT): ∂L/∂a_t = ∂L/∂h_t ⊙ f'(a_t), "
