@@ -945,7 +945,7 @@ def _lfirst_step(res: BPTTResult, f: str, p: int, t: int = 0) -> str:
         + _lterms(s.wh, s.h_prev, p, first=False)
         + (f" - {b[1:]}" if b.startswith("-") else f" + {b}")
     )
-    return f"$$h_{{{t + 1}}}{i} = {f}({body}) = {f}({latex_num(s.a, p)}) = {latex_num(s.h, p)}$$"
+    return f"$$h_{_lsub(t + 1)}{i} = {f}({body}) = {f}({latex_num(s.a, p)}) = {latex_num(s.h, p)}$$"
 
 
 def _lbackward(res: BPTTResult, p: int, t: int) -> list[str]:
