@@ -1954,6 +1954,80 @@ CASES += [
     ],
 ]
 
+# --- issue 14: outsize --layers as a network summary ------------------------------------
+CASES += [
+    E(
+        "network-nesting-10000-deep",
+        "outsize",
+        "3x8x8",
+        "--layers",
+        "res( " * 10000 + "relu" + " )" * 10000,
+        fragments=("nest deeper than 16",),
+    ),
+    E(
+        "network-20001-layers",
+        "outsize",
+        "3x8x8",
+        "--layers",
+        "relu;" * 20001,
+        fragments=("more than 20000 layers",),
+    ),
+    C(
+        "network-15000-paths",
+        "outsize",
+        "3x8x8",
+        "--layers",
+        "cat( " + " | ".join(["relu"] * 15000) + " )",
+    ),
+    E(
+        "network-res-channels-mismatch",
+        "outsize",
+        "3x8x8",
+        "--layers",
+        "conv k=3 p=1 c=8; res( conv k=3 p=1 c=16 )",
+        fragments=("layer 2 (res)", "16×8×8", "8×8×8"),
+    ),
+    E("network-res-never-closed", "outsize", "3x8x8", "--layers", "res( relu; cat( relu | relu )"),
+    E("network-stray-bar", "outsize", "3x8x8", "--layers", "relu | relu"),
+    E(
+        "network-macs-past-int64",
+        "outsize",
+        "3x4x4",
+        "--layers",
+        "conv k=1 c=2147483647; conv k=1 c=2147483647; flatten; linear n=2147483647",
+        fragments=("int64",),
+    ),
+    E("network-lstm-params-past-int64", "outsize", "10x10", "--layers", "lstm h=2147483647"),
+    E(
+        "network-activations-past-int64",
+        "outsize",
+        "3x8x8",
+        "--layers",
+        "adaptiveavgpool o=2147483647",
+        fragments=("activation count", "int64"),
+    ),
+    E("network-convT-size-past-int64", "outsize", "3x8x8", "--layers", "convT k=2 s=3;" * 40),
+    E("network-linear-on-image", "outsize", "3x8x8", "--layers", "linear n=10"),
+    E("network-lstm-after-conv", "outsize", "3x8x8", "--layers", "conv k=1; lstm h=3"),
+    E("network-model-and-layers", "outsize", "--model", "vgg16", "--layers", "relu"),
+    E("network-model-unknown", "outsize", "--model", "resnet1000"),
+    E("network-groups-indivisible", "outsize", "3x8x8", "--layers", "conv k=3 c=4 g=2"),
+    E("network-dropout-p-nan", "outsize", "3x8x8", "--layers", "dropout p=nan"),
+    E("network-act-name-huge", "outsize", "3x8x8", "--layers", "act f=" + "a" * 5000),
+    K("network-model-resnet50-json", "outsize", "--model", "resnet50", "-f", "json"),
+    K("network-model-googlenet-rich", "outsize", "--model", "googlenet", "-f", "rich"),
+    K("network-show-spec", "outsize", "--model", "mobilenet_v2", "--show-spec"),
+    C(
+        "network-adaptive-ladder",
+        "outsize",
+        "8",
+        "--layers",
+        "adaptiveavgpool o=3; adaptiveavgpool o=8;" * 30,
+        "-f",
+        "json",
+    ),
+]
+
 # The breadth beyond one case per path: more spellings of the same mistake, more options
 # reaching the same parser. They run with ADVERSARIAL_FULL=1 (the in-process fuzz of
 # tests/test_fuzz.py covers the same grammar cheaply); the rest always runs.

@@ -309,11 +309,20 @@ def summarize(input_shape: list[int], nodes: list) -> Network:
     return net
 
 
+_COUNTED = {
+    "params": "parameter count",
+    "buffers": "buffer count",
+    "macs": "MAC count",
+    "flops": "FLOP count",
+    "activations": "activation count",
+}
+
+
 def _bounded(where: str, what: str, value) -> None:
     if value is not None and value > VALUE_MAX:
         raise InputError(
             where,
-            f"the {what} count leaves the int64 range (more than 2⁶³−1); no framework "
+            f"the {_COUNTED[what]} leaves the int64 range (more than 2⁶³−1); no framework "
             "could build this network",
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from cnnrnn_cli.core.network import LEAF_KINDS, MAX_DEPTH, MAX_NODES, Block, Op
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.io.spec import parse_int, parse_padding, parse_pair, shown
 
@@ -51,14 +52,13 @@ REQUIRED = {
 }
 _REQUIRED_TEXT = {"k": "a kernel size k=", "o": "an output size o=", "n": "a size n=", "h": "h="}
 _FLAGS = ("ceil", "bias", "bidirectional")
+_KINDS = {k.lower(): k for k in LEAF_KINDS}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 _PROBABILITY = re.compile(r"0(\.[0-9]{1,12})?|\.[0-9]{1,12}|1(\.0{1,12})?")
 
 
 def parse_network(text: str, name: str = "layers") -> list:
     """The spec as a list of nodes (core.network Op and Block), each labelled by its item."""
-    from cnnrnn_cli.core.network import MAX_DEPTH, MAX_NODES, Block
-
     text = str(text)
     # Each open block: [kind, paths (lists of nodes), its item label, its opening's text]
     stack: list[list] = [[None, [[]], "", ""]]
@@ -130,11 +130,9 @@ def _label(parent: str, path_index: int, item_index: int) -> str:
 
 def parse_layer(chunk: str, where: str, item: str = ""):
     """'conv k=3 p=1 c=64' -> Op('conv', {'k': 3, 'p': 1, 'c': 64})."""
-    from cnnrnn_cli.core.network import LEAF_KINDS, Op
-
     where = f"{where} ({chunk})" if len(chunk) <= 60 else f"{where} ({chunk[:57]}…)"
     words = chunk.split()
-    kind = {k.lower(): k for k in LEAF_KINDS}.get(words[0].lower())
+    kind = _KINDS.get(words[0].lower())
     if kind is None:
         raise InputError(
             where, f"unknown layer kind {shown(words[0])}; expected one of {', '.join(LEAF_KINDS)}"
@@ -189,8 +187,6 @@ def format_network(nodes: list, indent: str = "") -> str:
 
 
 def _format(nodes, indent: str, lines: list) -> None:
-    from cnnrnn_cli.core.network import Block
-
     for node in nodes:
         if isinstance(node, Block):
             lines.append(f"{indent}{node.kind}(")
