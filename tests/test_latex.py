@@ -90,6 +90,11 @@ CASES = [
     # numbers in e-notation, and an L2 window of them: 10^{30} squared needs its brackets
     "conv '1e20 2; 3 -4e-9' -k '1 0; 0 -1' -p 1",
     "pool '1e30 -2; 3 4' -k 1 --mode l2",
+    # conv's groups, transposed convolution and backward pass
+    "conv '1 2; 3 4' -k '1 0 1; 0 1 0; 1 0 1' --transposed -s 2 -p 1 --output-padding 1",
+    "conv --example --grad '1 0 0; 0 1 0; 0 0 1' -b 1",
+    "conv --example -s 2 --grad '1 -1; 0.5 2'",
+    "conv '1 2 | 3 4 | 5 6 | 7 8' -k '1 | 2 | 3 | 4' -g 4",
 ]
 
 # Commands allowed in the text (outside maths), and environments allowed inside maths.

@@ -213,7 +213,9 @@ def emit(
         for line in report.warnings:
             echo_err(f"Warning: {line}")
         wanted = not (no_color or os.environ.get("NO_COLOR"))
-        style = Style(precision=precision, color=wanted and stdout_has_color(), steps=steps, at=at)
+        # Only the rich view asks Rich about the terminal: plain, json, csv import no Rich.
+        color = wanted and fmt == "rich" and only is None and stdout_has_color()
+        style = Style(precision=precision, color=color, steps=steps, at=at)
         value = _only_field(report, only) if only is not None else None
         if svg is not None:
             svg_style = Style(precision=precision, color=wanted, steps=steps, at=at)

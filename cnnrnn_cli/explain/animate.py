@@ -86,6 +86,7 @@ class Scene:
 def count(trace, steps: int | None) -> int:
     """Frames the picture of `trace` would have: one per output cell (a transposed
     convolution: one per input pixel), or `steps`."""
+    trace = getattr(trace, "forward", trace)
     cells = int(trace.image.size if _is_transposed(trace) else trace.output.size)
     return cells if steps is None else min(cells, steps)
 
@@ -103,6 +104,7 @@ def scene(trace, precision: int = 4, steps: int | None = None) -> Scene:
     written sum, count against the budget (--max-elements)."""
     from cnnrnn_cli import budget
 
+    trace = getattr(trace, "forward", trace)  # conv --grad: the forward pass is drawn
     frames = count(trace, steps)
     window = _window_cells(trace)
     grid = trace.image.size if _is_transposed(trace) else trace.padded.size
