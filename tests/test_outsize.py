@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnrnn_cli.core.sizes import conv_dim, layer_stack, output_size, transposed_dim
+from cnnrnn_cli.core.network import summarize
+from cnnrnn_cli.core.sizes import conv_dim, output_size, transposed_dim
 from cnnrnn_cli.errors import InputError, ShapeError
-from cnnrnn_cli.io.spec import parse_layers
+from cnnrnn_cli.io.netspec import parse_network
 from conftest import assert_error
 
 
@@ -113,24 +114,34 @@ def test_full_and_valid():
     assert conv_dim(5, 3, 1, "valid").out == 3
 
 
+def layer_stack(shape, spec):
+    return summarize(shape, parse_network(spec))
+
+
 def test_resnet18_stem():
-    layers = parse_layers("conv k=7 s=2 p=3 c=64 bias=0; maxpool k=3 s=2 p=1")
-    stack = layer_stack([3, 224, 224], layers)
-    conv, pool = stack.rows
+    stack = layer_stack([3, 224, 224], "conv k=7 s=2 p=3 c=64 bias=0; maxpool k=3 s=2 p=1")
+    conv, pool = stack.records
     assert conv.shape == [64, 112, 112] and pool.shape == [64, 56, 56]
     assert conv.params == 64 * 3 * 7 * 7 == 9408
     assert conv.macs == 9408 * 112 * 112 == 118_013_952
     assert conv.flops == 2 * conv.macs
-    assert (conv.receptive_field, conv.jump) == ([7, 7], [2, 2])
-    assert (pool.receptive_field, pool.jump) == ([11, 11], [4, 4])
+    assert (conv.receptive_field, conv.jumps, conv.rf_start) == ([7, 7], [2, 2], [-2, -2])
+    assert (pool.receptive_field, pool.jumps, pool.rf_start) == ([11, 11], [4, 4], [-4, -4])
     assert pool.params == 0 and pool.macs == 0
 
 
 def test_layers_defaults_and_transposed_jump():
-    stack = layer_stack([8, 8], parse_layers("maxpool k=2; convT k=2 s=2"))
-    assert [r.shape for r in stack.rows] == [[4, 4], [8, 8]]
-    assert stack.rows[0].params == 0 and stack.rows[1].params is None  # channels unknown
-    assert stack.rows[1].jump == [1, 1] and stack.rows[1].receptive_field == [4, 4]
+    stack = layer_stack([8, 8], "maxpool k=2; convT k=2 s=2")
+    assert [r.shape for r in stack.records] == [[4, 4], [8, 8]]
+    assert stack.records[0].params == 0 and stack.records[1].params is None  # no channels
+    assert stack.records[1].jumps == [1, 1] and stack.records[1].receptive_field == [4, 4]
+    assert stack.params is None and stack.macs is None
+
+
+def test_transposed_jump_can_be_a_fraction():
+    (rec,) = layer_stack([5], "convT k=3 s=2 p=1").records
+    # the equivalent direct conv: zeros between the inputs (spacing 1/2), d(k−1) − P = 1
+    assert rec.jumps == [0.5] and rec.rf_start == [1 - 1 * 0.5]
 
 
 @pytest.mark.parametrize(
@@ -140,13 +151,17 @@ def test_layers_defaults_and_transposed_jump():
         ("conv s=2", "needs a kernel size k="),
         ("conv k=3 q=1", "'q=1' is not key=value"),
         ("conv k=0", "must be positive, got 0"),
-        ("maxpool k=2 c=3", "keeps the channels"),
+        ("maxpool k=2 c=3", "'c=3' is not key=value"),
         ("maxpool k=2 p=2", "more than half the window"),
+        ("conv k=3 ceil", "'ceil' is not key=value"),
+        ("avgpool k=2 op=1", "'op=1' is not key=value"),
+        ("conv k=3 k=3", "k= is given twice"),
+        ("conv k=3 c=2x2", "is not a whole number"),
     ],
 )
 def test_layer_spec_errors(spec, message):
     with pytest.raises(InputError, match=message):
-        layer_stack([3, 32, 32], parse_layers(spec))
+        layer_stack([3, 32, 32], spec)
 
 
 # --- through the CLI ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Small text specs: shapes (`3x224x224`), size pairs (`3x5`), paddings and `--layers`.
+"""Small text specs: shapes (`3x224x224`), size pairs (`3x5`) and paddings (`--layers`: netspec.py).
 
 Pure Python (no NumPy): `outsize` must start fast.
 """
@@ -128,73 +128,3 @@ def parse_ints(
         want = form or f"{want} whole numbers separated by commas"
         raise InputError(name, f"expected {want}, got {shown(text)}")
     return [parse_int(p, name, minimum=minimum, maximum=maximum) for p in parts]
-
-
-_LAYER_KEYS = {"k", "s", "p", "d", "c", "ceil", "op", "bias"}
-
-
-def parse_layers(text: str, name: str = "layers"):
-    """'conv k=7 s=2 p=3 c=64; maxpool k=3 s=2 p=1' -> [Layer, ...].
-
-    Strides default to 1 for conv/convT and to k for the pools.
-    """
-    from cnnrnn_cli.core.sizes import LAYER_KINDS, Layer
-
-    layers = []
-    chunks = [c.strip() for c in re.split(r"[;\n]", text)]
-    for index, chunk in enumerate((c for c in chunks if c), start=1):
-        where = f"{name}: layer {index} ({chunk})"
-        words = chunk.split()
-        kind = {k.lower(): k for k in LAYER_KINDS}.get(words[0].lower())
-        if kind is None:
-            raise InputError(
-                where, f"unknown layer kind {words[0]!r}; expected one of {', '.join(LAYER_KINDS)}"
-            )
-        opts: dict[str, str] = {}
-        for word in words[1:]:
-            key, eq, value = word.partition("=")
-            key = key.lower()
-            if key == "ceil" and not eq:
-                value, eq = "1", "="
-            if key not in _LAYER_KEYS or not eq or not value:
-                raise InputError(
-                    where,
-                    f"{word!r} is not key=value with a key among {' '.join(sorted(_LAYER_KEYS))}",
-                )
-            if key in opts:
-                raise InputError(where, f"{key}= is given twice")
-            opts[key] = value
-        if "k" not in opts:
-            raise InputError(where, "needs a kernel size k=")
-        k = parse_pair(opts["k"], f"{where}: k")
-        pool = kind.endswith("pool")
-        s = parse_pair(opts["s"], f"{where}: s") if "s" in opts else (k if pool else 1)
-        flags = {}
-        for key in ("ceil", "bias"):
-            if key in opts:
-                if opts[key].lower() not in ("0", "1", "true", "false"):
-                    raise InputError(where, f"{key}= takes 0 or 1, got {opts[key]!r}")
-                flags[key] = opts[key].lower() in ("1", "true")
-        if flags.get("ceil") and not pool:
-            raise InputError(where, "ceil= applies to pooling layers")
-        if "op" in opts and kind != "convT":
-            raise InputError(where, "op= (output padding) applies to convT layers")
-        layers.append(
-            Layer(
-                kind=kind,
-                k=k,
-                s=s,
-                p=parse_padding(opts.get("p", "0"), f"{where}: p"),
-                d=parse_pair(opts.get("d", "1"), f"{where}: d"),
-                c=parse_pair(opts["c"], f"{where}: c") if "c" in opts else None,
-                ceil=flags.get("ceil", False),
-                op=parse_pair(opts.get("op", "0"), f"{where}: op", minimum=0),
-                bias=flags.get("bias", True),
-                text=chunk,
-            )
-        )
-        if isinstance(layers[-1].c, tuple):
-            raise InputError(where, "c= takes one number")
-    if not layers:
-        raise InputError(name, "no layers given")
-    return layers
