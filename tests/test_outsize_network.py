@@ -545,3 +545,34 @@ def test_outsize_with_a_model_imports_no_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "False", out.stderr
+
+
+NETWORK_LATEX = [
+    "outsize --model resnet18 --depth 1",
+    'outsize 20x8 --layers "lstm h=4 bidirectional; linear n=3"',
+    'outsize 3x16x16 --layers "cat( conv k=1 c=2 | maxpool k=3 s=1 p=1 ); flatten; linear n=4"',
+    'outsize 5 --layers "convT k=3 s=2 p=1; adaptiveavgpool o=3"',
+    "outsize --model lenet5 --show-spec",
+]
+
+
+def test_network_latex_is_well_formed_and_renders():
+    import shutil
+
+    import test_latex as tl
+
+    outputs = {case: tl.run_latex(case) for case in NETWORK_LATEX}
+    for case, text in outputs.items():
+        assert tl.check_structure(text) == [], case
+    assert "in = 400" in tl.run_latex(f'outsize 1x28x28 --layers "{LENET}"')
+    module = tl.KATEX_DIR / "node_modules" / "katex"
+    if not (module / "package.json").exists() or not shutil.which("node"):
+        pytest.skip("KaTeX is not installed (tests/test_latex.py installs it)")
+    segments = [
+        [case, tex, display]
+        for case, text in outputs.items()
+        for tex, display in tl.split_latex(text)[0]
+    ]
+    assert segments
+    _, failures = tl.katex_render(module, segments)
+    assert failures == []
