@@ -576,3 +576,23 @@ def test_network_latex_is_well_formed_and_renders():
     assert segments
     _, failures = tl.katex_render(module, segments)
     assert failures == []
+
+
+@pytest.mark.parametrize("width", [60, 80, 140])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["outsize", "--model", "resnet50"],
+        ["outsize", "--model", "googlenet", "--depth", "1"],
+        ["outsize", "20x8", "--layers", "lstm h=4 bidirectional; linear n=3"],
+    ],
+    ids=["resnet50", "googlenet-depth-1", "recurrent"],
+)
+def test_rich_view_fits_and_cuts_no_number(args, width):
+    import test_width as tw
+
+    text = tw.render(args, width)
+    tw.check_layout(text, width)
+    assert "Totals: " in text
+    if "lstm" in args[-1]:
+        assert " RF " not in text  # no receptive field without spatial layers

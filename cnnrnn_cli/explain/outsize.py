@@ -197,13 +197,15 @@ def _rich_stack(net: Network):
         collapse_padding=True,
         pad_edge=False,
     )
-    for col in ("layer", "output", "params", "MACs", "RF", "jump", "start"):
+    # A network without spatial layers (recurrent, linear) has no receptive field columns.
+    spatial = any(r.rf is not None for r in net.records)
+    geometry = ("RF", "jump", "start") if spatial else ()
+    for col in ("layer", "output", "params", "MACs", *geometry):
         if col == "layer":
             table.add_column(col, ratio=1, min_width=12)
         else:
             table.add_column(col, justify="right", no_wrap=True)
-    spatial = net.records[0].rf is not None or net.records[-1].rf is not None
-    table.add_row("input", _shape(net.input), "", "", *(("1", "1", "1") if spatial else ("",) * 3))
+    table.add_row("input", _shape(net.input), "", "", *(("1", "1", "1") if spatial else ()))
     for r, indent, (params, macs), folded, kids in tree_rows(net):
         label = Text(indent, style="dim")
         label.append(f"{r.item} ", style="dim")
@@ -217,9 +219,7 @@ def _rich_stack(net: Network):
             _shape(r.shape) + ("" if r.exact else " *"),
             _count(params),
             _count(macs),
-            _geom(r.receptive_field),
-            _geom(r.jumps),
-            _geom(r.rf_start),
+            *((_geom(r.receptive_field), _geom(r.jumps), _geom(r.rf_start)) if spatial else ()),
         )
     totals = net.totals
     table.add_row(
@@ -227,9 +227,7 @@ def _rich_stack(net: Network):
         _shape(net.output),
         _count(totals["params"]),
         _count(totals["macs"]),
-        "",
-        "",
-        "",
+        *(("",) * len(geometry)),
         style="bold",
     )
     return Group(table, *network_notes(net))
