@@ -302,3 +302,16 @@ def test_real_subprocess_entry_points():
 def test_dims_pairs_are_independent(n, f, s, p):
     res = output_size((n, n + 3), kernel=(f, f + 1), stride=(s, 1), padding=(p, 0))
     assert res.output == [conv_dim(n, f, s, p).out, conv_dim(n + 3, f + 1, 1, 0).out]
+
+
+def test_the_odd_pixel_is_named_only_when_there_is_one(run):
+    # issue 12: 5 -k 3 --same pads 1 + 1, so there is no odd pixel to place
+    even = run("outsize", "5", "-k", "3", "--same", fmt="rich").stdout
+    assert "split 1 + 1" in even and "odd pixel" not in even
+    assert (
+        "odd pixel" not in run("outsize", "5", "-k", "3", "--same", "-f", "latex", fmt=None).stdout
+    )
+    odd = run("outsize", "6", "-k", "2", "--same", fmt="rich").stdout
+    assert "split 0 + 1 (the odd pixel bottom/right)" in " ".join(odd.split())
+    strided = run("outsize", "6", "-k", "3", "-s", "2", "--same", fmt="rich").stdout
+    assert "split 0 + 1 (the odd pixel bottom/right)" in " ".join(strided.split())
