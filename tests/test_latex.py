@@ -90,6 +90,7 @@ CASES = [
     # numbers in e-notation, and an L2 window of them: 10^{30} squared needs its brackets
     "conv '1e20 2; 3 -4e-9' -k '1 0; 0 -1' -p 1",
     "pool '1e30 -2; 3 4' -k 1 --mode l2",
+    "gallery",
     # conv's groups, transposed convolution and backward pass
     "conv '1 2; 3 4' -k '1 0 1; 0 1 0; 1 0 1' --transposed -s 2 -p 1 --output-padding 1",
     "conv --example --grad '1 0 0; 0 1 0; 0 0 1' -b 1",

@@ -76,6 +76,7 @@ COMMANDS = {
     "gru-step": ("cnnrnn_cli.cli.gru", "gru_step"),
     "lstm-step": ("cnnrnn_cli.cli.lstm", "lstm_step"),
     "tour": ("cnnrnn_cli.cli.tour", "tour"),
+    "gallery": ("cnnrnn_cli.cli.gallery", "gallery"),
 }
 
 
