@@ -596,3 +596,17 @@ def test_rich_view_fits_and_cuts_no_number(args, width):
     assert "Totals: " in text
     if "lstm" in args[-1]:
         assert " RF " not in text  # no receptive field without spatial layers
+
+
+def test_every_model_is_stored_packaged_and_regenerated_alike():
+    import make_models
+
+    from cnnrnn_cli.core.models import MODELS
+    from cnnrnn_cli.vocabulary import MODEL_NAMES
+
+    assert tuple(MODELS) == MODEL_NAMES == tuple(make_models.DEFINITIONS)
+    for name, build in make_models.DEFINITIONS.items():
+        assert "\n".join(make_models.text(build())) + "\n" == cr.model_spec(name), name
+    # a non-editable install carries the .txt specs only if setuptools is told to
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert '"cnnrnn_cli.core.models" = ["*.txt"]' in pyproject
