@@ -188,16 +188,7 @@ def _conv_scene(res, precision, steps) -> Scene:
     labels = [f"output, filter {k + 1}" if filters > 1 else "output" for k in range(filters)]
     if res.mode == "depthwise":
         labels = [f"output, channel {k + 1}" for k in range(filters)]
-    return Scene(
-        title,
-        res.padded,
-        _is_pad(res.dims, (hp, wp)),
-        out,
-        frames,
-        precision,
-        labels,
-        _steps_note(len(frames), out.size),
-    )
+    return _over_padded(res, title, out, frames, precision, labels)
 
 
 def _bias_of(res, k):
@@ -244,10 +235,15 @@ def _pool_scene(res, precision, steps) -> Scene:
         f"stride {_pair(res.stride)}, padding {_pair(_pads(res.dims))} → {_size(out.shape[-2:])}"
     )
     labels = [f"output, channel {c + 1}" if out.shape[0] > 1 else "output" for c in range(len(out))]
+    return _over_padded(res, title, out, frames, precision, labels)
+
+
+def _over_padded(res, title, out, frames, precision, labels) -> Scene:
+    """The Scene of a window sliding over the padded input (conv, pool)."""
     return Scene(
         title,
         res.padded,
-        _is_pad(res.dims, (hp, wp)),
+        _is_pad(res.dims, res.padded.shape[-2:]),
         out,
         frames,
         precision,
