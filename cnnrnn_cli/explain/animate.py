@@ -174,7 +174,6 @@ def _conv_scene(res, precision, steps) -> Scene:
         ]
         bias = "" if res.bias is None else f" + {num(_bias_of(res, k), precision)}"
         frames.append(Frame((k, i, j), float(out[k, i, j]), windows, " + ".join(products) + bias))
-    hp, wp = res.padded.shape[-2:]
     kernel = _size(res.kernel.shape)
     filters = out.shape[0]
     title = (
@@ -229,7 +228,6 @@ def _pool_scene(res, precision, steps) -> Scene:
             best = (c, r, q)
         terms = _pool_terms(res, values, shown, i, j, precision)
         frames.append(Frame((c, i, j), float(out[c, i, j]), [(c, rows, cols, None)], terms, best))
-    hp, wp = res.padded.shape[-2:]
     title = (
         f"{res.mode} pooling: {_size(res.input.shape)} input, {_size(res.size)} window, "
         f"stride {_pair(res.stride)}, padding {_pair(_pads(res.dims))} → {_size(out.shape[-2:])}"
