@@ -158,11 +158,13 @@ def _pad(dim: Dim) -> str:
 
 
 def tree_rows(net: Network) -> list[tuple]:
-    """(record, label indent, sums, folded) in reading order: a block's row before its
-    children (its params/MACs summed over them), blocks deeper than `net.fold` folded."""
+    """(record, label indent, sums, folded, children, path) in reading order: a block's
+    row before its children (its params/MACs summed over them), blocks deeper than
+    `net.fold` folded; `path` names the first layer of a block's second path and beyond
+    ('shortcut', 'path 3'), else ''."""
     out: list[tuple] = []
 
-    def walk(records, prefix: str) -> None:
+    def walk(records, prefix: str, parent) -> None:
         nodes, i = [], len(records) - 1
         while i >= 0:
             r = records[i]
@@ -173,11 +175,15 @@ def tree_rows(net: Network) -> list[tuple]:
             last = n == len(nodes) - 1
             glyph = ("└─ " if last else "├─ ") if r.depth else ""
             folded = bool(kids) and net.fold is not None and r.depth >= net.fold
-            out.append((r, prefix + glyph, _sums([*kids, r]), folded, len(kids)))
+            path = ""
+            *_, which, index = ["", "", *r.item.split(".")]
+            if parent is not None and index == "1" and which != "1":
+                path = "shortcut" if parent.kind == "res" else f"path {which}"
+            out.append((r, prefix + glyph, _sums([*kids, r]), folded, len(kids), path))
             if kids and not folded:
-                walk(kids, prefix + (("   " if last else "│  ") if r.depth else ""))
+                walk(kids, prefix + (("   " if last else "│  ") if r.depth else ""), r)
 
-    walk(net.records, "")
+    walk(net.records, "", None)
     return out
 
 
@@ -206,9 +212,11 @@ def _rich_stack(net: Network):
         else:
             table.add_column(col, justify="right", no_wrap=True)
     table.add_row("input", _shape(net.input), "", "", *(("1", "1", "1") if spatial else ()))
-    for r, indent, (params, macs), folded, kids in tree_rows(net):
+    for r, indent, (params, macs), folded, kids, path in tree_rows(net):
         label = Text(indent, style="dim")
         label.append(f"{r.item} ", style="dim")
+        if path:
+            label.append(f"{path}: ", style="italic")
         label.append(r.spec, style="bold" if kids else "")
         if r.kind == "linear":
             label.append(f"  in = {r.inputs:,}", style=ACCENT)
@@ -358,8 +366,8 @@ def _latex_stack(net: Network) -> str:
         " & ".join(head) + " \\\\ \\hline",
         f"\\text{{input}} & {shape(net.input)} & & & 1 & 1 & 1 \\\\ \\hline",
     ]
-    for r, _, (params, macs), folded, kids in tree_rows(net):
-        text = r.spec
+    for r, _, (params, macs), folded, kids, path in tree_rows(net):
+        text = f"{path}: {r.spec}" if path else r.spec
         if r.kind == "linear":
             text += f" (in = {r.inputs})"
         if folded:
