@@ -148,20 +148,21 @@ def _sums(res: InceptionResult):
     )
 
 
-def _channel_map(res: InceptionResult):
-    """Which output channels each branch makes (1-based), and the all-zero ones."""
+def _spans(res: InceptionResult):
+    """Which output channels each branch makes (1-based)."""
     spans = [
         f"{c['first']}" if c["first"] == c["last"] else f"{c['first']}–{c['last']}"
         for c in res.channels
     ]
-    lines = [
-        Words(
-            "output channels: "
-            + ", ".join(
-                f"{span} ← {c['branch']}" for span, c in zip(spans, res.channels, strict=True)
-            )
-        )
-    ]
+    return Words(
+        "output channels: "
+        + ", ".join(f"{span} ← {c['branch']}" for span, c in zip(spans, res.channels, strict=True))
+    )
+
+
+def _channel_map(res: InceptionResult):
+    """The all-zero output channels of a computed module (the map is above)."""
+    lines = []
     zeros = res.zero_channels
     if zeros:
         named = ", ".join(f"{z} ({res.branch_of(z)})" for z in zeros[:12])
@@ -283,6 +284,7 @@ def rich(res: InceptionResult, style):
             f"input channels on through its pool branch: depth "
             f"{naive['output_shape'][0]}"
         ),
+        _spans(res),
         Words(
             "the 1×1 reductions save ",
             (f"{naive['params'] / res.params:.2f}×", "bold"),
