@@ -610,3 +610,16 @@ def test_every_model_is_stored_packaged_and_regenerated_alike():
     # a non-editable install carries the .txt specs only if setuptools is told to
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert '"cnnrnn_cli.core.models" = ["*.txt"]' in pyproject
+
+
+def test_rich_view_of_a_long_network_is_summarised(run):
+    spec = "; ".join(f"conv k=1 c={i}" for i in range(1, 401))
+    text = run("outsize", "1x4x4", "--layers", spec, fmt="rich").stdout
+    assert "… 100 more rows" in text and "-f plain or json lists every layer" in text
+    assert " 270 conv k=1 c=270 " in text and " 271 conv" not in text
+    assert " 371 conv k=1 c=371 " in text and " 400 conv k=1 c=400 " in text
+    # c·C weights + c biases, C the previous layer's c (the input's 1 for the first)
+    total = sum(c * max(c - 1, 1) + c for c in range(1, 401))
+    assert f"{total:,}" in text.replace("\n", " ")
+    plain = run("outsize", "1x4x4", "--layers", spec).stdout
+    assert len([line for line in plain.splitlines() if " conv " in line]) == 400

@@ -187,6 +187,27 @@ def tree_rows(net: Network) -> list[tuple]:
     return out
 
 
+# The rich and LaTeX tables show at most this many rows (the first and the last ones);
+# -f plain and json list every layer.
+ROWS_SHOWN = 300
+
+
+def shown_rows(net: Network) -> tuple[list, list, int]:
+    """(first rows, last rows, rows left out between them) of the tree table."""
+    rows = tree_rows(net)
+    if len(rows) <= ROWS_SHOWN:
+        return rows, [], 0
+    tail = ROWS_SHOWN // 10
+    return rows[: ROWS_SHOWN - tail], rows[-tail:], len(rows) - ROWS_SHOWN
+
+
+def _omitted(count: int) -> str:
+    return f"… {count:,} more rows"
+
+
+OMITTED_NOTE = "Rows left out: -f plain or json lists every layer; --depth folds blocks."
+
+
 def _sums(records) -> tuple:
     def total(attr):
         values = [getattr(r, attr) for r in records]
@@ -212,7 +233,12 @@ def _rich_stack(net: Network):
         else:
             table.add_column(col, justify="right", no_wrap=True)
     table.add_row("input", _shape(net.input), "", "", *(("1", "1", "1") if spatial else ()))
-    for r, indent, (params, macs), folded, kids, path in tree_rows(net):
+    first, last, omitted = shown_rows(net)
+    for row in first + [None] * bool(omitted) + last:
+        if row is None:
+            table.add_row(Text(_omitted(omitted), style="yellow"))
+            continue
+        r, indent, (params, macs), folded, kids, path = row
         label = Text(indent, style="dim")
         label.append(f"{r.item} ", style="dim")
         if path:
@@ -238,7 +264,10 @@ def _rich_stack(net: Network):
         *(("",) * len(geometry)),
         style="bold",
     )
-    return Group(table, *network_notes(net))
+    notes = network_notes(net)
+    if omitted:
+        notes.append(Text(OMITTED_NOTE, style="yellow"))
+    return Group(table, *notes)
 
 
 def network_notes(net: Network) -> list:
@@ -366,7 +395,12 @@ def _latex_stack(net: Network) -> str:
         " & ".join(head) + " \\\\ \\hline",
         f"\\text{{input}} & {shape(net.input)} & & & 1 & 1 & 1 \\\\ \\hline",
     ]
-    for r, _, (params, macs), folded, kids, path in tree_rows(net):
+    first, last, omitted = shown_rows(net)
+    for row in first + [None] * bool(omitted) + last:
+        if row is None:
+            rows.append(f"\\text{{{latex_text(_omitted(omitted))}}} & & & & & & \\\\")
+            continue
+        r, _, (params, macs), folded, kids, path = row
         text = f"{path}: {r.spec}" if path else r.spec
         if r.kind == "linear":
             text += f" (in = {r.inputs})"
@@ -389,6 +423,8 @@ def _latex_stack(net: Network) -> str:
         f"{count(totals['macs'])} & & & \\\\"
     )
     notes = [latex_text(t.plain) for t in network_notes(net)]
+    if omitted:
+        notes.append(latex_text(OMITTED_NOTE))
     return (
         "$$\\begin{array}{|l|c|r|r|c|c|c|} \\hline "
         + " ".join(rows)
