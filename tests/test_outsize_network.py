@@ -359,6 +359,28 @@ def test_receptive_field_against_brute_force(spec, n):
         assert result.records[index].receptive_field == [max(field) - min(field) + 1] * 2
 
 
+def axis(nodes, a: int):
+    """The spec along one axis: every HxW value replaced by its a-th number."""
+    out = []
+    for node in nodes:
+        if isinstance(node, Block):
+            out.append(Block(node.kind, [axis(path, a) for path in node.paths]))
+        else:
+            values = {k: v[a] if isinstance(v, tuple) else v for k, v in node.values.items()}
+            out.append(Op(node.kind, values))
+    return out
+
+
+def test_rectangular_receptive_fields_axis_by_axis():
+    spec = "conv k=3x5 s=1x2 p=1x0 d=2x1; res( conv k=3x1 p=2x0 d=2x1 ); maxpool k=2x3 s=2x1"
+    nodes = parse_network(spec)
+    last = summarize([1, 20, 30], nodes).records[-1]
+    fields = [reaching(axis(nodes, a), {0}) for a in (0, 1)]
+    assert last.receptive_field == [max(f) - min(f) + 1 for f in fields] == [10, 9]
+    assert last.rf_start == [min(f) + 1 for f in fields] == [-2, 1]
+    assert last.jumps == [2, 2]
+
+
 def test_published_receptive_fields():
     """Araujo, Norris and Sim's table: AlexNet 195 and VGG-16 212 after the last pool,
     jump 32; torchvision's ResNet-50 (stride in the 3×3) 427 after the last block."""
@@ -526,6 +548,7 @@ def test_depth_folds_the_rich_view(run):
         (["outsize", "--model", "resnet18", "--layers", "relu"], ["--model or --layers"]),
         (["outsize", "8", "-k", "3", "--depth", "1"], ["--depth applies to --layers"]),
         (["outsize", "8", "-k", "3", "--show-spec"], ["--show-spec applies"]),
+        (["outsize", "3x8x8", "--layers", "relu", "--depth", "-1"], ["depth", "0 or more"]),
         (["outsize", "--model", "resnet19"], ["resnet19"]),
     ],
 )

@@ -70,7 +70,6 @@ EXAMPLE = "3x3 -k 2 -p 1"
 )
 @click.option(
     "--depth",
-    "fold",
     type=IntParam(minimum=0),
     help="Rich view: fold branches nested deeper than N (their rows summed).",
 )
@@ -88,7 +87,7 @@ def outsize(
     layers,
     model,
     show_spec,
-    fold,
+    depth,
 ) -> Report:
     """Output size of a convolution or pooling layer, or of a stack of layers.
 
@@ -115,7 +114,7 @@ def outsize(
     from cnnrnn_cli.io.spec import parse_dims
 
     network = layers is not None or model is not None
-    if not network and (show_spec or fold is not None):
+    if not network and (show_spec or depth is not None):
         raise click.UsageError(
             f"{'--show-spec' if show_spec else '--depth'} applies to --layers or --model"
         )
@@ -157,7 +156,7 @@ def outsize(
         if show_spec:
             return spec_report(shape, layers, model)
         net = api.output_size(shape, layers=layers, model=model)
-        net.fold = fold
+        net.fold = depth
         given = {"input": shape or net.input}
         given.update({"model": model} if model else {"layers": layers})
         return Report(
