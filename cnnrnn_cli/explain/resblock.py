@@ -88,9 +88,10 @@ def _given(res: ResBlockResult, p: int):
     title = (
         "Given"
         if res.seed is None
-        else f"Given: a random case, seed {res.seed} (repeat it with --seed {res.seed})"
+        else f"Given: a random case of {res.a0.size} units, seed {res.seed} "
+        f"(repeat it with --random {res.a0.size} --seed {res.seed})"
     )
-    return Group(heading(title), Equation(*drawn, gap=3))
+    return Group(Words((title, "bold underline")), Equation(*drawn, gap=3))
 
 
 # --- the block, unit by unit -------------------------------------------------------------
@@ -691,7 +692,8 @@ def latex(res: ResBlockResult, style) -> str:
             + (
                 ""
                 if seed is None
-                else f" (a random case, seed {seed}: repeat it with \\texttt{{--seed {seed}}})"
+                else f" (a random case of {res.a0.size} units, seed {seed}: repeat it with "
+                f"\\texttt{{--random {res.a0.size} --seed {seed}}})"
             )
             + ":"
         ),
