@@ -1,19 +1,29 @@
 """Benchmark of the transposed, backward and depthwise conv kernels, side by side with torch.
 
-    python benchmarks/bench_conv_grad.py [--quick]
+    python benchmarks/bench_conv_grad.py [--quick] [--threads N]
 
 float64 throughout. torch (never a dependency) is timed in the same run when installed,
-with as many threads as we have cores here (2), its autograd backward measured alone
-(the forward done once, outside the timing). Prints ours / torch: below 1 means faster.
+with as many threads as we use (2 by default, the cores here), its autograd backward
+measured alone (the forward done once, outside the timing). Prints ours / torch: below 1
+means faster. On a machine shared with other work, `--threads 1` gives steadier ratios
+(busy-waiting BLAS and OpenMP threads of two libraries fight for the same cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-import numpy as np
+PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+PARSER.add_argument("--quick", action="store_true", help="fewer repeats")
+PARSER.add_argument("--threads", type=int, default=2, help="threads for both libraries")
+ARGS = PARSER.parse_args()
+for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[name] = str(ARGS.threads)  # before NumPy and torch load their BLAS
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,7 +37,7 @@ try:
     import torch
     import torch.nn.functional as F
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(ARGS.threads)
 except ImportError:
     torch = None
 
@@ -43,12 +53,16 @@ def row(name: str, ours: float, ref: float | None, target: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    args = parser.parse_args()
-    repeat = 3 if args.quick else 7
+    repeat = 3 if ARGS.quick else 7
+    if ARGS.threads == 1:
+        from cnnrnn_cli.core import parallel
+
+        parallel.PARALLEL_WORK = 1 << 62  # our chunks on one thread too
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'absent'}")
+    print(
+        f"numpy {np.__version__}; torch {torch.__version__ if torch else 'absent'}; "
+        f"{ARGS.threads} thread(s)"
+    )
 
     print("transposed conv: 64×64×64 input, 64×64×4×4 weights, stride 2")
     x = rng.standard_normal((64, 64, 64))

@@ -13,7 +13,7 @@ Jupyter (or printed with Rich), through the same renderer as `-f rich`.
 
 from __future__ import annotations
 
-from cnnrnn_cli.display import shows
+from cnnrnn_cli.display import shown, shows
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.vocabulary import LSTM_GATES
 
@@ -228,8 +228,11 @@ def conv_backward_facts(result, k=0, c=0, u=0, v=0):
     `.as_transposed`: ∂L/∂x as the transposed convolution of G (`.result`, `.padding`,
     `.output_padding`, `.folded`, `.agrees`), None if no output_padding expresses it;
     `.full`: at stride 1, the full convolution of G with the flipped kernel
-    (`.padded_grad`, `.kernel`, `.output`, `.agrees`), else None. For a transposed
-    result, ∂L/∂x is the forward convolution of G, and only `.weight` is None.
+    (`.padded_grad`, `.kernel`, `.output`, `.agrees`), else None.
+
+    For a transposed result (whose ∂L/∂x is the ordinary, strided convolution of G with
+    W), `.weight` is ∂L/∂W[c, k, u, v] (input channel c, output k of its group):
+    Σ x[c] · the gradient under tap (u, v); `.as_transposed` and `.full` are None.
     """
     from types import SimpleNamespace
 
@@ -238,7 +241,9 @@ def conv_backward_facts(result, k=0, c=0, u=0, v=0):
     if result.grad is None:
         raise InputError("grad", "give an upstream gradient (grad=) for the backward pass")
     if getattr(result, "transposed", False):
-        return SimpleNamespace(weight=None, as_transposed=None, full=None)
+        return SimpleNamespace(
+            weight=transposed.weight_terms(result, c, k, u, v), as_transposed=None, full=None
+        )
     return SimpleNamespace(
         weight=conv_grad.weight_terms(result, k, c, u, v),
         as_transposed=transposed.grad_as_transposed(result),
@@ -369,20 +374,63 @@ def bptt(
     y=None,
     targets=None,
     activation="tanh",
-    tol=1e-9,
+    tol=None,
     lr=None,
     weights=None,
     random=None,
     seed=None,
     scale=1.0,
     check=False,
+    *,
+    cell="rnn",
+    compare=False,
+    truncate=None,
+    clip=None,
+    reset_after=True,
+    z_keeps="old",
+    torch_weights=None,
+    c0=None,
+    forget_bias=None,
+    **gates,
 ):
     """`bptt`: `.h`, `.y_hat`, `.loss`, `.grads`, `.jacobian_norms`, `.eigenvalues`,
-    `.spectral_radius`, `.singular_max`, `.diagonalizable`, `.regime` (and `.updated`
-    with `lr`, `.check_error` with `check`). `random`: (T, D, H) or 'T,D,H'; its `.seed`
-    is chosen when not given."""
+    `.spectral_radius`, `.singular_max`, `.diagonalizable`, `.regime`, `.grad_norms`,
+    `.input_grad_norms` (and `.updated` with `lr`, `.check_error` with `check`). `random`:
+    (T, D, H) or 'T,D,H'; its `.seed` is chosen when not given. tol: |ρ − 1| for the
+    rnn's regime (default 1e-9), how near 0 or 1 a gate is for gated cells (default 0.05).
+
+    cell 'gru' or 'lstm' (gates: gru-step's or lstm-step's weights, `torch_weights` a
+    PyTorch cell's arrays), `truncate` K, `clip` θ, or `compare` (rnn, gru and lstm on the
+    same inputs) give a `core.gated_bptt.CellResult` (`.grads`, `.grad_norms`,
+    `.input_grad_norms`, `.grad_norm`, `.clipped`, ...) or a `Comparison` (`.results`).
+    """
+    options = dict(
+        cell=cell,
+        truncate=truncate,
+        clip=clip,
+        reset_after=reset_after,
+        z_keeps=z_keeps,
+        torch_weights=torch_weights,
+        c0=c0,
+        forget_bias=forget_bias,
+        gates=gates,
+    )
+    if compare or cell != "rnn" or truncate is not None or clip is not None:
+        tol = 0.05 if tol is None else tol
+        given = dict(xs=xs, wx=wx, wh=wh, b=b, h0=h0, wy=wy, by=by, y=y, targets=targets)
+        return _gated_bptt(
+            given, activation, tol, lr, weights, random, seed, scale, check, compare, options
+        )
+    for name, value in (("torch-weights", torch_weights), ("c0", c0), ("forget-bias", forget_bias)):
+        if value is not None:
+            raise InputError(name, "goes with --cell gru or lstm (or --compare)")
+    if gates:
+        raise InputError(
+            "weights", f"{', '.join(sorted(gates))}: gate weights go with --cell gru or lstm"
+        )
     from cnnrnn_cli.core import bptt as core
 
+    tol = 1e-9 if tol is None else tol
     base = None
     if random is not None:
         seed = chosen_seed(seed)
@@ -395,6 +443,82 @@ def bptt(
     result = core.bptt(activation=activation, lr=lr, tol=tol, check=check, **arrays)
     result.seed = seed if random is not None else None
     return result
+
+
+SHARED_ARRAYS = ("xs", "h0", "wy", "by", "y", "targets")
+
+
+def _gated_bptt(given, activation, tol, lr, weights, random, seed, scale, check, compare, o):
+    """`bptt` through one cell (`o["cell"]`), or the three compared."""
+    from cnnrnn_cli.core import gated_bptt as core
+    from cnnrnn_cli.core import gru, lstm
+
+    cell, gates = o["cell"], o["gates"]
+    if cell not in core.CELLS:
+        raise InputError("cell", f"expected one of {', '.join(core.CELLS)}, got {cell!r}")
+    cells = core.CELLS if compare else (cell,)
+    if compare and cell != "rnn":
+        raise InputError("cell", "--compare runs every cell; leave --cell out")
+    if not compare and cell != "rnn":
+        if activation != "tanh":
+            raise InputError("activation", "applies to --cell rnn only (the gates fix theirs)")
+        if scale != 1.0:
+            raise InputError("scale", "applies to --cell rnn only (gated cells take U(±1/√H))")
+    if o["c0"] is not None and "lstm" not in cells:
+        raise InputError("c0", "only an LSTM has a cell state (--cell lstm)")
+    if o["forget_bias"] is not None and random is None:
+        raise InputError("forget-bias", "goes with --random (it shifts the random gate bias)")
+    if o["torch_weights"] is not None and cell == "rnn":
+        raise InputError("torch-weights", "goes with --cell gru or lstm")
+    allowed = SHARED_ARRAYS + ("c0",) + tuple(n for c in cells for n in core.PARAMS[c])
+    foreign = [k for k in core.RNN_PARAMS if given.get(k) is not None and k not in allowed]
+    if foreign:
+        raise InputError(foreign[0], f"is a weight of --cell rnn, not of {cell}")
+    stray = sorted(set(gates) - set(allowed))
+    if stray:
+        raise InputError("weights", f"{', '.join(stray)} are not weights of {' or '.join(cells)}")
+    shape = None
+    if random is not None:
+        seed = chosen_seed(seed)
+        shape = _shape(random, 3)
+        core.check_work(*shape, o["truncate"], check, "random")
+    cases = {}
+    for name in cells:
+        base = {}
+        if random is not None:
+            base = core.random_cell(name, *shape, seed, scale)
+            if given.get("targets") is not None or (weights and "targets" in weights):
+                base.pop("y")
+            if o["forget_bias"] is not None and name != "rnn":
+                key = "bz" if name == "gru" else "bf"
+                sign = -1.0 if name == "gru" and o["z_keeps"] == "new" else 1.0
+                base[key] = base[key] + sign * o["forget_bias"]
+        if o["torch_weights"] is not None and name != "rnn":
+            base.update((gru if name == "gru" else lstm).from_torch(o["torch_weights"]))
+        own = dict(given, c0=o["c0"], **gates)
+        arrays = merge_arrays(own, allowed, weights=weights, base=base)
+        keep = SHARED_ARRAYS + core.PARAMS[name] + (("c0",) if name == "lstm" else ())
+        arrays = {k: v for k, v in arrays.items() if k in keep}
+        require(arrays, ("xs",))
+        cases[name] = arrays
+    run = dict(
+        activation=activation,
+        reset_after=o["reset_after"],
+        z_keeps=o["z_keeps"],
+        truncate=o["truncate"],
+        clip=o["clip"],
+        lr=lr,
+        tol=tol,
+        check=check,
+    )
+    if compare:
+        result = core.compare(cases, **run)
+        result.tol = tol
+    else:
+        arrays = cases[cell]
+        result = core.bptt(cell, arrays.pop("xs"), **run, **arrays)
+    result.seed = seed if random is not None else None
+    return shown(result, "cnnrnn_cli.explain.gated_bptt")
 
 
 GRU_ARRAYS = ("x", "h", "xs", "wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")

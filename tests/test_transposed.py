@@ -215,3 +215,16 @@ def test_transposed_budget():
     # the full grid with a large padding is budgeted too, before it is made
     with pytest.raises(CnnrnnError, match="full grid would be"):
         conv_transpose2d(np.ones((3, 3)), np.ones((3, 3)), stride=3, padding=2, max_elements=50)
+
+
+def test_transposed_weight_gradient_as_a_sum_over_windows():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 3, 4))
+    w = rng.standard_normal((4, 3, 3, 3))
+    g = rng.standard_normal((6, 5, 7))
+    res = api.convolution(x, w, stride=2, padding=1, groups=2, transposed=True, grad=g)
+    assert res.grad_kernel.shape == w.shape and res.output.shape == g.shape
+    for c, k, u, v in ((0, 0, 0, 0), (3, 2, 1, 2), (2, 1, 2, 0)):
+        facts = api.conv_backward_facts(res, k=k, c=c, u=u, v=v)
+        assert facts.weight.value == pytest.approx(res.grad_kernel[c, k, u, v], abs=1e-12)
+        assert facts.weight.windows.shape == (3, 4) and facts.as_transposed is None

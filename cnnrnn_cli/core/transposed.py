@@ -408,3 +408,21 @@ def grad_as_transposed(res) -> GradAsTransposed | None:
     )
     folded = res.pad_mode != "zeros" and any(d.p_lo or d.p_hi for d in res.dims)
     return GradAsTransposed(result, tuple(pads), tuple(ops), folded, agrees)
+
+
+def weight_terms(res: TransposedResult, c: int, k: int, u: int, v: int):
+    """∂L/∂W[c, k, u, v] of a transposed convolution as a sum over its windows:
+    Σ_{i,j} x[c, i, j] · G_full[k', iS + ud, jS + vd], k' = the output channel (k of
+    input c's group), G_full the gradient laid back on the uncropped grid. Returns
+    conv_grad.WeightTerms with `windows` = G_full under tap (u, v) at every input pixel
+    (H, W) and `grad` = x[c] (the roles of the forward conv's two factors swap)."""
+    from cnnrnn_cli.core.conv_grad import WeightTerms
+
+    g3 = np.asarray(res.grad).reshape((-1, *np.shape(res.output)[-2:]))
+    full = _full_grad(res, g3)
+    out_channel = res.outputs_of(c).start + k
+    x = res.x3
+    windows = _conv.tap_view(
+        full[out_channel : out_channel + 1], u, v, x.shape[1:], res.stride, res.dilation
+    )[0]
+    return WeightTerms(windows, x[c], float(np.sum(windows * x[c])))
