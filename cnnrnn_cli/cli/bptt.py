@@ -19,6 +19,10 @@ from cnnrnn_cli.vocabulary import ACTIVATION_NAMES
 ARRAYS = ("xs", "wx", "wh", "b", "h0", "wy", "by", "y", "targets")
 # The notes' setting in scalars: W_h^α is then w_h^α.
 EXAMPLE = '--xs "1 0.5 -0.5 1" --wx 0.5 --wh 0.8 --b 0 --y 0.5'
+# --example --compare: 50 steps where the RNN's gradient vanishes (it loses 24 powers of ten
+# from h_50 back to h_1) and the gated cells', with a forget (update) gate bias of 3, lose
+# 1.1 (GRU) and 1.7 (LSTM): chosen by computing them (tests/test_gated_bptt_cli.py).
+COMPARE_EXAMPLE = "--compare --random 50,4,16 --seed 0 --scale 0.5 --forget-bias 3"
 
 
 FLOAT_LOG10 = (-307.0, 308.0)  # log₁₀ of the norms float64 holds at full precision
@@ -39,7 +43,11 @@ def log10_list(log10_values) -> list:
     return [None if v == float("-inf") else float(v) for v in log10_values.tolist()]
 
 
-@report_command(example=EXAMPLE, replaces={"random_shape": ARRAYS, "weights": ARRAYS})
+@report_command(
+    example=EXAMPLE,
+    examples={"compare": COMPARE_EXAMPLE},
+    replaces={"random_shape": ARRAYS, "weights": ARRAYS},
+)
 @click.option("--xs", type=MatrixParam(), help="The inputs, T×D (row t is x_t).")
 @click.option("--wx", type=MatrixParam(), help="W_x, H×D.")
 @click.option("--wh", type=MatrixParam(), help="W_h, H×H.")
@@ -55,7 +63,10 @@ def log10_list(log10_values) -> list:
     "--activation", type=click.Choice(ACTIVATION_NAMES), default="tanh", show_default=True
 )
 @click.option(
-    "--tol", type=float, default=1e-9, show_default=True, help="|ρ − 1| within this is 'neutral'."
+    "--tol",
+    type=float,
+    help="rnn: |ρ − 1| within this is 'neutral' (default 1e-9); gru, lstm: how near 0 or 1 "
+    "a gate is to name a case (default 0.05).",
 )
 @click.option("--lr", type=float, metavar="ALPHA", help="Show one SGD step with this rate α.")
 @click.option(
@@ -72,6 +83,60 @@ def log10_list(log10_values) -> list:
 )
 @click.option("--seed", type=SEED, help="Seed for --random.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="σ for --random.")
+@click.option(
+    "--cell",
+    type=click.Choice(["rnn", "gru", "lstm"]),
+    default="rnn",
+    show_default=True,
+    help="The recurrent cell: gru and lstm take gru-step's and lstm-step's weights (through "
+    "--weights, --torch-weights or --random).",
+)
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="rnn, gru and lstm on the same inputs and hidden size: their ‖∂L/∂h_t‖ side by side "
+    "(with --random, one seed; else every cell's weights in --weights).",
+)
+@click.option(
+    "--truncate",
+    type=IntParam(),
+    metavar="K",
+    help="Truncated BPTT: each loss reaches back K steps (h_{T−K} is a constant).",
+)
+@click.option(
+    "--clip",
+    type=float,
+    metavar="θ",
+    help="Gradient-norm clipping: every gradient times min(1, θ/‖g‖), ‖g‖ over the "
+    "parameters (not h0).",
+)
+@click.option(
+    "--reset-after/--reset-before",
+    default=True,
+    show_default=True,
+    help="gru: r ⊙ (W_hh h + b_hh) (PyTorch) or W_hh (r ⊙ h) (d2l).",
+)
+@click.option(
+    "--z-keeps",
+    type=click.Choice(["old", "new"]),
+    default="old",
+    show_default=True,
+    help="gru: z = 1 keeps h_{t−1} (old: the notes, PyTorch) or takes h̃ (new).",
+)
+@click.option(
+    "--torch-weights",
+    type=NamedArraysParam(),
+    help="gru, lstm: @file.npz of a PyTorch GRUCell/LSTMCell (weight_ih, weight_hh, "
+    "bias_ih, bias_hh).",
+)
+@click.option("--c0", type=MatrixParam(), help="lstm: c_0, H values (default zeros).")
+@click.option(
+    "--forget-bias",
+    type=float,
+    metavar="B",
+    help="With --random: add B to the LSTM's b_f and the GRU's b_z (the gate that keeps the "
+    "old state; Keras's unit_forget_bias adds 1).",
+)
 @click.option(
     "--check",
     is_flag=True,
@@ -95,7 +160,25 @@ def log10_list(log10_values) -> list:
     help="Rows shown in the time tables before they are summarised.",
 )
 def bptt(
-    activation, tol, lr, weights, random_shape, seed, scale, check, at_step, **given
+    activation,
+    tol,
+    lr,
+    weights,
+    random_shape,
+    seed,
+    scale,
+    check,
+    at_step,
+    cell,
+    compare,
+    truncate,
+    clip,
+    reset_after,
+    z_keeps,
+    torch_weights,
+    c0,
+    forget_bias,
+    **given,
 ) -> Report:
     """A many-to-one RNN: forward pass, BPTT, and why gradients vanish or explode.
 
@@ -116,16 +199,31 @@ def bptt(
     without --seed chooses one and prints it (JSON params.seed).
 
     \b
+    --cell gru|lstm runs the same task through a gated cell (grads under
+    gru-step's and lstm-step's names, h0 and c0 too); --compare runs all three.
+    JSON grad_norms is ‖∂L/∂h_t‖ (t = 1..T), cell_grad_norms ‖∂L/∂c_t‖ (lstm),
+    input_grad_norms ‖∂L/∂x_t‖; with --clip, grad_norm (‖g‖ before clipping) and
+    clipped; --compare gives result.compare, one {cell, loss, grad_norms,
+    input_grad_norms} a cell. --example --compare is its own 50-step example.
+
+    \b
     Examples:
       cnnrnn bptt --example
       cnnrnn bptt --random 50,4,8 --seed 0 --scale 0.5     # vanishing
       cnnrnn bptt --random 50,4,8 --seed 0 --scale 2 --activation identity
+      cnnrnn bptt --cell gru --random 20,2,4 --seed 0 --at 5
+      cnnrnn bptt --example --compare
     """
     from cnnrnn_cli import api
 
     seed_goes_with(bool(random_shape), seed)
     from cnnrnn_cli.cli.progress import bar
 
+    gated = compare or cell != "rnn" or truncate is not None or clip is not None
+    if not gated:
+        for name, value in (("reset-before", not reset_after), ("z-keeps", z_keeps != "old")):
+            if value:
+                raise InputError(name, "goes with --cell gru (or --compare)")
     with bar():  # a transient progress bar on a terminal's stderr, for long work
         res = api.bptt(
             **given,
@@ -137,7 +235,18 @@ def bptt(
             seed=seed,
             scale=scale,
             check=check,
+            cell=cell,
+            compare=compare,
+            truncate=truncate,
+            clip=clip,
+            reset_after=reset_after,
+            z_keeps=z_keeps,
+            torch_weights=torch_weights,
+            c0=c0,
+            forget_bias=forget_bias,
         )
+    if gated:
+        return _gated_report(res, at_step, activation, lr, random_shape, scale, compare)
     if at_step is not None and at_step > res.T:
         raise InputError("at", f"t = {at_step} is beyond T = {res.T}")
     result = {
@@ -158,6 +267,8 @@ def bptt(
         "bound": in_range(res.bound, res.log10_bound),
         "bound_log10": log10_list(res.log10_bound),
         "wh_contributions": res.wh_contributions,
+        "grad_norms": res.grad_norms,
+        "input_grad_norms": res.input_grad_norms,
     }
     if res.updated is not None:
         result["updated"] = res.updated
@@ -171,7 +282,7 @@ def bptt(
         "readout": res.rnn.wy is not None,
         "many_to_many": res.many_to_many,
         "lr": lr,
-        "tol": tol,
+        "tol": res.tol,
         "random": random_shape,
         "seed": res.seed,
         "scale": scale if random_shape else None,
@@ -184,4 +295,82 @@ def bptt(
         explainer="cnnrnn_cli.explain.bptt",
         warnings=res.warnings,
         at=None if at_step is None else (at_step - 1,),
+    )
+
+
+def _cell_result(res, jacobian_at: int | None) -> dict:
+    """One cell's JSON `result`."""
+    out = {"h": res.h}
+    if res.c is not None:
+        out["c"] = res.c
+    out |= {
+        "y_hat": res.y_hat,
+        "loss": res.loss,
+        "grads": res.grads,
+        "grad_norms": res.grad_norms,
+    }
+    if res.cell_grad_norms is not None:
+        out["cell_grad_norms"] = res.cell_grad_norms
+    out |= {"input_grad_norms": res.input_grad_norms, "grad_norm": res.grad_norm}
+    if jacobian_at is not None and res.cell == "gru":
+        out["jacobian"] = res.gru_jacobian(jacobian_at).matrix
+    if jacobian_at is not None and res.cell == "lstm":
+        out["cell_jacobian"] = res.lstm_jacobian(jacobian_at).total
+    if res.clipped is not None:
+        out["clipped"] = res.clipped
+    if res.updated is not None:
+        out["updated"] = res.updated
+    if res.check_error is not None:
+        out["check_error"] = res.check_error
+    return out
+
+
+def _gated_report(res, at_step, activation, lr, random_shape, scale, compare) -> Report:
+    """The Report of --cell gru|lstm, --truncate, --clip or --compare."""
+    first = res.results[0] if compare else res
+    if at_step is not None and at_step > first.T:
+        raise InputError("at", f"t = {at_step} is beyond T = {first.T}")
+    at = first.T - 1 if at_step is None else at_step - 1
+    params = {
+        "cell": "compare" if compare else res.cell,
+        "T": first.T,
+        "D": first.xs.shape[1],
+        "H": first.H,
+        "activation": activation,
+        "readout": first.wy is not None,
+        "many_to_many": first.many_to_many,
+        "truncate": first.truncate,
+        "clip": first.clip,
+        "lr": lr,
+        "tol": first.tol,
+        "random": random_shape,
+        "seed": res.seed,
+        "scale": scale if random_shape else None,
+    }
+    if first.cell == "gru" or compare:
+        params["reset_after"], params["z_keeps"] = first.reset_after, first.z_keeps
+    if compare:
+        result = {
+            "compare": [
+                {
+                    "cell": r.cell,
+                    "loss": r.loss,
+                    "grad_norms": r.grad_norms,
+                    "input_grad_norms": r.input_grad_norms,
+                }
+                for r in res.results
+            ]
+        }
+        warnings = res.results[0].warnings
+    else:
+        result = _cell_result(res, at)
+        warnings = res.warnings
+    return Report(
+        "bptt",
+        params,
+        result,
+        trace=res,
+        explainer="cnnrnn_cli.explain.gated_bptt",
+        warnings=warnings,
+        at=(at,),
     )

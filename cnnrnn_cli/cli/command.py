@@ -46,11 +46,13 @@ class ReportCommand(CnnrnnCommand):
         self,
         *args,
         example: str | None = None,
+        examples: dict[str, str] | None = None,
         replaces: dict[str, tuple[str, ...]] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.build, self.example, self.replaces = self.callback, example, replaces or {}
+        self.examples = examples or {}
 
     def invoke(self, ctx: click.Context):
         report, display = self.report(ctx)
@@ -76,7 +78,8 @@ class ReportCommand(CnnrnnCommand):
         """The example's values, overridden by every option given on the command line."""
         if self.example is None:
             raise click.UsageError(f"{self.name} has no example")
-        with self.make_context(self.name, shlex.split(self.example), parent=ctx.parent) as example:
+        line = next((v for k, v in self.examples.items() if params.get(k)), self.example)
+        with self.make_context(self.name, shlex.split(line), parent=ctx.parent) as example:
             merged = dict(example.params)
         merged.pop("example", None)
         for name, value in params.items():
@@ -94,6 +97,7 @@ def report_command(
     walkthrough: bool = False,
     animation: bool = False,
     replaces: dict[str, tuple[str, ...]] | None = None,
+    examples: dict[str, str] | None = None,
     **settings,
 ):
     """Make `build(**params) -> Report` a command with the shared options (see above).
@@ -101,6 +105,7 @@ def report_command(
     animation: add --animate, --frames and --fps (conv, pool).
     replaces: an option that, given with --example, clears the example's values of
     others (`{"xs": ("x",)}`: a sequence replaces the example's single input).
+    examples: a flag's own example (`{"compare": "--compare ..."}`: `--example --compare`).
     """
 
     def decorate(build):
@@ -112,6 +117,8 @@ def report_command(
         if animation:
             fn = animation_options(fn)
         fn.__click_params__.extend(own)
-        return click.command(cls=ReportCommand, example=example, replaces=replaces, **settings)(fn)
+        return click.command(
+            cls=ReportCommand, example=example, examples=examples, replaces=replaces, **settings
+        )(fn)
 
     return decorate

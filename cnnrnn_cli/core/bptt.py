@@ -129,6 +129,16 @@ class BPTTResult:
         return self.h.shape[0]
 
     @property
+    def grad_norms(self) -> np.ndarray:
+        """(T,) ‖∂L/∂h_t‖, t = 1..T (every path: the readout and the later steps)."""
+        return row_norms(self.dh)
+
+    @property
+    def input_grad_norms(self) -> np.ndarray:
+        """(T,) ‖∂L/∂x_t‖ = ‖W_xᵀ ∂L/∂a_t‖, t = 1..T."""
+        return row_norms(self.da @ self.rnn.wx)
+
+    @property
     def jacobian_norms_log10(self) -> np.ndarray:
         """(T,) log₁₀‖∂h_T/∂h_t‖, exact beyond float64's range (−inf for a norm that is 0)."""
         return self.log10_norms
@@ -285,6 +295,14 @@ class VerdictFacts:
     mean_fprime: float | None
     saturated: float | None
     steps: int  # T − 1, the factors in ∂h_T/∂h_1
+
+
+def row_norms(a: np.ndarray) -> np.ndarray:
+    """Row norms, exact for rows beyond float64's square (scaled by their largest entry)."""
+    peak = np.abs(a).max(axis=1) if a.size else np.zeros(a.shape[0])
+    safe = np.where(peak > 0, peak, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.linalg.norm(a / safe[:, None], axis=1) * peak
 
 
 def make_rnn(xs, wx, wh, b=None, h0=None, wy=None, by=None) -> RNN:

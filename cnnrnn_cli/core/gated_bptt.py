@@ -32,6 +32,7 @@ from cnnrnn_cli import budget, progress
 from cnnrnn_cli.core import gru as gru_core
 from cnnrnn_cli.core import lstm as lstm_core
 from cnnrnn_cli.core.activations import activation as get_activation
+from cnnrnn_cli.core.bptt import row_norms
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 from cnnrnn_cli.vocabulary import GRU_GATES, LSTM_GATES
 
@@ -446,14 +447,6 @@ def _passes(model: _Cell, wy, by, targets, many: bool, truncate: int | None, wor
     )
 
 
-def _norms(a: np.ndarray) -> np.ndarray:
-    """Row norms, exact for rows beyond float64's square (scaled by their largest entry)."""
-    peak = np.abs(a).max(axis=1) if a.size else np.zeros(a.shape[0])
-    safe = np.where(peak > 0, peak, 1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.linalg.norm(a / safe[:, None], axis=1) * peak
-
-
 def grad_norm(grads: dict) -> float:
     """‖g‖: the L2 norm over every parameter gradient (not the initial states h0, c0)."""
     parts = [np.asarray(v).reshape(-1) for k, v in grads.items() if k not in STATES]
@@ -467,6 +460,37 @@ def grad_norm(grads: dict) -> float:
 def clip_factor(norm: float, theta: float) -> float:
     """min(1, θ/‖g‖) (1 for a zero gradient)."""
     return 1.0 if norm <= theta else theta / norm
+
+
+WORK_PER_ELEMENT = 10**4  # operations allowed per element of --max-elements (as core.bptt)
+
+
+def work_ops(T: int, dim: int, hidden: int, truncate: int | None, check: bool) -> float:
+    """Floating-point operations of one cell's passes: about 24·T·H·(H + D) forward and
+    backward for the four gates, times K rows carried back when truncating; the gradient
+    check evaluates the loss (T windows of K steps when truncating) twice for at most 64
+    entries of each array."""
+    rows = 1 if truncate is None else min(truncate, T)
+    ops = 24.0 * T * hidden * (hidden + dim) * (1 + rows)
+    if check:
+        windows = T * rows if truncate is not None else T
+        ops += 2 * 64 * 17 * 8.0 * windows * hidden * (hidden + dim)
+    return ops
+
+
+def check_work(T: int, dim: int, hidden: int, truncate, check: bool, name: str) -> None:
+    """Refuse passes whose arithmetic exceeds WORK_PER_ELEMENT·--max-elements."""
+    total = work_ops(T, dim, hidden, truncate, check)
+    allowed = WORK_PER_ELEMENT * budget.limit()
+    if total > allowed:
+        raise InputError(
+            name,
+            f"the passes would take about {total:.2g} operations (T = {T}, D = {dim}, "
+            f"H = {hidden}{'' if truncate is None else f', K = {truncate}'}"
+            f"{', with --check' if check else ''}), over the {allowed:.2g} allowed by "
+            f"--max-elements {budget.limit()} ({WORK_PER_ELEMENT} per element): take a "
+            "smaller T, H or K, or raise --max-elements",
+        )
 
 
 def bptt(
@@ -513,6 +537,8 @@ def bptt(
         raise InputError("clip", f"θ must be a finite number above 0, got {clip}")
     if lr is not None and not math.isfinite(lr):
         raise InputError("lr", f"must be a finite number, got {lr}")
+    if not 0 <= tol < 0.5:
+        raise InputError("tol", f"must be in [0, 0.5) for the gates, got {tol}")
     if c0 is not None and cell != "lstm":
         raise InputError("c0", "only an LSTM has a cell state")
     given = {k: v for k, v in weights.items() if v is not None}
@@ -533,6 +559,7 @@ def bptt(
             "targets", "give either --y (many-to-one) or --targets (many-to-many), not both"
         )
     tgt = _targets(targets, y, many, T, out_size, warnings)
+    check_work(T, dim, hidden, truncate, check, "xs")
     ops = 30.0 * T * hidden * (hidden + dim) * (1 if truncate is None else min(truncate, T))
     with (
         np.errstate(over="ignore", invalid="ignore", under="ignore"),
@@ -562,9 +589,9 @@ def bptt(
         y_hat=fb.y_hat,
         loss=fb.loss,
         grads=grads,
-        grad_norms=_norms(fb.dh),
-        cell_grad_norms=None if fb.dc is None else _norms(fb.dc),
-        input_grad_norms=_norms(inputs),
+        grad_norms=row_norms(fb.dh),
+        cell_grad_norms=None if fb.dc is None else row_norms(fb.dc),
+        input_grad_norms=row_norms(inputs),
         grad_norm=norm,
         params=w,
         xs=xs,
