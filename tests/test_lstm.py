@@ -257,7 +257,7 @@ def test_cli_example_names_all_three_cases(run, run_json):
         "f ≈ 0 (unit 2): the cell forgets",
         "o ≈ 0 (unit 3): the state is kept but hidden",
         "i[1] = σ(0·1 + 0·0.5 + 0·(−0.5) + 0·1 − 6) = σ(−6) = 0.0025",
-        "c_t[1] = f·c_(t−1) + i·g = 0.9975·0.8 + 0.0025·0.8483 = 0.8001",
+        "c_t[1] = f·c_{t−1} + i·g = 0.9975·0.8 + 0.0025·0.8483 = 0.8001",
         "h_t[1] = o·tanh(c_t) = 0.5·tanh(0.8001) = 0.5·0.6641 = 0.3321",
     ):
         assert fragment in out, fragment
@@ -336,7 +336,7 @@ def test_a_cell_that_keeps_and_adds_is_said_so_from_its_numbers(run):
     out = run("lstm-step", "--example", "--bi", "0 0 0", "--no-color", fmt="rich").stdout
     # unit 1: f = σ(6) ≈ 1 but i = σ(0) = 0.5: not carried over, the cell grows by i·g
     assert "f ≈ 1, i ≈ 0 (unit" not in out
-    assert "f ≈ 1 with i not ≈ 0 (unit 1): the cell keeps c_(t−1) and adds i·g" in out
+    assert "f ≈ 1 with i not ≈ 0 (unit 1): the cell keeps c_{t−1} and adds i·g" in out
     assert "i·g = 0.4241, c_t = 1.2222" in out  # 0.5·tanh(1.25), 0.9975·0.8 + 0.4241
     none = run("lstm-step", "--example", "--tol", "0.001", "--no-color", fmt="rich").stdout
     assert "None of the three cases occurs (f ≈ 1 with i ≈ 0; f ≈ 0; o ≈ 0" in none

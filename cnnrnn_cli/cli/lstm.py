@@ -42,8 +42,8 @@ def _gate_options(fn):
     },
 )
 @click.option("--x", type=MatrixParam(), help="The input x_t, D values.")
-@click.option("--h", type=MatrixParam(), help="The previous state h_(t−1), H (default 0).")
-@click.option("--c", type=MatrixParam(), help="The previous cell c_(t−1), H (default 0).")
+@click.option("--h", type=MatrixParam(), help="The previous state h_{t−1}, H (default 0).")
+@click.option("--c", type=MatrixParam(), help="The previous cell c_{t−1}, H (default 0).")
 @click.option("--xs", type=MatrixParam(), help="A sequence, T×D: run T steps.")
 @_gate_options
 @click.option(
@@ -99,7 +99,7 @@ def lstm_step(torch_weights, weights, random_shape, seed, tol, at_step, unit, **
     \b
     i = σ(W_xi x + W_hi h + b_i)      f = σ(W_xf x + W_hf h + b_f)
     g = tanh(W_xg x + W_hg h + b_g)   o = σ(W_xo x + W_ho h + b_o)
-    c_t = f ⊙ c_(t−1) + i ⊙ g         h_t = o ⊙ tanh(c_t)
+    c_t = f ⊙ c_{t−1} + i ⊙ g         h_t = o ⊙ tanh(c_t)
 
     Names the cases where they occur: f ≈ 1 with i ≈ 0 (the cell state is
     carried over unchanged), f ≈ 0 (the cell forgets), o ≈ 0 (the state is

@@ -100,14 +100,14 @@ def _accumulating(res: LSTMResult, t: int) -> tuple[list[int], dict | None]:
 
 # What each variant says, then its numbers: (name, key) pairs; '→' between the first two.
 SENTENCES = {
-    "carried": ("the cell state is carried over unchanged", [("c_(t−1)", "c_prev"), ("c_t", "c")]),
+    "carried": ("the cell state is carried over unchanged", [("c_{t−1}", "c_prev"), ("c_t", "c")]),
     "forgets": (
-        f"the cell forgets: c_(t−1) is dropped and c_t{NB}≈{NB}i·g",
-        [("c_(t−1)", "c_prev"), ("i·g", "ig"), ("c_t", "c")],
+        f"the cell forgets: c_{{t−1}} is dropped and c_t{NB}≈{NB}i·g",
+        [("c_{t−1}", "c_prev"), ("i·g", "ig"), ("c_t", "c")],
     ),
     "forgets_all": (
         f"the cell forgets and takes in almost nothing (i{NB}≈{NB}0 too): c_t{NB}≈{NB}0",
-        [("c_(t−1)", "c_prev"), ("c_t", "c")],
+        [("c_{t−1}", "c_prev"), ("c_t", "c")],
     ),
     "hidden": (
         f"the state is kept but hidden: the cell holds its value while h_t{NB}≈{NB}0",
@@ -127,7 +127,7 @@ LATEX_SENTENCES = {
     "hidden_empty": "$h_t \\approx 0$: the output gate hides the cell, which holds almost "
     "nothing here",
 }
-LATEX_NAMES = {"c_(t−1)": "c_{t-1}", "c_t": "c_t", "h_t": "h_t", "i·g": "i_t g_t"}
+LATEX_NAMES = {"c_{t−1}": "c_{t-1}", "c_t": "c_t", "h_t": "h_t", "i·g": "i_t g_t"}
 
 
 def _case_sentence(units: list[int], variant: str, v: dict, p: int) -> str:
@@ -174,7 +174,7 @@ def _formulas() -> Terms:
         "f = σ(W_xf x + W_hf h + b_f)",
         "g = tanh(W_xg x + W_hg h + b_g)",
         "o = σ(W_xo x + W_ho h + b_o)",
-        "c_t = f ⊙ c_(t−1) + i ⊙ g",
+        "c_t = f ⊙ c_{t−1} + i ⊙ g",
         "h_t = o ⊙ tanh(c_t)",
     ]
     width = max(map(len, formulas)) + 2
@@ -198,11 +198,11 @@ def _origin(res: LSTMResult) -> list:
 
 
 def _given(res: LSTMResult, p: int):
-    """x, h_(t−1), c_(t−1) of the first step, and each gate's [W_x | W_h | b] as a grid."""
+    """x, h_{t−1}, c_{t−1} of the first step, and each gate's [W_x | W_h | b] as a grid."""
     first = []
     if not res.sequence:
         first.append(("x", res.x[0]))
-    first += [("h_(t−1)", res.h_prev[0]), ("c_(t−1)", res.c_prev[0])]
+    first += [("h_{t−1}", res.h_prev[0]), ("c_{t−1}", res.c_prev[0])]
     if res.sequence:
         first = [(f"{name[0]}_0", v) for name, v in first]
 
@@ -230,7 +230,7 @@ def _given(res: LSTMResult, p: int):
     return Group(
         FirstFit(vectors),
         Text(
-            "Each gate's weights, one row a unit: row u · (x, h_(t−1), 1) is unit u's "
+            "Each gate's weights, one row a unit: row u · (x, h_{t−1}, 1) is unit u's "
             "pre-activation.",
             style="dim",
         ),
@@ -249,7 +249,7 @@ def _unit_table(res: LSTMResult, t: int, p: int, columns: list[str], title: str)
     )
     labels = {
         "unit": "unit",
-        "c_prev": "c_(t−1)",
+        "c_prev": "c_{t−1}",
         "c": "c_t",
         "h": "h_t",
         "case": "case",
@@ -349,7 +349,7 @@ def _written_out(res: LSTMResult, t: int, u: int, p: int) -> list:
         Terms(
             [
                 f"c_t{U} =",
-                "f·c_(t−1) + i·g",
+                "f·c_{t−1} + i·g",
                 f"= {fc}",
                 f"+ {ig}",
                 Text.assemble("= ", (_n(v["c"], p), "bold")),
@@ -403,8 +403,8 @@ def _cases(res: LSTMResult, t: int, p: int) -> list:
     if units:
         which = f"unit{NB}{units[0] + 1}: " if len(units) > 1 else ""
         text = (
-            f"f{NB}≈{NB}1 with i not ≈ 0 ({_units_text(units)}): the cell keeps c_(t−1) and "
-            f"adds i·g to it ({which}c_(t−1){NB}={NB}{_n(v['c_prev'], p)}, "
+            f"f{NB}≈{NB}1 with i not ≈ 0 ({_units_text(units)}): the cell keeps c_{{t−1}} and "
+            f"adds i·g to it ({which}c_{{t−1}}{NB}={NB}{_n(v['c_prev'], p)}, "
             f"i·g{NB}={NB}{_n(v['ig'], p)}, c_t{NB}={NB}{_n(v['c'], p)})."
         )
         lines.append(Terms(_words(text), indent=2, style="dim"))
