@@ -624,3 +624,34 @@ def test_latex_writes_the_same_formulas(run):
     assert r"= 0.0722 \cdot 0.6726 = 0.0486" in bptt
     assert r"= 0.8 \cdot 0.0486 = 0.0388" in bptt
     assert "may explode" in run("bptt", "--example", "--wh", "1.2", fmt="latex").stdout
+
+
+def test_gru_step_writes_the_chosen_unit_and_step():
+    from click.testing import CliRunner
+
+    from cnnrnn_cli.cli.main import cli
+
+    def out(*args):
+        result = CliRunner().invoke(cli, ["gru-step", *args], env={"COLUMNS": "100"})
+        return result
+
+    rich = " ".join(out("--example", "--unit", "3", "-f", "rich").stdout.split())
+    assert "Unit 3, with the numbers:" in rich and "= σ(6) = 0.9975" in rich
+    doc = out("--random", "2,3", "--seed", "0", "--xs", "1 2; 3 4; 5 6", "-f", "json").stdout
+    import json
+
+    h = json.loads(doc)["result"]["h"]
+    seq = out(
+        *("--random", "2,3", "--seed", "0", "--xs", "1 2; 3 4; 5 6", "--at", "2", "--unit", "2"),
+        "-f",
+        "rich",
+    ).stdout
+    assert "Step 2, unit 2, with the numbers:" in seq
+    flat = " ".join(seq.split())
+    formula = flat.split("h_t[2] = ", 1)[1].split(" Step", 1)[0]
+    assert formula.endswith(f"= {float(f'{h[1][1]:.4f}'):g}".replace("-", "−"))
+    latex = out("--example", "--unit", "2", "-f", "latex").stdout
+    assert "Unit 2" in latex
+    for args, name in ((("--unit", "4"), "unit"), (("--at", "2"), "at")):
+        bad = out("--example", *args)
+        assert bad.exit_code == 2 and bad.output.startswith(f"Error: {name}:")

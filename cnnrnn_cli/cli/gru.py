@@ -6,6 +6,7 @@ import click
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
+from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import GRU_GATES
 
@@ -87,6 +88,22 @@ def _gate_options(fn):
     help="How near 0 or 1 a gate must be to name the notes' cases.",
 )
 @click.option(
+    "--at",
+    "at_step",
+    type=IntParam(),
+    metavar="t",
+    help="The step written out, gate by gate and unit by unit (default: the formulas "
+    "at step 1, the table at the last).",
+)
+@click.option(
+    "--unit",
+    type=IntParam(),
+    metavar="u",
+    default=1,
+    show_default=True,
+    help="The unit whose gates are written with the numbers substituted.",
+)
+@click.option(
     "--steps",
     type=IntParam(minimum=2),
     default=12,
@@ -94,7 +111,7 @@ def _gate_options(fn):
     help="Rows shown in the sequence table before it is summarised.",
 )
 def gru_step(
-    reset_after, z_keeps, torch_weights, weights, random_shape, seed, tol, **given
+    reset_after, z_keeps, torch_weights, weights, random_shape, seed, tol, at_step, unit, **given
 ) -> Report:
     """One step (or --xs, a sequence) of a gated recurrent unit, gate by gate.
 
@@ -103,8 +120,8 @@ def gru_step(
     h̃ = tanh(W_xh x + r ⊙ (W_hh h + b_hh) + b_h)
     h_t = z ⊙ h_{t−1} + (1 − z) ⊙ h̃
 
-    Shows every given value, each gate of unit 1 with its numbers, and the gates
-    unit by unit. Names the notes' three cases where they occur: z ≈ 0 (the
+    Shows every given value, each gate of one unit with its numbers (--unit u,
+    --at t), and the gates unit by unit. Names the notes' three cases where they occur: z ≈ 0 (the
     candidate takes over: 'only short-term memory'), r ≈ 0 (the candidate
     ignores the past: 'only long-term memory'), z ≈ 1 (the state is carried
     over unchanged; the notes' 'no memory'). With --torch-weights the result
@@ -147,6 +164,11 @@ def gru_step(
         random=random_shape,
         seed=seed,
     )
+    T, H = res.x.shape[0], res.h_prev.shape[1]
+    if at_step is not None and at_step > T:
+        raise InputError("at", f"t = {at_step} is beyond T = {T}")
+    if unit > H:
+        raise InputError("unit", f"u = {unit} is beyond H = {H}")
     result = {"z": res.z, "r": res.r, "h_tilde": res.h_tilde, "h": res.h}
     params = {
         "D": res.x.shape[1],
@@ -168,6 +190,7 @@ def gru_step(
         trace=res,
         explainer="cnnrnn_cli.explain.gru",
         plain=list(result.items()),
+        at=(None if at_step is None else at_step - 1, unit - 1),
     )
 
 

@@ -355,15 +355,24 @@ def _sequence(res: GRUResult, p: int, steps: int):
     return Group(table, heat_title, Fit(lambda width: _heatmap(res, width)))
 
 
+def chosen(res: GRUResult, style) -> tuple[int, int]:
+    """(step, unit), 0-based, whose gates are written with their numbers: --at t and
+    --unit u (the command checked them), else step 1, unit 1."""
+    at = style.at or (None, 0)
+    return (0 if at[0] is None else at[0]), at[1]
+
+
 def rich(res: GRUResult, style):
     p = style.precision
+    step, unit = chosen(res, style)
     parts = [heading("Gated recurrent unit"), _given(res, p), *_formulas(res)]
-    parts.append(Fit(lambda width: _unit_formulas(res, 0, 0, p, width)))
+    parts.append(Fit(lambda width: _unit_formulas(res, step, unit, p, width)))
     if res.sequence:
         T = res.h.shape[0]
+        shown = T - 1 if style.at is None or style.at[0] is None else step
         parts.append(_sequence(res, p, style.steps or 12))
-        parts.append(Fit(lambda width: _units(res, T - 1, p, width)))
-        parts += _cases(res, T - 1)
+        parts.append(Fit(lambda width: _units(res, shown, p, width)))
+        parts += _cases(res, shown)
         counts = {k: sum(bool(step[k]) for step in res.cases) for k in CASES}
         parts.append(
             sentence(
@@ -567,7 +576,7 @@ def latex(res: GRUResult, style) -> str:
             "$W_{xr}, b_r$ for $r_t$; $W_{xh}, b_h$ for $\\tilde h_t$): the notes write the "
             "same $w_x$ and $b$ for $z_t$ and $r_t$."
         ),
-        *_lunit_formulas(res, 0, 0, p),
+        *_lunit_formulas(res, *chosen(res, style), p),
         _lunits(res, t, p),
         latex_par("$a_z, a_r$: the gates' pre-activations, inside $\\sigma(\\cdot)$."),
         *_lcases(res, t),
