@@ -333,6 +333,7 @@ def tiny_chunks(monkeypatch):
     for name in ("CHUNK_ELEMENTS", "CACHE_ELEMENTS", "GEMM_CHUNK_ELEMENTS", "PLANE_CHUNK_ELEMENTS"):
         monkeypatch.setattr(conv, name, 5)
     monkeypatch.setattr(conv, "DEPTHWISE_ITEMS", 3)
+    monkeypatch.setattr(conv_grad, "WEIGHT_CHUNK_ELEMENTS", 5)
 
 
 @settings(

@@ -27,6 +27,8 @@ from cnnrnn_cli.core import conv as _conv
 from cnnrnn_cli.core.conv import _matmul, tap_view
 from cnnrnn_cli.errors import ShapeError, shape_str
 
+WEIGHT_CHUNK_ELEMENTS = 1 << 21  # bound on weight_grad's chunk of G or gathered input
+
 
 def scatter_taps(g, w, grid_hw, stride, dilation, groups=1, name="grad") -> np.ndarray:
     """(C, Hg, Wg): Σ the stamps W[k, :, u, v]ᵀ · G[k, i, j] at (iS + ud, jS + vd).
@@ -100,7 +102,9 @@ def weight_grad(padded, g, f_hw, stride, dilation, groups=1) -> np.ndarray:
     elementwise = cg == 1 and kg == 1
     flat_ok = stride == (1, 1)
     width = wp if flat_ok else ow
-    rows_per_chunk = max(1, _conv.GEMM_CHUNK_ELEMENTS // max(1, max(c, k) * width))
+    # Few, large products: each is a sync point of BLAS's threads, and the chunk (G over
+    # the padded width, or one tap's gathered input) is the only memory it needs.
+    rows_per_chunk = max(1, WEIGHT_CHUNK_ELEMENTS // max(1, max(c, k) * width))
     chunk_rows = min(rows_per_chunk, oh)
     if flat_ok:
         flat = np.ascontiguousarray(padded).reshape(groups, cg, hp * wp)
