@@ -377,6 +377,31 @@ def _make_cell(cell, xs, w, h0, c0, activation, reset_after, z_keeps) -> _Cell:
     return _LSTM(xs, w, h0, c0)
 
 
+def _refuse_overflow(model: _Cell) -> None:
+    """A pre-activation beyond float64 (inf, or inf − inf) is not the number the weights
+    and inputs define (that is finite): say where, rather than saturate a gate silently."""
+    if model.name == "rnn":
+        parts = {"a": model.pre}
+    elif model.name == "gru":
+        fw = model.fw
+        parts = {"z": fw.a_z, "r": fw.a_r, "h̃": fw.a_h, "the reset product": fw.gh}
+    else:
+        hidden = model.h.shape[1]
+        parts = {
+            gate: model.fw.a[:, k * hidden : (k + 1) * hidden]
+            for k, gate in enumerate(lstm_core.GATE_ORDER)
+        }
+    for gate, values in parts.items():
+        bad = ~np.isfinite(values)
+        if bad.any():
+            t, unit = (int(v) + 1 for v in np.argwhere(bad)[0])
+            raise InputError(
+                "weights",
+                f"step {t}, unit {unit}: the pre-activation of {gate} overflows float64 "
+                f"({values[t - 1, unit - 1]}); scale the inputs or weights down",
+            )
+
+
 def _readout(h, wy, by, many):
     states = h if many else h[-1]
     return states.copy() if wy is None else states @ wy.T + by
@@ -566,6 +591,7 @@ def bptt(
         progress.task(f"{cell} forward and backward passes", steps=T, ops=ops) as work,
     ):
         model = _make_cell(cell, xs, w, h0, c0, activation, reset_after, z_keeps)
+        _refuse_overflow(model)
         fb = _passes(model, wy, by, tgt, many, truncate, work)
         grads = model.param_grads(fb.gates)
         if wy is not None:
