@@ -212,9 +212,9 @@ def test_transposed_kernel_channel_errors():
 def test_transposed_budget():
     with budget.limited(1000), pytest.raises(CnnrnnError, match="over --max-elements 1000"):
         conv_transpose2d(np.ones((10, 10)), np.ones((4, 4)), stride=4)
-    # the full grid with a large padding is budgeted too, before it is made
-    with pytest.raises(CnnrnnError, match="full grid would be"):
-        conv_transpose2d(np.ones((3, 3)), np.ones((3, 3)), stride=3, padding=2, max_elements=50)
+    # the input padded for the phases (S² stride-1 correlations) is budgeted too
+    with pytest.raises(CnnrnnError, match="image: the input padded for its phases would be"):
+        conv_transpose2d(np.ones((6, 6)), np.ones((9, 9)), stride=3, padding=8, max_elements=70)
 
 
 def test_transposed_weight_gradient_as_a_sum_over_windows():

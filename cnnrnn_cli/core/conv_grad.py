@@ -30,13 +30,25 @@ from cnnrnn_cli.errors import ShapeError, shape_str
 WEIGHT_CHUNK_ELEMENTS = 1 << 21  # bound on weight_grad's chunk of G or gathered input
 
 
-def scatter_taps(g, w, grid_hw, stride, dilation, groups=1, name="grad") -> np.ndarray:
+def scatter_taps(
+    g,
+    w,
+    grid_hw,
+    stride,
+    dilation,
+    groups=1,
+    name=("grad", "the gradient padded for its phases"),
+    origin=(0, 0),
+    out_hw=None,
+) -> np.ndarray:
     """(C, Hg, Wg): Σ the stamps W[k, :, u, v]ᵀ · G[k, i, j] at (iS + ud, jS + vd).
 
     g (K, H', W'); w (K, C/G, Fh, Fw) as a forward convolution's weights; the grid
     (Hg, Wg) holds every stamp (at least (H'−1)S + d(F−1) + 1 each way). This is the
     adjoint of `conv.correlate`: ∂L/∂x_pad of a convolution, and the transposed
-    convolution itself (uncropped).
+    convolution itself (uncropped). With `origin` (top, left) and `out_hw`, only the
+    window grid[top : top + h, left : left + w] is computed and returned (the transposed
+    convolution's cropping, at no cost).
 
     Computed without scattering, phase by phase (the sub-pixel view): the grid rows
     y ≡ r (mod S) receive only the taps with u·d ≡ r, and on them the stamps add up to a
@@ -48,30 +60,45 @@ def scatter_taps(g, w, grid_hw, stride, dilation, groups=1, name="grad") -> np.n
     k, cg, fh, fw = w.shape
     c = cg * groups
     _, oh, ow = g.shape
+    out_hw = (
+        tuple(n - o for n, o in zip(grid_hw, origin, strict=True)) if out_hw is None else out_hw
+    )
     sizes = zip((fh, fw), stride, dilation, grid_hw, strict=True)
     axes = [_phases(f, s, d, n) for f, s, d, n in sizes]
     top, left = (max((q for _, qs, _ in phases for q in qs), default=0) for phases in axes)
     t_h, t_w = (max(count for *_, count in phases) for phases in axes)
-    budget.check_shape((k, t_h + top, t_w + left), name, "the gradient padded for its phases")
+    budget.check_shape((k, t_h + top, t_w + left), *name)  # (input name, what it is)
     dtype = np.result_type(g.dtype, w.dtype)
     gpad = np.zeros((k, t_h + top, t_w + left), dtype=dtype)
     rows, cols = min(oh, t_h), min(ow, t_w)  # G rows past the grid stamp nothing there
     gpad[:, top : top + rows, left : left + cols] = g[:, :rows, :cols]
-    out = np.empty((c, *grid_hw), dtype=dtype)
-    for r, (us, qus, n_rows) in enumerate(axes[0]):
-        for q, (vs, qvs, n_cols) in enumerate(axes[1]):
-            target = out[:, r :: stride[0], q :: stride[1]]
+    out = np.empty((c, *out_hw), dtype=dtype)
+    for r, (us, qus, _) in enumerate(axes[0]):
+        y0, t0, n_rows = _window(r, stride[0], origin[0], out_hw[0])
+        for q, (vs, qvs, _) in enumerate(axes[1]):
+            x0, s0, n_cols = _window(q, stride[1], origin[1], out_hw[1])
+            if n_rows <= 0 or n_cols <= 0:
+                continue
+            target = out[:, y0 :: stride[0], x0 :: stride[1]]
             if not us or not vs:
                 target.fill(0)
                 continue
             sub = w[:, :, us][:, :, :, vs]
             kernel = np.ascontiguousarray(swap_channels(sub, groups)[..., ::-1, ::-1])
             dil = (qus[1] - qus[0] if len(us) > 1 else 1, qvs[1] - qvs[0] if len(vs) > 1 else 1)
-            r0, c0 = top - qus[-1], left - qvs[-1]
+            r0, c0 = top - qus[-1] + t0, left - qvs[-1] + s0
             span_h, span_w = qus[-1] - qus[0], qvs[-1] - qvs[0]
             view = gpad[:, r0 : r0 + n_rows + span_h, c0 : c0 + n_cols + span_w]
             target[...] = _conv.correlate(view, kernel, (n_rows, n_cols), (1, 1), dil, groups)
     return out
+
+
+def _window(r: int, s: int, origin: int, n_out: int) -> tuple[int, int, int]:
+    """Phase r's part of the window [origin, origin + n_out) of grid positions r + s·t:
+    (its first output index, its first t, how many)."""
+    t0 = max(0, -(-(origin - r) // s))
+    t1 = -(-(origin + n_out - r) // s)
+    return r + s * t0 - origin, t0, t1 - t0
 
 
 def _phases(f: int, s: int, d: int, n: int) -> list[tuple[list, list, int]]:

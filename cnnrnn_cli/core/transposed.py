@@ -15,9 +15,10 @@ plus op more on the bottom/right, then a stride-1 correlation with the dilated k
 flipped by 180° and its in/out channels swapped. `zero_insertion()` computes that view
 and says whether it agrees.
 
-Computed without a per-pixel scatter: a loop over the Fh·Fw taps, each one product
-(C → K, batched over the groups) added into a strided slice of the full grid
-(`conv_grad.scatter_taps`, the adjoint of the forward convolution).
+Computed without a per-pixel scatter, by phases (`conv_grad.scatter_taps`, the adjoint
+of the forward convolution): the output rows y + P ≡ r (mod S) receive only the taps
+with u·d ≡ r, so each of the S² phases is a stride-1 correlation (the implicit GEMM)
+written once into its strided slice of the output; the cropped rows are never made.
 
 The backward pass, for G = ∂L/∂out laid back on the full grid (zero where cropped):
 ∂L/∂x is the forward (strided) convolution of G with W, ∂L/∂W[c, k, u, v] =
@@ -251,13 +252,11 @@ def conv_transpose2d(
     grid = [max(f, d.p_lo + d.out) for f, d in zip(full, dims, strict=True)]
     with budget.limited(max_elements):
         budget.check_shape((k, dims[0].out, dims[1].out), "result", "the result")
-        budget.check_shape((k, *grid), "padding", "the transposed convolution's full grid")
     b = _conv._bias(bias, "depthwise" if mode == "depthwise" else "filters", k, image.dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        stamps = scatter_taps(x, w, tuple(grid), stride, dilation, groups)
-        (top, left), (oh, ow) = (d.p_lo for d in dims), (d.out for d in dims)
-        out = np.ascontiguousarray(stamps[:, top : top + oh, left : left + ow])
-        del stamps
+    with np.errstate(over="ignore", invalid="ignore"), budget.limited(max_elements):
+        origin, out_hw = tuple(d.p_lo for d in dims), tuple(d.out for d in dims)
+        name = ("image", "the input padded for its phases")  # budgeted before it is made
+        out = scatter_taps(x, w, tuple(grid), stride, dilation, groups, name, origin, out_hw)
         if b is not None:
             out += b[:, None, None]
     result = TransposedResult(
