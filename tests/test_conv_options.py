@@ -197,3 +197,21 @@ def test_animate_a_transposed_and_a_backward_run(tmp_path):
     assert result.exit_code == 0 and movie.read_text().count('class="f"') == 4
     result = run("--example", "--grad", "1 0 0; 0 1 0; 0 0 1", "--animate", str(movie))
     assert result.exit_code == 0 and movie.read_text().count('class="f"') == 9
+
+
+def test_notes_backward_pass_is_the_sum_of_the_nine_windows():
+    image = np.array(
+        [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]],
+        dtype=float,
+    )
+    doc = run_json("--example", "--grad", "1 1 1; 1 1 1; 1 1 1")
+    windows = sum(image[i : i + 3, j : j + 3] for i in range(3) for j in range(3))
+    np.testing.assert_array_equal(doc["grad_kernel"], windows)
+    assert doc["grad_kernel"][0][0] == 6
+
+
+def test_issue_example_transposed_shows_both_views():
+    out = rich("1 2; 3 4", "-k", "1 0; 0 1", "--transposed", "-s", "2")
+    assert "(a) Scatter" in out and "(b) The same as a direct convolution" in out
+    doc = run_json("1 2; 3 4", "-k", "1 0; 0 1", "--transposed", "-s", "2")
+    assert doc["result"] == [[1, 0, 2, 0], [0, 1, 0, 2], [3, 0, 4, 0], [0, 3, 0, 4]]
