@@ -251,3 +251,22 @@ def test_transposed_frames_stamp_the_computed_numbers(h, f, s, p, d, k, seed):
     root = parse(animate.still(scene, len(scene.frames) - 1))
     assert len(texts(root, "ov")) == len(final)
     assert_self_contained(animate.animated(scene))
+
+
+def test_a_failed_run_leaves_earlier_frames_and_pictures_as_they_were(tmp_path):
+    folder, movie = tmp_path / "frames", tmp_path / "m.svg"
+    assert (
+        run(["conv", "--example", "--frames", str(folder), "--animate", str(movie)]).exit_code == 0
+    )
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    old_movie = movie.read_bytes()
+    # Refused by the budget after the folder and file were accepted: nothing changes.
+    result = run(
+        ["conv", "--example", "--frames", str(folder), "--animate", str(movie), "--steps", "2"]
+        + ["--max-elements", "60"]
+    )
+    assert result.exit_code == 2
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert movie.read_bytes() == old_movie
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("frames", "m.svg")]
+    assert leftovers == []  # no temporary file or folder left behind
