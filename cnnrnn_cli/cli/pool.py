@@ -59,7 +59,8 @@ EXAMPLE = '"4 3 4; 2 4 3; 2 3 4" -k 2 -s 1'
 @click.option(
     "--grad",
     type=MatrixParam(),
-    help="An upstream gradient (output-shaped) to route back (max/min).",
+    help="An upstream gradient (output-shaped) to send back: max/min route it to the "
+    "winners, avg shares it out, sum copies it, l2 weights it by x/out.",
 )
 def pool(
     input, size, stride, padding, mode, ceil, count_include_pad, global_pool, grad, at
@@ -68,7 +69,8 @@ def pool(
 
     The stride defaults to the window size, as in the frameworks. Max and min pool
     pad with −∞/+∞; a tie goes to the first maximum in row-major order (PyTorch),
-    which is where --grad routes the gradient.
+    which is where --grad routes the gradient; avg shares a window's gradient out
+    over its divisor, sum copies it to every pixel, l2 weights it by x/out.
 
     \b
     Example (the notes: 2×2 max pooling, stride 1):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 
 from cnnrnn_cli.core.pool import PoolResult
@@ -14,6 +15,7 @@ from cnnrnn_cli.explain.common import (
     Equation,
     Fitted,
     Formula,
+    Words,
     chosen_cells,
     grids,
     heading,
@@ -177,11 +179,68 @@ def rich(res: PoolResult, style):
     if res.grad_input is not None:
         row = Equation(
             grids(np.reshape(res.grad, out_shown.shape), p, title="upstream ∂L/∂out", fit=True),
-            "→ routed to the winners →",
+            f"→ {GRAD_RULES[res.mode][0]} →",
             grids(res.grad_input, p, title="∂L/∂input", fit=True),
         )
-        parts += [heading("Gradient"), row]
+        parts += [heading("Gradient"), Words(GRAD_RULES[res.mode][1]), row]
+        parts.append(Padding(Formula(_first_window_grad(res, p)), (0, 0, 0, 2)))
     return Group(*parts)
+
+
+# How each mode sends a window's upstream gradient g back: (short, the rule in words).
+GRAD_RULES = {
+    "max": (
+        "routed to the winners",
+        "each window's g goes to its winner alone (the first maximum); a pixel that wins "
+        "several windows adds up their g",
+    ),
+    "min": (
+        "routed to the winners",
+        "each window's g goes to its winner alone (the first minimum); a pixel that wins "
+        "several windows adds up their g",
+    ),
+    "avg": (
+        "spread over each window",
+        "each window's g is shared out evenly, g/divisor to every pixel of the window; "
+        "overlapping windows add up",
+    ),
+    "sum": (
+        "copied to each window's pixels",
+        "each window's g goes whole to every pixel of the window; overlapping windows add up",
+    ),
+    "l2": (
+        "weighted by x/out",
+        "out = √(Σx²), so ∂out/∂x = x/out: each pixel gets g·x/out (0 for an all-zero "
+        "window, where PyTorch gives NaN); overlapping windows add up",
+    ),
+}
+
+
+def _first_window_grad(res: PoolResult, p: int) -> str:
+    """The rule with the numbers of the first window (channel 1, cell (1,1))."""
+    g = float(np.reshape(res.grad, (-1,))[0])
+    out = float(np.reshape(res.output, (-1,))[0])
+    values = res.window(0, 0, 0).reshape(-1)
+    if res.mode in ("max", "min"):
+        r, q = divmod(int(np.reshape(res.winners, (-1,))[0]), res.padded.shape[-1])
+        winner = values.max() if res.mode == "max" else values.min()
+        padded = res.padded.shape[-2:] != np.shape(res.input)[-2:]
+        where = f"{'padded ' if padded else ''}row {r + 1}, column {q + 1}"
+        return f"window (1,1): g = {num(g, p)} goes to its winner {num(winner, p)} ({where})"
+    if res.mode == "avg":
+        divisor = float(res.divisor[0, 0]) if res.divisor is not None else float(values.size)
+        return (
+            f"window (1,1): g/divisor = {num(g, p)}/{num(divisor, p)} = "
+            f"{num(g / divisor, p)} to each of its pixels"
+        )
+    if res.mode == "sum":
+        return f"window (1,1): g = {num(g, p)} to each of its {values.size} pixels"
+    x = float(values[0])
+    share = 0.0 if out == 0 else g * x / out
+    return (
+        f"window (1,1), its first pixel: g·x/out = {num(g, p)}·{num(x, p)}/{num(out, p)} "
+        f"= {num(share, p)}"
+    )
 
 
 def _lwindow(res: PoolResult, cell, p: int) -> str:
@@ -280,7 +339,7 @@ def latex(res: PoolResult, style) -> str:
             )
         )
     if res.grad_input is not None:
-        lines.append(latex_par("The gradient, routed to the winners:"))
+        lines.append(latex_par(latex_text(f"The gradient: {GRAD_RULES[res.mode][1]}.")))
         lines.append(
             f"$$\\frac{{\\partial L}}{{\\partial \\text{{out}}}} = "
             f"{latex_tensor(np.reshape(res.grad, out_shown.shape), p)} "
