@@ -7,7 +7,9 @@ eigen-analysis of W_h, against the first release's way (the explicit product, a 
 exact SVD of each) on a shorter run, per step.
 
 BPTT: forward pass plus every gradient for T = 1000, D = 64, H = 128 in float64,
-against the same maths through torch autograd; GRU: one step and a T = 1000
+against the same maths through torch autograd; the same for GRU and LSTM cells
+(core.gated_bptt, every parameter's gradient, h0 and c0 too) against torch autograd over
+GRUCell/LSTMCell loops (target: at most 0.5× torch's time); GRU: one step and a T = 1000
 sequence (D = 64, H = 128) against torch.nn.GRUCell in float64. torch is used when
 it happens to be installed; it is never a dependency. Prints ratios: ours / torch,
 below 1 is faster.
@@ -77,7 +79,7 @@ def bench_bptt(repeat: int) -> None:
         t_ours, ref = side_by_side(ours, torch_bptt, repeat)
         torch_bptt()
         np.testing.assert_allclose(
-            ours()["grads"]["wh"], params["wh"].grad.numpy(), rtol=1e-9, atol=1e-12
+            ours().grads["wh"], params["wh"].grad.numpy(), rtol=1e-9, atol=1e-12
         )
     else:
         t_ours = best_time(ours, repeat)
@@ -166,6 +168,60 @@ def bench_gru(repeat: int) -> None:
     np.testing.assert_allclose(ours_seq().h[-1], torch_seq().numpy(), atol=1e-12)
 
 
+def bench_gated_bptt(repeat: int) -> None:
+    """BPTT through a GRU and an LSTM cell, T = 1000, D = 64, H = 128, many-to-one with the
+    loss on h_T, against torch autograd over a GRUCell/LSTMCell loop (same maths)."""
+    from cnnrnn_cli.core import gated_bptt, gru, lstm
+
+    dim, hidden, steps = 64, 128, 1000
+    rng = np.random.default_rng(0)
+    xs, y = rng.standard_normal((steps, dim)), rng.standard_normal(hidden)
+    for kind in ("gru", "lstm"):
+        gates = 3 if kind == "gru" else 4
+        bound = 1 / np.sqrt(hidden)
+        arrays = {
+            "weight_ih": rng.uniform(-bound, bound, (gates * hidden, dim)),
+            "weight_hh": rng.uniform(-bound, bound, (gates * hidden, hidden)),
+            "bias_ih": rng.uniform(-bound, bound, gates * hidden),
+            "bias_hh": rng.uniform(-bound, bound, gates * hidden),
+        }
+        weights = (gru if kind == "gru" else lstm).from_torch(arrays)
+
+        def ours(kind=kind, weights=weights):
+            return gated_bptt.bptt(kind, xs, y=y, **weights)
+
+        name = f"{kind.upper()} BPTT T=1000 D=64 H=128 float64"
+        if torch is None:
+            report(name, best_time(ours, repeat), None, "")
+            continue
+        cell = (torch.nn.GRUCell if kind == "gru" else torch.nn.LSTMCell)(dim, hidden).double()
+        with torch.no_grad():
+            for key, value in arrays.items():
+                getattr(cell, key).copy_(torch.from_numpy(value))
+        txs, ty = torch.from_numpy(xs), torch.from_numpy(y)
+
+        def torch_bptt(kind=kind, cell=cell, txs=txs, ty=ty):
+            cell.zero_grad()
+            h = torch.zeros(hidden, dtype=torch.float64, requires_grad=True)
+            state = h if kind == "gru" else (h, torch.zeros(hidden, dtype=torch.float64))
+            for t in range(steps):
+                state = cell(txs[t], state)
+            last = state if kind == "gru" else state[0]
+            loss = 0.5 * ((last - ty) ** 2).sum()
+            loss.backward()
+            return loss
+
+        a, b = side_by_side(ours, torch_bptt, repeat)
+        report(name, a, b, "(target ≤ 0.5)")
+        torch_bptt()
+        np.testing.assert_allclose(
+            ours().grads["wh" + ("h" if kind == "gru" else "g")],
+            cell.weight_hh.grad.numpy()[2 * hidden : 3 * hidden],
+            rtol=1e-9,
+            atol=1e-12,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -175,6 +231,7 @@ def main() -> None:
     bench_bptt(repeat)
     bench_analysis(repeat, args.quick)
     bench_gru(repeat)
+    bench_gated_bptt(repeat)
 
 
 if __name__ == "__main__":

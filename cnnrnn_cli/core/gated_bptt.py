@@ -140,28 +140,29 @@ class _GRU(_Cell):
         return out, dprev, None, None
 
     def param_grads(self, gates):
+        """Two GEMMs over every step and gate (W_x· and W_h· gradients), then split."""
         fw, hidden = self.fw, self.h.shape[1]
-        da_z, da_r, dgh, da_h = (gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
-        prev = fw.h_prev
+        by_x = gates.T @ self.xs  # (4H, D): rows a_z, a_r, g_h, a_h
+        by_h = gates.T @ fw.h_prev  # (4H, H)
+        z, r, gh, h = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
+        sums = gates.sum(axis=0)
         return {
-            "wxz": da_z.T @ self.xs,
-            "whz": da_z.T @ prev,
-            "bz": da_z.sum(axis=0),
-            "wxr": da_r.T @ self.xs,
-            "whr": da_r.T @ prev,
-            "br": da_r.sum(axis=0),
-            "wxh": da_h.T @ self.xs,
-            "whh": dgh.T @ (prev if self.reset_after else fw.r * prev),
-            "bh": da_h.sum(axis=0),
-            "bhh": dgh.sum(axis=0),
+            "wxz": by_x[z],
+            "whz": by_h[z],
+            "bz": sums[z],
+            "wxr": by_x[r],
+            "whr": by_h[r],
+            "br": sums[r],
+            "wxh": by_x[h],
+            "whh": by_h[gh] if self.reset_after else gates[:, gh].T @ (fw.r * fw.h_prev),
+            "bh": sums[h],
+            "bhh": sums[gh],
         }
 
     def input_grads(self, gates):
         hidden, w = self.h.shape[1], self.w
-        return (
-            gates[:, :hidden] @ w["wxz"]
-            + gates[:, hidden : 2 * hidden] @ w["wxr"]
-            + gates[:, 3 * hidden :] @ w["wxh"]
+        return gates[:, : 2 * hidden] @ np.vstack([w["wxz"], w["wxr"]]) + (
+            gates[:, 3 * hidden :] @ w["wxh"]
         )
 
     def jacobian(self, t: int) -> np.ndarray:
@@ -199,12 +200,12 @@ class _LSTM(_Cell):
         return out, out @ self.wh, dc_total * f, dc_total
 
     def param_grads(self, gates):
+        """Two GEMMs over every step and gate (W_x· and W_h· gradients), then split."""
         hidden, g = self.h.shape[1], {}
+        by_x, by_h, sums = gates.T @ self.xs, gates.T @ self.fw.h_prev, gates.sum(axis=0)
         for k, gate in enumerate(lstm_core.GATE_ORDER):
-            da = gates[:, k * hidden : (k + 1) * hidden]
-            g[f"wx{gate}"] = da.T @ self.xs
-            g[f"wh{gate}"] = da.T @ self.fw.h_prev
-            g[f"b{gate}"] = da.sum(axis=0)
+            rows = slice(k * hidden, (k + 1) * hidden)
+            g[f"wx{gate}"], g[f"wh{gate}"], g[f"b{gate}"] = by_x[rows], by_h[rows], sums[rows]
         return {name: g[name] for name in LSTM_GATES}
 
     def input_grads(self, gates):
