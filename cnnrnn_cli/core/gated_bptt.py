@@ -110,6 +110,16 @@ class _GRU(_Cell):
         self.keep = self.fw.keep  # z (the notes) or 1 − z
         recurrent = [w["whz"], w["whr"]] + ([w["whh"]] if reset_after else [])
         self.rec_stack = np.vstack(recurrent)  # (3H or 2H, H)
+        # Each step's local derivatives, for every step at once (outside the time loop):
+        # h_t = h̃ + k ⊙ (h_{t−1} − h̃), so ∂h_t/∂a_z = ±(h_{t−1} − h̃) ⊙ z(1 − z) and
+        # ∂h_t/∂a_h = (1 − k) ⊙ (1 − h̃²); the reset gate's a_r sees g_h (after) or h_{t−1}
+        # (before) times r(1 − r)
+        fw = self.fw
+        budget.check_shape((3, *self.h.shape), "xs", "the GRU's local derivatives (3×T×H)")
+        sign = 1.0 if z_keeps == "old" else -1.0
+        self.d_z = sign * (fw.h_prev - fw.h_tilde) * fw.z * (1 - fw.z)
+        self.d_h = (1 - self.keep) * (1 - fw.h_tilde * fw.h_tilde)
+        self.d_r = (fw.gh if reset_after else fw.h_prev) * fw.r * (1 - fw.r)
 
     def states(self):
         return self.h, None
@@ -117,24 +127,21 @@ class _GRU(_Cell):
     def back(self, t, dh, dc):
         """Gate gradients stacked a_z, a_r, g_h (the recurrent product inside the reset:
         W_hh h + b_hh after, W_hh (r ⊙ h) + b_hh before), a_h."""
-        fw, hidden = self.fw, self.h.shape[1]
-        z, r, n, prev = fw.z[t], fw.r[t], fw.h_tilde[t], fw.h_prev[t]
-        keep = self.keep[t]
+        hidden = self.h.shape[1]
         out = np.empty((dh.shape[0], 4 * hidden))
         da_z, da_r, dgh, da_h = (out[:, k * hidden : (k + 1) * hidden] for k in range(4))
-        # h_t = h̃ + keep ⊙ (h_{t−1} − h̃): ∂/∂keep = h_{t−1} − h̃, ∂/∂h̃ = 1 − keep
-        sign = 1.0 if self.z_keeps == "old" else -1.0
-        np.multiply(dh, sign * (prev - n) * z * (1 - z), out=da_z)
-        np.multiply(dh, (1 - keep) * (1 - n * n), out=da_h)
-        dprev = dh * keep
+        np.multiply(dh, self.d_z[t], out=da_z)
+        np.multiply(dh, self.d_h[t], out=da_h)
+        dprev = dh * self.keep[t]
+        r = self.fw.r[t]
         if self.reset_after:  # a_h = W_xh x + r ⊙ g_h + b_h, g_h = W_hh h + b_hh
             np.multiply(da_h, r, out=dgh)
-            np.multiply(da_h, fw.gh[t] * r * (1 - r), out=da_r)
+            np.multiply(da_h, self.d_r[t], out=da_r)
             dprev += out[:, : 3 * hidden] @ self.rec_stack
         else:  # a_h = W_xh x + g_h + b_h, g_h = W_hh (r ⊙ h) + b_hh
             dgh[:] = da_h
             d_rh = da_h @ self.w["whh"]  # ∂L/∂(r ⊙ h_{t−1})
-            np.multiply(d_rh, prev * r * (1 - r), out=da_r)
+            np.multiply(d_rh, self.d_r[t], out=da_r)
             dprev += out[:, : 2 * hidden] @ self.rec_stack
             dprev += d_rh * r
         return out, dprev, None, None
@@ -181,23 +188,31 @@ class _LSTM(_Cell):
         self.h, self.c = self.fw.states, self.fw.cells
         self.wh = np.vstack([w[f"wh{k}"] for k in lstm_core.GATE_ORDER])  # (4H, H)
         self.wx = np.vstack([w[f"wx{k}"] for k in lstm_core.GATE_ORDER])  # (4H, D)
-        self.tanh_c = np.tanh(self.c)
+        # Each step's local derivatives, for every step at once (outside the time loop)
+        budget.check_shape((6, *self.h.shape), "xs", "the LSTM's local derivatives (6×T×H)")
+        hidden = self.h.shape[1]
+        i, f, g, o = (self.fw.gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
+        tc = np.tanh(self.c)
+        self.f = f
+        self.d_c = o * (1 - tc * tc)  # h_t = o ⊙ tanh(c_t)
+        self.d_i = g * i * (1 - i)  # c_t = f ⊙ c_{t−1} + i ⊙ g
+        self.d_f = self.fw.c_prev * f * (1 - f)
+        self.d_g = i * (1 - g * g)
+        self.d_o = tc * o * (1 - o)
 
     def states(self):
         return self.h, self.c
 
     def back(self, t, dh, dc):
-        fw, hidden = self.fw, self.h.shape[1]
-        i, f, g, o = (fw.gates[t, k * hidden : (k + 1) * hidden] for k in range(4))
-        tc = self.tanh_c[t]
-        dc_total = dc + dh * o * (1 - tc * tc)  # h_t = o ⊙ tanh(c_t)
+        hidden = self.h.shape[1]
+        dc_total = dc + dh * self.d_c[t]
         out = np.empty((dh.shape[0], 4 * hidden))
         da_i, da_f, da_g, da_o = (out[:, k * hidden : (k + 1) * hidden] for k in range(4))
-        np.multiply(dc_total, g * i * (1 - i), out=da_i)  # c_t = f ⊙ c_{t−1} + i ⊙ g
-        np.multiply(dc_total, fw.c_prev[t] * f * (1 - f), out=da_f)
-        np.multiply(dc_total, i * (1 - g * g), out=da_g)
-        np.multiply(dh, tc * o * (1 - o), out=da_o)
-        return out, out @ self.wh, dc_total * f, dc_total
+        np.multiply(dc_total, self.d_i[t], out=da_i)
+        np.multiply(dc_total, self.d_f[t], out=da_f)
+        np.multiply(dc_total, self.d_g[t], out=da_g)
+        np.multiply(dh, self.d_o[t], out=da_o)
+        return out, out @ self.wh, dc_total * self.f[t], dc_total
 
     def param_grads(self, gates):
         """Two GEMMs over every step and gate (W_x· and W_h· gradients), then split."""
@@ -451,14 +466,16 @@ def _passes(model: _Cell, wy, by, targets, many: bool, truncate: int | None, wor
             if model.has_c:
                 dc = np.empty_like(carry_c)
                 dc[0], dc[1:] = 0.0, carry_c[:-1]
-        dh_all[t] = dh.sum(axis=0)  # ∂L/∂h_t: the readout and the later steps
+        dh_all[t] = (
+            dh.sum(axis=0) if truncating else dh[0]
+        )  # ∂L/∂h_t: the readout and the later steps
         grad, carry_h, carry_c, dc_total = model.back(t, dh, dc)
         if model.has_c:
-            dc_all[t] = dc_total.sum(axis=0)
+            dc_all[t] = dc_total.sum(axis=0) if truncating else dc_total[0]
         if gates is None:
             budget.check_shape((T, grad.shape[1]), "xs", "the gate gradients (T×4H)")
             gates = np.empty((T, grad.shape[1]))
-        gates[t] = grad.sum(axis=0)
+        gates[t] = grad.sum(axis=0) if truncating else grad[0]
         if work is not None and t % REPORT_EVERY == 0:
             work.advance(REPORT_EVERY)
     return _Passes(
