@@ -117,14 +117,27 @@ def facts(res: CellResult) -> dict:
     return out
 
 
-def verdict(lost: float | None) -> str:
+FADING = 0.9  # a step's average factor below this (above its inverse): shrinking (growing)
+
+
+def verdict(lost: float | None, rate: float | None = None) -> str:
+    """vanished / exploded: at least LOST powers of ten from h_T back to h_1; else fading /
+    growing when the average factor a step is below FADING (above 1/FADING), else kept."""
     if lost is None:
         return "none"
     if lost >= LOST:
         return "vanished"
     if lost <= -LOST:
         return "exploded"
+    if rate is not None and rate < FADING:
+        return "fading"
+    if rate is not None and rate > 1 / FADING:
+        return "growing"
     return "kept"
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def compare_facts(comp: Comparison) -> list[dict]:
@@ -132,7 +145,7 @@ def compare_facts(comp: Comparison) -> list[dict]:
     for res in comp.results:
         f = facts(res)
         f["cell"] = res.cell
-        f["verdict"] = verdict(f["lost"])
+        f["verdict"] = verdict(f["lost"], f["rate"])
         out.append(f)
     return out
 
@@ -156,6 +169,11 @@ def compare_sentences(comp: Comparison, p: int = 4) -> list[str]:
                 f"{'lost' if f['lost'] >= 0 else 'grew by'} {size:.1f} powers of ten: "
                 "it is still there"
             ),
+            "fading": (
+                f"lost {size:.1f} powers of ten: still there, but shrinking fast enough "
+                f"that over 100 steps it would lose {-100 * math.log10(f['rate']):.0f}"
+            ),
+            "growing": (f"grew by {size:.1f} powers of ten, and keeps growing at that rate"),
         }[f["verdict"]]
         gate = ""
         if "keep_mean" in f:
@@ -173,8 +191,8 @@ def compare_sentences(comp: Comparison, p: int = 4) -> list[str]:
     gone = [NAMES[f["cell"]] for f in fs if f["verdict"] == "vanished"]
     if gone and kept:
         lines.append(
-            f"So here the {' and '.join(gone)} cannot learn from inputs {T - 1} steps back, "
-            f"and the {' and '.join(kept)} still can: "
+            f"So here the {_join(gone)} cannot learn from inputs {T - 1} steps back, "
+            f"and the {_join(kept)} still can: "
             + (
                 "the gates that keep the old state multiply the gradient by a factor near "
                 "1 on the direct path, where the RNN multiplies it by diag(f') W_h every step."
@@ -187,8 +205,17 @@ def compare_sentences(comp: Comparison, p: int = 4) -> list[str]:
             f"Here every cell's gradient vanished over {T - 1} steps: gates help only when "
             "they are near 1 (a larger forget or update gate bias keeps more)."
         )
-    elif kept and len(kept) == len(fs):
-        lines.append(f"Here no cell's gradient vanished over {T - 1} steps.")
+    elif not gone:
+        fading = [NAMES[f["cell"]] for f in fs if f["verdict"] == "fading"]
+        lines.append(
+            f"Here no cell's gradient vanished over {T - 1} steps"
+            + (
+                f"; the {_join(fading)} {'shrinks' if len(fading) == 1 else 'shrink'} "
+                f"by more than {1 - FADING:.0%} a step, which a longer sequence would show."
+                if fading
+                else "."
+            )
+        )
     return lines
 
 
@@ -492,12 +519,18 @@ def rich_cell(res: CellResult, style):
     parts.append(Fit(lambda width: _bars_table(_norm_columns(res), res.T, p, steps, width)))
     f = facts(res)
     if f["lost"] is not None:
-        said = {"vanished": "it vanished", "exploded": "it exploded", "kept": "it did not vanish"}
+        said = {
+            "vanished": "it vanished",
+            "exploded": "it exploded",
+            "kept": "it did not vanish",
+            "fading": "it did not vanish here, but it shrinks fast",
+            "growing": "it grows",
+        }
         parts.append(
             sentence(
                 f"From h_{res.T} back to h_1 the gradient "
                 f"{'lost' if f['lost'] >= 0 else 'grew by'} {abs(f['lost']):.1f} powers of ten "
-                f"({num(f['rate'], p)} a step on average): {said[verdict(f['lost'])]}."
+                f"({num(f['rate'], p)} a step on average): {said[verdict(f['lost'], f['rate'])]}."
             )
         )
     if res.cell == "gru":
