@@ -218,3 +218,53 @@ def test_rich_view_fits(args, width):
 def test_misuse_is_one_error_line(run, args, fragments):
     result = run("bptt", *args)
     assert_error(result, *fragments)
+
+
+def test_compare_sentences_quote_the_norms(run, run_json):
+    """Each cell's ratio ‖∂L/∂h_1‖/‖∂L/∂h_T‖ and factor a step, as the view prints them,
+    are the JSON norms' (to the printed digits)."""
+    args = ("bptt", "--compare", "--random", "30,2,6", "--seed", "3")
+    records = run_json(*args)["result"]["compare"]
+    text = " ".join(run(*args, fmt="rich").stdout.split())
+    for record in records:
+        norms = np.asarray(record["grad_norms"])
+        name = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}[record["cell"]]
+        said = re.search(rf"{name}: ‖∂L/∂h_1‖/‖∂L/∂h_30‖ = (\S+), (\S+) a step", text)
+        assert said, name
+        ratio, rate = float(said.group(1)), float(said.group(2))
+        assert ratio == pytest.approx(norms[0] / norms[-1], rel=5e-3)
+        assert rate == pytest.approx((norms[0] / norms[-1]) ** (1 / 29), rel=5e-4)
+
+
+def test_gru_view_names_the_units_where_the_cases_hold(tmp_path):
+    """z ≈ 1 (units 1, 2) and z ≈ 0 with r ≈ 0 (unit 3) at --at 2, from the weights."""
+    import json
+
+    rng = np.random.default_rng(0)
+    w = {
+        k: rng.uniform(
+            -0.5, 0.5, (3, 3) if k.startswith("wh") else ((3, 1) if k.startswith("wx") else 3)
+        ).tolist()
+        for k in ("wxz", "whz", "bz", "wxr", "whr", "br", "wxh", "whh", "bh", "bhh")
+    }
+    w["bz"], w["br"] = [9.0, 9.0, -9.0], [0.0, 0.0, -9.0]
+    w["xs"] = [[1.0], [0.5], [-1.0]]
+    (tmp_path / "w.json").write_text(json.dumps(w))
+    result = CliRunner().invoke(
+        cli,
+        [
+            "bptt",
+            "--cell",
+            "gru",
+            "--weights",
+            f"@{tmp_path / 'w.json'}",
+            "--at",
+            "2",
+            "-f",
+            "rich",
+        ],
+        env={"COLUMNS": "100", "NO_COLOR": "1"},
+    )
+    text = " ".join(result.stdout.split())
+    assert "z ≈ 1 (within 0.05) for unit(s) 1, 2: their rows are within" in text
+    assert "z ≈ 0 and r ≈ 0 for unit(s) 3: their rows have norm at most" in text
