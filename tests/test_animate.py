@@ -270,3 +270,34 @@ def test_a_failed_run_leaves_earlier_frames_and_pictures_as_they_were(tmp_path):
     assert movie.read_bytes() == old_movie
     leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("frames", "m.svg")]
     assert leftovers == []  # no temporary file or folder left behind
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--animate", "a.svg", "--steps", "0"], "no frame"),
+        (["--frames", "f", "--steps", "0"], "no frame"),
+        (["--animate", "same", "--frames", "same"], "also the --animate file"),
+        (["--svg", "same.svg", "--animate", "same.svg"], "also the --svg file"),
+    ],
+)
+def test_refused_before_anything_is_written(tmp_path, monkeypatch, extra, fragment):
+    monkeypatch.chdir(tmp_path)
+    result = run(["conv", "--example", *extra])
+    assert result.exit_code == 2 and fragment in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_frames_are_budgeted_by_what_they_write(tmp_path):
+    image = "; ".join(" ".join("1" for _ in range(60)) for _ in range(60))
+    result = run(["conv", image, "-k", "1 1 1; 1 1 1; 1 1 1", "--frames", str(tmp_path / "f")])
+    assert result.exit_code == 2 and "still frames" in result.output and "--steps" in result.output
+    assert not (tmp_path / "f").exists()
+    capped = ["--steps", "5", "--frames", str(tmp_path / "f")]
+    assert run(["conv", image, "-k", "1 1 1; 1 1 1; 1 1 1", *capped]).exit_code == 0
+    assert len(list((tmp_path / "f").iterdir())) == 5
+
+
+def test_a_picture_not_named_svg_gets_a_warning(tmp_path):
+    result = run(["conv", "--example", "--animate", str(tmp_path / "a.png")])
+    assert result.exit_code == 0 and "Warning: --animate writes an SVG picture" in result.stderr

@@ -217,6 +217,7 @@ def emit(
         color = wanted and fmt == "rich" and only is None and stdout_has_color()
         style = Style(precision=precision, color=color, steps=steps, at=at)
         value = _only_field(report, only) if only is not None else None
+        _distinct_outputs(svg=svg, animate=animate, frames=frames)
         if svg is not None:
             svg_style = Style(precision=precision, color=wanted, steps=steps, at=at)
             pending.append(_stage_svg(report, svg_style, svg, svg_width or SVG_WIDTH))
@@ -359,26 +360,66 @@ def _stage_svg(report, style: Style, path: str, width: int):
     return pending
 
 
+def _distinct_outputs(**paths) -> None:
+    """--svg, --animate and --frames may not name the same place: one would overwrite
+    the other after the command had been told it succeeded."""
+    import os
+
+    from cnnrnn_cli.errors import InputError
+
+    seen = {}
+    for option, path in paths.items():
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise InputError(option, f"{path} is also the --{seen[real]} file; give another name")
+        seen[real] = option
+
+
 def _stage_animation(report, precision, animate, frames, fps, cap) -> list:
-    """The animated SVG and/or the folder of stills, staged beside their targets."""
+    """The animated SVG and/or the folder of stills, staged beside their targets. Every
+    name is checked, and the work budgeted, before anything is drawn or written."""
+
+    from cnnrnn_cli import budget
+    from cnnrnn_cli.errors import InputError
     from cnnrnn_cli.explain import animate as movie
     from cnnrnn_cli.io.files import PendingFile, PendingFolder
 
+    if cap == 0:
+        raise InputError("steps", "--steps 0 leaves no frame to draw; give 1 or more")
+    if animate is not None and not animate.lower().endswith(".svg"):
+        from cnnrnn_cli.io.streams import echo_err
+
+        echo_err(f"Warning: --animate writes an SVG picture; {animate} will hold SVG")
     ctx = click.get_current_context(silent=True)
     inputs = ctx.meta.get("input_paths", ()) if ctx is not None else ()
-    targets = []
-    if animate is not None:
-        targets.append(PendingFile(animate, "animate", inputs=inputs))
-    if frames is not None:
-        targets.append(PendingFolder(frames, "frames"))
+    picture = PendingFile(animate, "animate", inputs=inputs) if animate is not None else None
+    folder = PendingFolder(frames, "frames") if frames is not None else None
     scene = movie.scene(report.trace, precision, cap)
-    if animate is not None:
-        targets[0].stage(movie.animated(scene, fps).encode("utf-8"))
-    if frames is not None:
-        names = movie.frame_names(len(scene.frames))
-        stills = {name: movie.still(scene, n).encode("utf-8") for n, name in enumerate(names)}
-        targets[-1].stage(stills)
-    return targets
+    if folder is not None:
+        size = movie.stills_size(scene)
+        budget.check(
+            size // 8,
+            "frames",
+            f"the {len(scene.frames)} still frames (about {size / 1e6:.0f} MB of SVG, "
+            "counted as 8 bytes an element; --steps N draws fewer)",
+        )
+    staged = []
+    try:
+        if picture is not None:
+            picture.stage(movie.animated(scene, fps).encode("utf-8"))
+            staged.append(picture)
+        if folder is not None:
+            names = movie.frame_names(len(scene.frames))
+            svgs = (svg.encode("utf-8") for svg in movie.stills(scene))
+            folder.stage(zip(names, svgs, strict=True))
+            staged.append(folder)
+    except BaseException:
+        for target in staged:
+            target.discard()
+        raise
+    return staged
 
 
 def _frames_hint(folder: str, report, cap, fps) -> None:

@@ -336,11 +336,11 @@ class _Layout:
         self.out_y = [self.input_y + n * (ho * CELL + LABEL + CELL // 2) for n in range(k)]
         right = self.out_x + wo * CELL + MARGIN
         bottom = max(self.input_y + hp * CELL, self.out_y[-1] + ho * CELL)
-        words = max(
-            [len(scene.title) * TITLE_CHAR, len(scene.note) * LABEL_CHAR]
-            + [len(label) * LABEL_CHAR for label in scene.out_labels]
-        )
-        self.width = max(right, 520, int(2 * MARGIN + words + 0.5))
+        # Text ends where it starts plus its length: the title and note at the margin,
+        # the output's labels above the output grids.
+        ends = [MARGIN + len(scene.title) * TITLE_CHAR, MARGIN + len(scene.note) * LABEL_CHAR]
+        ends += [self.out_x + len(label) * LABEL_CHAR for label in scene.out_labels]
+        self.width = max(right, 520, int(max(ends) + MARGIN + 0.5))
         self.chars = chars_per_line or max(40, int((self.width - 2 * MARGIN) / CHAR))
         lines = max(len(_wrap(_sum_line(scene, f), self.chars)) for f in scene.frames)
         self.sum_y = bottom + CELL // 2 + LINE // 2
@@ -501,31 +501,55 @@ def _running(parent, scene: Scene, k, y, x, value, layout: _Layout, **attrs) -> 
 def still(scene: Scene, n: int) -> str:
     """Frame n (0-based) alone: the window at its place, the outputs 0..n filled in (a
     transposed convolution: pixel n's stamp, every cell's sum so far)."""
+    for index, svg in enumerate(stills(scene)):
+        if index == n:
+            return svg
+    raise IndexError(n)
+
+
+def stills(scene: Scene):
+    """Every frame alone, in order (`still`), made in one pass: the static grid is drawn
+    and serialised once, and each frame adds only what changes."""
     layout = _Layout(scene)
     root = _svg(layout)
     ET.SubElement(root, "style").text = STYLE
     _static(root, scene, layout)
-    frame = scene.frames[n]
-    if scene.cropped is not None:
-        moving = ET.SubElement(root, "g", {"id": "stamp"})
+    head = _serialise(root).rstrip()
+    assert head.endswith("</svg>")
+    head = head[: -len("</svg>")]
+    filled, latest = [], {}
+    for frame in scene.frames:
+        moving = ET.Element("g", {"id": "window"})
         _window(moving, frame, layout)
-        _stamp(moving, scene, frame, layout)
-        latest = {}
-        for done in scene.frames[: n + 1]:
-            latest.update({(k, y, x): v for k, y, x, _, v in done.stamp})
-        for (k, y, x), value in latest.items():
-            _running(root, scene, k, y, x, value, layout)
-        _sum(root, scene, frame, layout)
-        return _serialise(root)
-    moving = ET.SubElement(root, "g", {"id": "window"})
-    _window(moving, frame, layout)
-    _best(moving, frame, layout)
-    x, y = layout.out_cell(*frame.out)
-    _rect(moving, x, y, CELL, CELL, "hit")
-    for done in scene.frames[: n + 1]:
-        _value(root, scene, done, layout)
-    _sum(root, scene, frame, layout)
-    return _serialise(root)
+        values = ET.Element("g")
+        if scene.cropped is not None:
+            _stamp(moving, scene, frame, layout)
+            for k, y, x, _, value in frame.stamp:
+                cell = ET.Element("g")
+                _running(cell, scene, k, y, x, value, layout)
+                latest[k, y, x] = _serialise(cell[0]).strip()
+            shown = "\n".join(latest.values())
+        else:
+            _best(moving, frame, layout)
+            _rect(moving, *layout.out_cell(*frame.out), CELL, CELL, "hit")
+            _value(values, scene, frame, layout)
+            filled.append(_serialise(values[0]).strip())
+            shown = "\n".join(filled)
+        words = ET.Element("g")
+        _sum(words, scene, frame, layout)
+        yield f"{head}{_serialise(moving)}{shown}\n{_serialise(words)}</svg>\n"
+
+
+def stills_size(scene: Scene) -> int:
+    """About how many bytes the stills of `scene` take (for the budget)."""
+    c, hp, wp = scene.padded.shape
+    k, ho, wo = scene.output.shape
+    n = len(scene.frames)
+    window = max(
+        (sum(len(r) * len(q) for _, r, q, _ in f.windows) for f in scene.frames[:1]), default=0
+    )
+    per_frame = c * hp * wp + k * ho * wo + window + 40
+    return n * (per_frame * 110 + (n + 1) * 50)
 
 
 def animated(scene: Scene, fps: float = 1.0) -> str:

@@ -89,7 +89,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #1f2328; }}
 main {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 2em; }}
 figure {{ margin: 0; border: 1px solid #d0d7de; border-radius: 6px; padding: 1em; }}
 img {{ max-width: 100%; height: auto; }}
-code {{ font-size: 0.85em; word-break: break-all; }}
+code {{ font-size: 0.85em; white-space: pre-wrap; overflow-wrap: normal; }}
 </style>
 </head>
 <body>

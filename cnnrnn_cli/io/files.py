@@ -242,13 +242,16 @@ class PendingFolder:
             folder = os.path.dirname(self.target)
             raise InputError(source, f"cannot write {path}: there is no folder {folder}")
 
-    def stage(self, files: dict[str, bytes]) -> None:
+    def stage(self, files) -> None:
+        """Write `files` ({name: bytes}, or (name, bytes) pairs made one at a time) into
+        a temporary folder beside DIR."""
         import tempfile
 
         parent, name = os.path.split(self.target)
+        pairs = files.items() if isinstance(files, dict) else files
         try:
             self._temp = tempfile.mkdtemp(prefix=f".{name[:80]}.", suffix=".tmp", dir=parent)
-            for file_name, data in files.items():
+            for file_name, data in pairs:
                 with open(os.path.join(self._temp, file_name), "wb") as fh:
                     fh.write(data)
         except OSError as err:
