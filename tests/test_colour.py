@@ -115,3 +115,9 @@ def test_svg_width_out_of_range_is_one_error(bad):
     result = CliRunner().invoke(cli, [*CONV, "--svg", "x.svg", "--svg-width", bad])
     assert result.exit_code == 2
     assert result.output.startswith("Error: svg_width") and result.output.count("\n") == 1
+
+
+def test_a_colourless_view_has_no_trailing_spaces():
+    text = run(["conv", "--example", "-f", "rich", "--steps", "2"])
+    assert text.endswith("\n")
+    assert [line for line in text.splitlines() if line != line.rstrip()] == []

@@ -272,7 +272,15 @@ def _print(report, fmt: str, style: Style, only, value, interactive: bool) -> No
         _walk(report, style)
     else:
         console = make_console(style)
-        console.print(_explainer(report).rich(report.trace, style))
+        view = _explainer(report).rich(report.trace, style)
+        if style.color:
+            console.print(view)
+            return
+        # Without colour (a pipe, a file): the same text, without the spaces Rich pads
+        # every line with up to the width.
+        with console.capture() as capture:
+            console.print(view)
+        _write("\n".join(line.rstrip() for line in capture.get().split("\n")))
 
 
 def _isatty(stream) -> bool:

@@ -126,8 +126,9 @@ def rich(res, style):
     parts.append(heading("(a) Scatter: each pixel stamps x·W, overlaps add up"))
     parts.append(
         Words(
-            "out[y, x] sums x[i, j]·W[u, v] over every pixel and tap with "
-            "i·S + u·d = y + P and j·S + v·d = x + P"
+            "out[r, c] sums x[i, j]·W[u, v] over every pixel and tap with "
+            "(i − 1)·S + (u − 1)·d = (r − 1) + P and (j − 1)·S + (v − 1)·d = (c − 1) + P "
+            "(positions from 1)"
         )
     )
     which, line = scatter_terms(res, cell, p)
