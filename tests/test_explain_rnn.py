@@ -655,3 +655,18 @@ def test_gru_step_writes_the_chosen_unit_and_step():
     for args, name in ((("--unit", "4"), "unit"), (("--at", "2"), "at")):
         bad = out("--example", *args)
         assert bad.exit_code == 2 and bad.output.startswith(f"Error: {name}:")
+
+
+@pytest.mark.parametrize("fmt", ["rich", "json", "plain", "latex"])
+def test_a_pre_activation_beyond_float64_is_one_error(fmt):
+    from click.testing import CliRunner
+
+    from cnnrnn_cli.cli.main import cli
+
+    args = ["bptt", "--xs", "1e300 1", "--wx", "1e10", "--wh", "1", "--y", "0", "-f", fmt]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: weights: step 1, unit 1: the pre-activation a_1 overflows float64 (inf); "
+        "scale the inputs or weights down\n"
+    )

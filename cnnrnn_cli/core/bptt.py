@@ -422,7 +422,21 @@ def forward_backward(
     T, hidden = rnn.xs.shape[0], rnn.wh.shape[0]
     with progress.task("forward and backward passes", steps=2 * T, ops=4.0 * T * hidden**2) as work:
         pre, h = forward(rnn, f, work)
+        refuse_overflow(pre)
         return _backward(rnn, targets, fprime_of, many_to_many, pre, h, work)
+
+
+def refuse_overflow(pre: np.ndarray) -> None:
+    """A pre-activation beyond float64 (inf, or inf − inf) is not the number the weights
+    and inputs define: say where, rather than let tanh saturate it silently."""
+    bad = ~np.isfinite(pre)
+    if bad.any():
+        t, unit = (int(v) + 1 for v in np.argwhere(bad)[0])
+        raise InputError(
+            "weights",
+            f"step {t}, unit {unit}: the pre-activation a_{t} overflows float64 "
+            f"({pre[t - 1, unit - 1]}); scale the inputs or weights down",
+        )
 
 
 def _backward(rnn: RNN, targets, fprime_of, many_to_many: bool, pre, h, work) -> Passes:
