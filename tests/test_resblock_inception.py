@@ -207,8 +207,16 @@ def test_cli_inception(run, run_json):
     computed = run_json("inception", "--example", "--compute", "--seed", "0")
     assert np.array(computed["result"]["output"]).shape == (6, 5, 5)
     rich = run("inception", "--preset", "4a", fmt="rich").stdout
-    assert "naive" in rich and "reductions save" in rich
+    flat = " ".join(rich.split())
+    assert "with its 1×1 reductions: the naive module needs" in flat
     assert run("inception", "--preset", "5b", "--only", "output_shape").stdout == "1024 7 7\n"
+    # One channel each: the reductions add a layer and save nothing; the words say so.
+    tiny = ["1x1x1", "--n1x1", "1", "--n3x3red", "1", "--n3x3", "1", "--n5x5red", "1"]
+    flat = " ".join(
+        run("inception", *tiny, "--n5x5", "1", "--pool-proj", "1", fmt="rich").stdout.split()
+    )
+    assert "this module needs 1.16× the naive module's parameters (44 against 38)" in flat
+    assert "needs 1.09× the naive module's multiply-adds (38 against 35)" in flat
 
 
 @pytest.mark.parametrize(

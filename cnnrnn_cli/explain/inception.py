@@ -273,6 +273,19 @@ def _computed(res: InceptionResult, p: int):
     return Group(*parts)
 
 
+def compare(naive: int, module: int, noun: str) -> str:
+    """Which of the two needs more, and by how much: the words follow the numbers."""
+    if naive > module:
+        ratio = naive / module
+        return f"the naive module needs {ratio:.2f}× the {noun} ({naive:,} against {module:,})"
+    if module > naive:
+        return (
+            f"this module needs {module / naive:.2f}× the naive module's {noun} "
+            f"({module:,} against {naive:,}): here the reductions cost more"
+        )
+    return f"the same {noun} as the naive module ({module:,})"
+
+
 def rich(res: InceptionResult, style):
     p = style.precision
     naive = res.naive
@@ -286,11 +299,10 @@ def rich(res: InceptionResult, style):
         ),
         _spans(res),
         Words(
-            "the 1×1 reductions save ",
-            (f"{naive['params'] / res.params:.2f}×", "bold"),
-            " parameters and ",
-            (f"{naive['macs'] / res.macs:.2f}×", "bold"),
-            " multiply-adds",
+            "with its 1×1 reductions: "
+            + compare(naive["params"], res.params, "parameters")
+            + "; "
+            + compare(naive["macs"], res.macs, "multiply-adds")
         ),
         Words(
             (
@@ -400,9 +412,13 @@ def latex(res: InceptionResult, style) -> str:
             "and $K \\cdot C \\cdot F^2 \\cdot H \\cdot W$ multiply-adds (MACs); "
             f"FLOPs $= 2 \\times$ MACs $= {_lcount(2 * res.macs)}$. The naive module "
             f"passes the {res.input_shape[0]} input channels on through its pool "
-            f"branch: depth {naive['output_shape'][0]}. The $1\\times1$ reductions "
-            f"save ${naive['params'] / res.params:.2f}\\times$ parameters and "
-            f"${naive['macs'] / res.macs:.2f}\\times$ multiply-adds."
+            f"branch: depth {naive['output_shape'][0]}. With its $1\\times1$ reductions: "
+            + latex_text(
+                compare(naive["params"], res.params, "parameters")
+                + "; "
+                + compare(naive["macs"], res.macs, "multiply-adds")
+            )
+            + "."
         ),
     ]
     if not res.bias:
