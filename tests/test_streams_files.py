@@ -115,7 +115,7 @@ def test_a_closed_pipe_stays_quiet(fmt):
     proc.stdout.read(1)
     proc.stdout.close()
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=TIMEOUT) in (0, 1)
+    assert proc.wait(timeout=TIMEOUT) == 0  # whenever the reader went: no race to lose
     assert err == ""
 
 

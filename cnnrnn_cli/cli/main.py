@@ -222,6 +222,10 @@ def _outcome(invoke) -> int:
             "array is within --max-elements); lower --max-elements or the sizes"
         )
     except SystemExit as err:  # Click's own: a completion answered, or a closed pipe
+        from click.utils import PacifyFlushWrapper
+
+        if isinstance(sys.stdout, PacifyFlushWrapper):  # Click's exit 1 for EPIPE: see
+            return _stream_failed(OSError(errno.EPIPE, "closed pipe"))  # _stream_failed
         return err.code if isinstance(err.code, int) else int(err.code is not None)
 
 
@@ -229,9 +233,11 @@ def _stream_failed(err: OSError) -> int:
     """An OSError that reached the edge: most often standard output failing."""
     from cnnrnn_cli.io import streams
 
-    if err.errno == errno.EPIPE:  # the reader has gone (`| head`): quiet, as Click is
+    if err.errno == errno.EPIPE:  # the reader has gone (`| head`): quiet, and exit 0
+        # as when the reader happened to close after the last line (not a race to lose
+        # under `set -o pipefail`): it had what it asked for.
         streams.give_up_stdout()
-        return 1
+        return 0
     if isinstance(err, streams.OutputError):
         streams.give_up_stdout()
         return _fail(f"output: cannot write to standard output: {err.strerror}")
