@@ -12,6 +12,31 @@ from cnnrnn_cli.explain.common import Words, latex_text
 from cnnrnn_cli.explain.style import Style, make_console
 
 
+class Command:
+    r"""A command line as a shell reads it: broken only between words, each line but the
+    last ending in ` \`, so that what is copied from the screen still runs."""
+
+    def __init__(self, line: str):
+        import re
+
+        self.words = re.findall(r"""(?:"[^"]*"|'[^']*'|[^\s"'])+""", line)
+
+    def lines(self, width: int) -> list[str]:
+        lines, line = [], "$"
+        for word in self.words:
+            if len(line) + 1 + len(word) + 2 > width and line not in ("$", "   "):
+                lines.append(line + " \\")
+                line = "   "
+            line += " " + word
+        return [*lines, line]
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        for line in self.lines(options.max_width):
+            yield Text(line, style="bold green", no_wrap=True, overflow="ignore")
+
+
 def _step(step, first: bool, color: bool):
     """One command of the tour, in its own precision/steps and the tour's colour."""
     report, own = step["report"], step["style"]
@@ -20,7 +45,7 @@ def _step(step, first: bool, color: bool):
     if first:
         parts.append(Rule(step["title"], style="bold cyan"))
         parts.append(Words((f"the notes: {step['note']}", "italic")))
-    parts.append(Words((f"$ {step['command']}", "bold green"), indent=4))
+    parts.append(Command(step["command"]))
     parts.append(importlib.import_module(report.explainer).rich(report.trace, style))
     return Group(*parts)
 
