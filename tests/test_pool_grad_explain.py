@@ -47,3 +47,15 @@ def test_each_mode_says_its_own_rule(mode, arrow, line):
     np.testing.assert_allclose(grad[:2, :2], expected)
     if mode in ("avg", "l2"):  # the number written is the first pixel's gradient
         assert float(line.split(" = ")[-1].split()[0]) == pytest.approx(grad[0, 0], abs=5e-5)
+
+
+@pytest.mark.parametrize("size", [1e-300, 1e-160, 1e200, 1e300])
+def test_l2_norms_that_fit_are_computed_whatever_the_squares(size):
+    from cnnrnn_cli import api
+
+    x = np.array([[3.0, 4.0, 0.0], [0.0, 12.0, 5.0], [1.0, 1.0, 1.0]]) * size
+    res = api.pool2d(x, 2, 1, 0, "l2")
+    expected = np.sqrt(np.array([[169.0, 185.0], [146.0, 171.0]])) * size
+    np.testing.assert_allclose(res.output, expected, rtol=1e-14)
+    ordinary = api.pool2d(x / size, 2, 1, 0, "l2").output
+    assert np.array_equal(ordinary, np.sqrt(api.pool2d((x / size) ** 2, 2, 1, 0, "sum").output))

@@ -157,8 +157,14 @@ def _reduce(result: PoolResult, out_hw, count_include_pad) -> np.ndarray:
     ((Fw − 1) + (Fh − 1) passes), chunks of channels spread over the cores."""
     mode, (fh, fw), (sh, sw) = result.mode, result.size, result.stride
     padded = result.padded
+    scale = None
     if mode == "l2":
-        padded = padded * padded
+        # Squares of 1e200 overflow and of 1e-300 underflow, though the norms fit: each
+        # channel is scaled by a power of two near its largest |x| first (exact, so a
+        # norm of ordinary numbers is bit for bit the unscaled one), and back after.
+        scale = _power_of_two_scale(padded)
+        padded = padded / scale  # the one copy the squares need anyway
+        padded *= padded
     combine = {"max": np.maximum, "min": np.minimum}.get(mode, np.add)
     c, hp, _ = padded.shape
     out = np.empty((c, *out_hw), dtype=padded.dtype)
@@ -172,10 +178,21 @@ def _reduce(result: PoolResult, out_hw, count_include_pad) -> np.ndarray:
     parallel_map(chunk, range(0, c, per_chunk), work=padded.size * (fh + fw))
     if mode == "l2":
         np.sqrt(out, out=out)
+        out *= scale
     elif mode == "avg":
         result.divisor = _divisor(result.dims, result.size, result.stride, count_include_pad)
         out /= result.divisor
     return out
+
+
+def _power_of_two_scale(padded: np.ndarray) -> np.ndarray:
+    """(C, 1, 1): 2^k with 2^k ≤ max|x| of each channel (1 where the channel is all
+    zeros or infinite), so that x / 2^k squares without overflow or underflow."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        peak = np.max(np.abs(padded), axis=(1, 2), keepdims=True)
+    ok = np.isfinite(peak) & (peak > 0)
+    exponent = np.frexp(np.where(ok, peak, 1.0))[1] - 1
+    return np.ldexp(1.0, exponent).astype(padded.dtype)
 
 
 def _fold(block: np.ndarray, f: int, s: int, n_out: int, axis: int, combine) -> np.ndarray:
