@@ -59,3 +59,12 @@ def test_l2_norms_that_fit_are_computed_whatever_the_squares(size):
     np.testing.assert_allclose(res.output, expected, rtol=1e-14)
     ordinary = api.pool2d(x / size, 2, 1, 0, "l2").output
     assert np.array_equal(ordinary, np.sqrt(api.pool2d((x / size) ** 2, 2, 1, 0, "sum").output))
+
+
+def test_a_ceil_window_past_the_edge_sums_only_what_it_covers():
+    image = "; ".join(" ".join(str(5 * r + c + 1) for c in range(5)) for r in range(5))
+    for fmt, expected in (("rich", "window (3,3): (25) / 1 = 25"), ("latex", "\\frac{25}{1}")):
+        result = CliRunner().invoke(
+            cli, ["pool", image, "--mode", "avg", "-k", "2", "--ceil", "--at", "3,3", "-f", fmt]
+        )
+        assert result.exit_code == 0 and expected in result.stdout, result.stdout[-400:]

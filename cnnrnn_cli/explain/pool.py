@@ -56,7 +56,7 @@ def _value(res: PoolResult, c: int, i: int, j: int) -> float:
 def _window_text(res: PoolResult, cell, p: int) -> str:
     c, i, j = cell
     window = res.window(c, i, j)
-    values = window.reshape(-1)
+    values = window[_inside(res, i, j)].reshape(-1)
     result = num(_value(res, c, i, j), p)
     shown = [num(v, p) if np.isfinite(v) else ("−∞" if v < 0 else "+∞") for v in values[:27]]
     more = f", … {values.size - 27} more" if values.size > 27 else ""
@@ -68,6 +68,19 @@ def _window_text(res: PoolResult, cell, p: int) -> str:
         return f"√({' + '.join(s + '²' for s in shown)}{more}) = {result}"
     i_div = res.divisor[i, j]
     return f"({' + '.join(shown)}{more}) / {num(i_div, p)} = {result}"
+
+
+def _inside(res: PoolResult, i: int, j: int):
+    """(Fh, Fw) mask: the window's cells within the padded input. A ceil-mode window may
+    hang past it; those cells are neither input nor padding, and are left out of the sum
+    (as of avg's divisor)."""
+    (fh, fw), (sh, sw) = res.size, res.stride
+    if res.global_pool:
+        return np.ones(res.window(0, i, j).shape, dtype=bool)
+    edge = [d.p_lo + d.n + d.p_hi for d in res.dims]
+    rows = i * sh + np.arange(fh) < edge[0]
+    cols = j * sw + np.arange(fw) < edge[1]
+    return rows[:, None] & cols[None, :]
 
 
 def _styles(res: PoolResult, cell) -> dict:
@@ -246,7 +259,7 @@ def _first_window_grad(res: PoolResult, p: int) -> str:
 def _lwindow(res: PoolResult, cell, p: int) -> str:
     """One window as an aligned row: 'max(4, 3, 2, 4) = 4', the sum, the mean, the norm."""
     c, i, j = cell
-    values = res.window(c, i, j).reshape(-1)
+    values = res.window(c, i, j)[_inside(res, i, j)].reshape(-1)
     shown = [
         latex_num(v, p) if np.isfinite(v) else ("-\\infty" if v < 0 else "+\\infty")
         for v in values[:27]
