@@ -818,6 +818,19 @@ CASES += [
         check=stdout_is("-1 2\n3 -4\n"),
     ),
     K("en-dash-minus", "conv", "–1 2", "-k", "1", "-f", "plain", check=stdout_is("-1 2\n")),
+    *[
+        K(
+            f"dash-minus-{ord(dash):04x}",
+            "conv",
+            f"{dash}1 2",
+            "-k",
+            "1",
+            "-f",
+            "plain",
+            check=stdout_is("-1 2\n"),
+        )
+        for dash in "\u2010\u2011\u2012\u2014\ufe63\uff0d"
+    ],
     K(
         "bom-stdin",
         "pool",

@@ -47,7 +47,7 @@ MAX_WHOLE = 32 << 20
 JSON_BYTES_PER_VALUE = 40
 
 # PDF and LaTeX copies carry these for a minus sign.
-_MINUS_LIKE = dict.fromkeys(map(ord, "\u2212\u2012\u2013\ufe63\uff0d"), "-")
+_MINUS_LIKE = dict.fromkeys(map(ord, "\u2212\u2010\u2011\u2012\u2013\u2014\ufe63\uff0d"), "-")
 _HSPACE = re.compile(r"[^\S\n]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NONFINITE_WORDS = {
