@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from cnnrnn_cli.display import shown, shows
 from cnnrnn_cli.errors import InputError
-from cnnrnn_cli.vocabulary import LSTM_GATES
+from cnnrnn_cli.vocabulary import GRU_GATES, LSTM_GATES
 
 
 def as_image(arr, name: str):
@@ -404,6 +404,7 @@ def bptt(
     same inputs) give a `core.gated_bptt.CellResult` (`.grads`, `.grad_norms`,
     `.input_grad_norms`, `.grad_norm`, `.clipped`, ...) or a `Comparison` (`.results`).
     """
+    gates = {k: v for k, v in gates.items() if v is not None}
     options = dict(
         cell=cell,
         truncate=truncate,
@@ -425,9 +426,9 @@ def bptt(
         if value is not None:
             raise InputError(name, "goes with --cell gru or lstm (or --compare)")
     if gates:
-        raise InputError(
-            "weights", f"{', '.join(sorted(gates))}: gate weights go with --cell gru or lstm"
-        )
+        name = sorted(gates)[0]
+        owner = "gru" if name in GRU_GATES else "lstm"
+        raise InputError(name, f"is a weight of the {owner}'s gates: it goes with --cell {owner}")
     from cnnrnn_cli.core import bptt as core
 
     tol = 1e-9 if tol is None else tol
@@ -476,7 +477,8 @@ def _gated_bptt(given, activation, tol, lr, weights, random, seed, scale, check,
         raise InputError(foreign[0], f"is a weight of --cell rnn, not of {cell}")
     stray = sorted(set(gates) - set(allowed))
     if stray:
-        raise InputError("weights", f"{', '.join(stray)} are not weights of {' or '.join(cells)}")
+        owner = "gru" if stray[0] in GRU_GATES else "lstm"
+        raise InputError(stray[0], f"is a weight of the {owner}, not of the {cell}")
     shape = None
     if random is not None:
         seed = chosen_seed(seed)

@@ -268,3 +268,33 @@ def test_gru_view_names_the_units_where_the_cases_hold(tmp_path):
     text = " ".join(result.stdout.split())
     assert "z ≈ 1 (within 0.05) for unit(s) 1, 2: their rows are within" in text
     assert "z ≈ 0 and r ≈ 0 for unit(s) 3: their rows have norm at most" in text
+
+
+def test_gate_options_equal_the_same_weights_from_a_file(tmp_path, run_json):
+    import json
+
+    import cnnrnn_cli as cr
+
+    res = cr.bptt(random="4,2,3", seed=5, cell="lstm")
+    w = {k: np.asarray(v).tolist() for k, v in res.params.items()}
+    xs = res.xs.tolist()
+    (tmp_path / "w.json").write_text(json.dumps({**w, "xs": xs}))
+    by_file = run_json("bptt", "--cell", "lstm", "--weights", f"@{tmp_path / 'w.json'}")
+    options = []
+    for key, value in w.items():
+        rows = np.atleast_2d(value)
+        options += [f"--{key}", "; ".join(" ".join(repr(float(v)) for v in row) for row in rows)]
+    xs_text = "; ".join(" ".join(repr(v) for v in row) for row in xs)
+    by_options = run_json("bptt", "--cell", "lstm", "--xs", xs_text, *options)
+    assert by_options["result"]["grads"] == by_file["result"]["grads"]
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--example", "--wxz", "1"], ["wxz", "--cell gru"]),
+        (["--cell", "gru", "--random", "3,1,2", "--seed", "0", "--wxi", "1"], ["wxi", "lstm"]),
+    ],
+)
+def test_gate_options_of_another_cell_are_refused(run, args, fragments):
+    assert_error(run("bptt", *args), *fragments)

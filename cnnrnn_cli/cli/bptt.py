@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from cnnrnn_cli.cli.command import report_command
+from cnnrnn_cli.cli.gru import _gate_options as gru_gate_options
+from cnnrnn_cli.cli.lstm import _gate_options as lstm_gate_options
 from cnnrnn_cli.cli.params import (
     SEED,
     IntParam,
@@ -130,6 +132,8 @@ def log10_list(log10_values) -> list:
     "bias_ih, bias_hh).",
 )
 @click.option("--c0", type=MatrixParam(), help="lstm: c_0, H values (default zeros).")
+@gru_gate_options
+@lstm_gate_options
 @click.option(
     "--forget-bias",
     type=float,
