@@ -81,7 +81,7 @@ def test_counts_of_values():
         (["resblock", "--example", "--depth", "1000000000"], ["depth", "at most 100000"]),
         (["conv", "--example", "--steps", "٣"], ["steps", "digits 0-9"]),
         (["conv", "--example", "--precision", "99"], ["precision", "at most 17"]),
-        (["conv", "--example", "--max-elements", "1e99"], ["max_elements", "must be 1 to"]),
+        (["conv", "--example", "--max-elements", "1e99"], ["max-elements", "must be 1 to"]),
         (["inception", "--example", "--seed", "1"], ["--seed go", "--compute"]),
     ],
 )

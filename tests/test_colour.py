@@ -114,7 +114,7 @@ def test_svg_is_100_columns_whatever_the_terminal(tmp_path):
 def test_svg_width_out_of_range_is_one_error(bad):
     result = CliRunner().invoke(cli, [*CONV, "--svg", "x.svg", "--svg-width", bad])
     assert result.exit_code == 2
-    assert result.output.startswith("Error: svg_width") and result.output.count("\n") == 1
+    assert result.output.startswith("Error: svg-width") and result.output.count("\n") == 1
 
 
 def test_a_colourless_view_has_no_trailing_spaces():

@@ -101,7 +101,7 @@ OURS = re.compile(r"(index\.html|[a-z0-9_]+\.svg)\Z")
 
 
 @report_command(example="--fps 1")
-@click.argument("folder", required=False, type=click.Path(file_okay=False), metavar="[DIR]")
+@click.argument("folder", required=False, metavar="[DIR]")
 @click.option(
     "--fps",
     "speed",  # not the display options' --fps (that one belongs to --animate)
@@ -132,7 +132,7 @@ def gallery(folder, speed) -> Report:
     if folder is not None:
         from cnnrnn_cli.io.files import PendingFolder
 
-        target = PendingFolder(folder, "DIR", ours=OURS)  # refused before any work
+        target = PendingFolder(folder, "folder", ours=OURS)  # refused before any work
     entries, files = [], {}
     for stem, what, line in PICTURES:
         argv = shlex.split(line)

@@ -208,7 +208,7 @@ def _outcome(invoke) -> int:
         click.echo(err.ctx.get_help())
         return 0
     except click.BadParameter as err:
-        name = err.param.name if err.param is not None else (err.param_hint or "input")
+        name = option_name(err.param) if err.param is not None else (err.param_hint or "input")
         return _fail(f"{name}: {err.message}")
     except click.ClickException as err:
         return _fail(err.format_message())
@@ -227,6 +227,12 @@ def _outcome(invoke) -> int:
         if isinstance(sys.stdout, PacifyFlushWrapper):  # Click's exit 1 for EPIPE: see
             return _stream_failed(OSError(errno.EPIPE, "closed pipe"))  # _stream_failed
         return err.code if isinstance(err.code, int) else int(err.code is not None)
+
+
+def option_name(param) -> str:
+    """How the user wrote the option: `max-elements`, not Python's `max_elements`."""
+    longs = [opt for opt in getattr(param, "opts", ()) if opt.startswith("--")]
+    return max(longs, key=len)[2:] if longs else param.name
 
 
 def _stream_failed(err: OSError) -> int:
