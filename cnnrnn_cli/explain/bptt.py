@@ -155,6 +155,21 @@ def signed(x: float, p: int) -> str:
     return num(x, p).replace("-", "−")
 
 
+def agree(result: float, p: int, *factors, terms=None) -> str:
+    """'=' when the numbers as shown give the result as shown (a product of `factors`,
+    or a sum of `terms`: products (w, x) or numbers), '≈' when only their rounding
+    keeps them apart, so that a check by hand meets what the line claims."""
+
+    def shown(x: float) -> float:
+        return float(num(x, p))
+
+    if terms is not None:
+        total = sum(shown(t[0]) * shown(t[1]) if isinstance(t, tuple) else shown(t) for t in terms)
+    else:
+        total = math.prod(shown(f) for f in factors)
+    return "=" if num(total, p) == num(result, p) else "≈"
+
+
 def _factor(x: float, p: int) -> str:
     """A number inside a product: negative ones in parentheses, with a true minus."""
     text = signed(x, p)
@@ -421,7 +436,7 @@ def _backward_formulas(res: BPTTResult, p: int, t: int, unit: int, width: int):
             [
                 f"∂L/∂a_{k}{i} = ∂L/∂h_{k}{i} · f'(a_{k}{i})",
                 f"= {signed(s.dh, p)} · {_factor(s.fprime, p)}",
-                f"= {signed(s.da, p)}",
+                f"{agree(s.da, p, s.dh, s.fprime)} {signed(s.da, p)}",
             ],
             width,
         )
@@ -435,7 +450,12 @@ def _backward_formulas(res: BPTTResult, p: int, t: int, unit: int, width: int):
     else:
         products = terms(s.wh_column, s.da_all, p)
         carry += ["= " + products[0], *products[1:]]
-    carry.append(f"= {signed(s.dh_prev, p)}")
+    shown_terms = list(zip(s.wh_column, s.da_all, strict=True))
+    if s.readout_prev:
+        shown_terms.append(s.readout_prev)
+    whole = len(s.wh_column) <= TERMS
+    sign = agree(s.dh_prev, p, terms=shown_terms) if whole else "="
+    carry.append(f"{sign} {signed(s.dh_prev, p)}")
     if t == 0:
         carry.append("(= ∂L/∂h_0)")
     lines.append(wrap(carry, width))
@@ -446,7 +466,7 @@ def _backward_formulas(res: BPTTResult, p: int, t: int, unit: int, width: int):
                 f"step {k}'s term of ∂L/∂W_h{entry}:",
                 f"∂L/∂a_{k}{i} · h_{k - 1}{i}",
                 f"= {signed(s.da, p)} · {_factor(s.h_prev, p)}",
-                f"= {signed(s.term, p)}",
+                f"{agree(s.term, p, s.da, s.h_prev)} {signed(s.term, p)}",
             ],
             width,
         )
@@ -457,7 +477,8 @@ def _backward_formulas(res: BPTTResult, p: int, t: int, unit: int, width: int):
     if len(parts) > TERMS:
         shown.append(f"+ … ({len(parts) - TERMS} more)")
     shown[0] = "= " + shown[0]
-    summed += shown + [f"= {signed(s.wh_grad, p)}"]
+    sign = agree(s.wh_grad, p, terms=list(parts)) if len(parts) <= TERMS else "="
+    summed += shown + [f"{sign} {signed(s.wh_grad, p)}"]
     lines.append(wrap(summed, width))
     return Group(*lines)
 
