@@ -460,6 +460,13 @@ def _gated_bptt(given, activation, tol, lr, weights, random, seed, scale, check,
     cells = core.CELLS if compare else (cell,)
     if compare and cell != "rnn":
         raise InputError("cell", "--compare runs every cell; leave --cell out")
+    for name, given_value in (("lr", lr), ("clip", o["clip"]), ("check", check or None)):
+        if compare and given_value is not None:
+            raise InputError(
+                name,
+                "goes with one --cell: --compare shows each cell's ‖∂L/∂h_t‖ and ‖∂L/∂x_t‖, "
+                "not the parameters' gradients",
+            )
     if not compare and cell != "rnn":
         if activation != "tanh":
             raise InputError("activation", "applies to --cell rnn only (the gates fix theirs)")

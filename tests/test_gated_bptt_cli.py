@@ -298,3 +298,8 @@ def test_gate_options_equal_the_same_weights_from_a_file(tmp_path, run_json):
 )
 def test_gate_options_of_another_cell_are_refused(run, args, fragments):
     assert_error(run("bptt", *args), *fragments)
+
+
+@pytest.mark.parametrize("option", [["--lr", "0.1"], ["--clip", "1"], ["--check"]])
+def test_compare_refuses_what_it_would_not_show(run, option):
+    assert_error(run("bptt", "--example", "--compare", *option), option[0][2:], "--cell")
