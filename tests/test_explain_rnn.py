@@ -671,3 +671,13 @@ def test_a_pre_activation_beyond_float64_is_one_error(fmt):
         "Error: weights: step 1, unit 1: the pre-activation a_1 overflows float64 (inf); "
         "scale the inputs or weights down\n"
     )
+
+
+def test_latex_measured_norm_is_maths():
+    from click.testing import CliRunner
+
+    from cnnrnn_cli.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["bptt", "--example", "-f", "latex"]).stdout
+    assert "Measured: $\\lVert \\partial h_T / \\partial h_1 \\rVert$ = 0.2313" in out
+    assert "h\\_T" not in out

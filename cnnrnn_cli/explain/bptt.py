@@ -1051,7 +1051,12 @@ def _lverdict(res: BPTTResult, p: int) -> list[str]:
         k: (latex_num(float(v), p) if k in ("gamma", "sigma", "rate", "mean_fprime") and v else v)
         for k, v in values.items()
     }
-    values["measured"] = latex_text(values["measured"])
+    measured, norm = values["measured"], "‖∂h_T/∂h_1‖"
+    values["measured"] = (
+        "$\\lVert \\partial h_T / \\partial h_1 \\rVert$" + latex_text(measured[len(norm) :])
+        if measured.startswith(norm)
+        else latex_text(measured)
+    )
     values["saturated"] = latex_text(values["saturated"])
     words = [LATEX_VERDICT[c].format(**values) for c in verdict_claims(res) if c != "notes"]
     words.append(
