@@ -13,6 +13,7 @@ from cnnrnn_cli.explain.common import (
     Equation,
     Fitted,
     Formula,
+    Words,
     chosen_cells,
     grids,
     heading,
@@ -64,6 +65,7 @@ def _equation(res: ConvResult, p: int) -> Equation:
         grids(res.image, p, title="image", fit=True),
         "→",
         grids(res.output, p, title="convolved feature", fit=True),
+        gap=3,  # channels' grids (and their titles) apart
     )
 
 
@@ -178,12 +180,14 @@ def rich(res: ConvResult, style):
     p = style.precision
     parts = [
         heading("Convolution"),
-        Text(
-            "cross-correlation, as the frameworks define it: the kernel slides over "
-            "the image unflipped"
-            if not res.flip
-            else "true convolution (--flip): the kernel is rotated by 180° before it slides",
-            style="italic",
+        Words(
+            (
+                "cross-correlation, as the frameworks define it: the kernel slides over "
+                "the image unflipped"
+                if not res.flip
+                else "true convolution (--flip): the kernel is rotated by 180° before it slides",
+                "italic",
+            )
         ),
         Text(_mode_note(res), style="dim"),
         _equation(res, p),
