@@ -222,10 +222,10 @@ def _outcome(invoke) -> int:
             "array is within --max-elements); lower --max-elements or the sizes"
         )
     except SystemExit as err:  # Click's own: a completion answered, or a closed pipe
-        from click.utils import PacifyFlushWrapper
-
-        if isinstance(sys.stdout, PacifyFlushWrapper):  # Click's exit 1 for EPIPE: see
-            return _stream_failed(OSError(errno.EPIPE, "closed pipe"))  # _stream_failed
+        # Click's exit 1 for EPIPE leaves its PacifyFlushWrapper on stdout (named, not
+        # imported: Click 8.2 deprecates the import); see _stream_failed.
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            return _stream_failed(OSError(errno.EPIPE, "closed pipe"))
         return err.code if isinstance(err.code, int) else int(err.code is not None)
 
 
