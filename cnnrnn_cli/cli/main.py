@@ -224,7 +224,7 @@ def _outcome(invoke) -> int:
     except SystemExit as err:  # Click's own: a completion answered, or a closed pipe
         # Click's exit 1 for EPIPE leaves its PacifyFlushWrapper on stdout (named, not
         # imported: Click 8.2 deprecates the import); see _stream_failed.
-        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        if type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):  # _Pacify… in 8.5
             return _stream_failed(OSError(errno.EPIPE, "closed pipe"))
         return err.code if isinstance(err.code, int) else int(err.code is not None)
 
