@@ -646,3 +646,19 @@ def test_rich_view_of_a_long_network_is_summarised(run):
     assert f"{total:,}" in text.replace("\n", " ")
     plain = run("outsize", "1x4x4", "--layers", spec).stdout
     assert len([line for line in plain.splitlines() if " conv " in line]) == 400
+
+
+def test_a_long_layer_wraps_under_its_own_spec():
+    from click.testing import CliRunner
+
+    from cnnrnn_cli.cli.main import cli
+
+    spec = "res(conv k=3 p=1 c=64 bias=0; bn; relu; conv k=3 p=1 c=64 bias=0; bn)"
+    result = CliRunner().invoke(
+        cli, ["outsize", "64x56x56", "--layers", spec, "-f", "rich"], env={"COLUMNS": "80"}
+    )
+    lines = result.stdout.splitlines()
+    at = next(n for n, line in enumerate(lines) if "1.1.1 conv k=3 p=1" in line)
+    assert "bias=0" not in lines[at]  # at 80 columns the spec wraps...
+    # ...and the rest sits under "conv", not at the table's edge
+    assert lines[at + 1].index("bias=0") == lines[at].index("conv")

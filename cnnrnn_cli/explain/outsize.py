@@ -9,7 +9,7 @@ from rich.text import Text
 
 from cnnrnn_cli.core.network import Network
 from cnnrnn_cli.core.sizes import AXES, Dim
-from cnnrnn_cli.explain.common import ACCENT, heading, with_article
+from cnnrnn_cli.explain.common import ACCENT, Words, heading, with_article
 
 
 def formula(dim: Dim, latex: bool = False) -> tuple[str, str]:
@@ -239,15 +239,16 @@ def _rich_stack(net: Network):
             table.add_row(Text(_omitted(omitted), style="yellow"))
             continue
         r, indent, (params, macs), folded, kids, path = row
-        label = Text(indent, style="dim")
-        label.append(f"{r.item} ", style="dim")
+        pieces = [(indent, "dim"), (f"{r.item} ", "dim")]
         if path:
-            label.append(f"{path}: ", style="italic")
-        label.append(r.spec, style="bold" if kids else "")
+            pieces.append((f"{path}: ", "italic"))
+        pieces.append((r.spec, "bold" if kids else ""))
         if r.kind == "linear":
-            label.append(f"  in = {r.inputs:,}", style=ACCENT)
+            pieces.append((f"  in = {r.inputs:,}", ACCENT))
         if folded:
-            label.append(f"  ({kids} layers folded)", style="dim")
+            pieces.append((f"  ({kids} layers folded)", "dim"))
+        # A long spec wraps under itself, not under the tree or the item number.
+        label = Words(*pieces, indent=len(indent) + len(str(r.item)) + 1)
         table.add_row(
             label,
             _shape(r.shape) + ("" if r.exact else " *"),
