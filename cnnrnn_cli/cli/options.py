@@ -460,7 +460,12 @@ def _check_finite(report) -> None:
             )
 
 
+_EXACT = (int, bool, str, type(None))  # never infinite: the common leaves, checked first
+
+
 def _finite(value) -> bool:
+    if type(value) in _EXACT:
+        return True
     if hasattr(value, "dtype"):
         import numpy as np
 
