@@ -150,3 +150,37 @@ def test_python_dash_m_help():
         env={**os.environ, "COLUMNS": "100"},
     )
     assert out.returncode == 0 and "outsize" in out.stdout
+
+
+def test_short_options_are_spelled_long_before_click_parses():
+    from cnnrnn_cli.cli.main import spell_short_options
+
+    command = cli.get_command(None, "conv")
+    ctx = click.Context(command)
+    args = ["-k", "-s", "-s", "2", "-f", "json", "--", "-p"]
+    # A value that looks like an option stays a value; after `--` nothing changes.
+    assert spell_short_options(command, ctx, args) == [
+        "--kernel",
+        "-s",
+        "--stride",
+        "2",
+        "--format",
+        "json",
+        "--",
+        "-p",
+    ]
+
+
+def test_a_command_with_short_options_imports_no_difflib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from cnnrnn_cli.entry import main\n"
+        "sys.argv = ['cnnrnn', 'outsize', '224', '-k', '7', '-s', '2', '-p', '3', '-f', 'plain']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('difflib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.split() == ["112", "False"]

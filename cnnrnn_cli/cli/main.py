@@ -60,9 +60,33 @@ def protect_negative_literals(
     return out + ["--"] + moved
 
 
+def spell_short_options(command: click.Command, ctx: click.Context, args: list[str]) -> list[str]:
+    """`-f` as `--format`, wherever it stands as an option of `command`: Click tries every
+    short option as a long one first, and each miss builds an error that imports difflib
+    to suggest a spelling (a few milliseconds of start-up for nothing)."""
+    longs, takes_value = {}, set()
+    for param in command.get_params(ctx):
+        if not isinstance(param, click.Option):
+            continue
+        long = next((o for o in param.opts if o.startswith("--")), None)
+        for opt in param.opts:
+            if long is not None and len(opt) == 2 and opt[0] == "-" and opt[1] != "-":
+                longs[opt] = long
+        if not param.is_flag and not param.count:
+            takes_value.update(param.opts)
+    out, is_value = [], False  # is_value: this token is the value of the option before
+    for i, arg in enumerate(args):
+        if arg == "--" and not is_value:
+            return out + args[i:]
+        out.append(arg if is_value else longs.get(arg, arg))
+        is_value = not is_value and arg in takes_value
+    return out
+
+
 class CnnrnnCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, protect_negative_literals(self, ctx, args))
+        args = protect_negative_literals(self, ctx, args)
+        return super().parse_args(ctx, spell_short_options(self, ctx, args))
 
 
 # name -> (module, attribute); modules load only when their command runs or is listed.
