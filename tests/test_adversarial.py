@@ -1236,7 +1236,10 @@ CASES += [
     ),
     Case(
         "ctrl-c-big-conv",
-        ["conv", "0", "-k", "5", "-p", "2500", "-f", "plain"],
+        # A 15×15 kernel: seconds of work, so the interrupt lands mid-work even on an
+        # idle machine (a 1×1 kernel was done in 0.4 s, and the run then failed on the
+        # closed stdout before the interrupt came).
+        ["conv", "0", "-k", "; ".join(["1 " * 15] * 15), "-p", "2500", "-f", "plain"],
         INTERRUPTED,
         sigint_after=1.0,
         stdout="closed",
