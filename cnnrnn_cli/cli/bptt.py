@@ -13,6 +13,7 @@ from cnnrnn_cli.cli.params import (
     MatrixParam,
     NamedArraysParam,
     seed_goes_with,
+    within_steps,
 )
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
@@ -251,8 +252,7 @@ def bptt(
         )
     if gated:
         return _gated_report(res, at_step, activation, lr, random_shape, scale, compare)
-    if at_step is not None and at_step > res.T:
-        raise InputError("at", f"t = {at_step} is beyond T = {res.T}")
+    within_steps(at_step, res.T)
     result = {
         "h": res.h,
         "y_hat": res.y_hat,
@@ -332,8 +332,7 @@ def _cell_result(res, jacobian_at: int | None) -> dict:
 def _gated_report(res, at_step, activation, lr, random_shape, scale, compare) -> Report:
     """The Report of --cell gru|lstm, --truncate, --clip or --compare."""
     first = res.results[0] if compare else res
-    if at_step is not None and at_step > first.T:
-        raise InputError("at", f"t = {at_step} is beyond T = {first.T}")
+    within_steps(at_step, first.T)
     at = first.T - 1 if at_step is None else at_step - 1
     params = {
         "cell": "compare" if compare else res.cell,

@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 
 from cnnrnn_cli.cli.command import report_command
-from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
-from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.cli.params import (
+    SEED,
+    IntParam,
+    MatrixParam,
+    NamedArraysParam,
+    refuse_gates_beside,
+    seed_goes_with,
+    within_steps,
+)
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import GRU_GATES
 
@@ -137,14 +144,8 @@ def gru_step(
     from cnnrnn_cli import api
 
     seed_goes_with(bool(random_shape), seed)
+    refuse_gates_beside(torch_weights, given, weights, GRU_GATES)
     if torch_weights is not None:
-        clash = [f"--{k}" for k in GRU_GATES if given[k] is not None]
-        if clash or weights and set(weights) & set(GRU_GATES):
-            raise click.UsageError(
-                f"--torch-weights gives every gate; "
-                f"{clash[0] if clash else '--weights gates'} cannot be "
-                "given with it"
-            )
         if not reset_after or z_keeps != "old":
             raise click.UsageError(
                 "--torch-weights is PyTorch's GRUCell: reset after, "
@@ -164,11 +165,7 @@ def gru_step(
         random=random_shape,
         seed=seed,
     )
-    T, H = res.x.shape[0], res.h_prev.shape[1]
-    if at_step is not None and at_step > T:
-        raise InputError("at", f"t = {at_step} is beyond T = {T}")
-    if unit > H:
-        raise InputError("unit", f"u = {unit} is beyond H = {H}")
+    within_steps(at_step, res.x.shape[0], unit, res.h_prev.shape[1])
     result = {"z": res.z, "r": res.r, "h_tilde": res.h_tilde, "h": res.h}
     params = {
         "D": res.x.shape[1],

@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 
 from cnnrnn_cli.cli.command import report_command
-from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
-from cnnrnn_cli.errors import InputError
+from cnnrnn_cli.cli.params import (
+    SEED,
+    IntParam,
+    MatrixParam,
+    NamedArraysParam,
+    refuse_gates_beside,
+    seed_goes_with,
+    within_steps,
+)
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import LSTM_GATES
 
@@ -115,13 +122,7 @@ def lstm_step(torch_weights, weights, random_shape, seed, tol, at_step, unit, **
     from cnnrnn_cli import api
 
     seed_goes_with(bool(random_shape), seed)
-    if torch_weights is not None:
-        clash = [f"--{k}" for k in LSTM_GATES if given[k] is not None]
-        if clash or weights and set(weights) & set(LSTM_GATES):
-            raise click.UsageError(
-                f"--torch-weights gives every gate; "
-                f"{clash[0] if clash else '--weights gates'} cannot be given with it"
-            )
+    refuse_gates_beside(torch_weights, given, weights, LSTM_GATES)
     if given["x"] is not None and given["xs"] is not None:
         raise click.UsageError("give --x (one step) or --xs (a sequence), not both")
     gates = {k: given.pop(k) for k in LSTM_GATES}
@@ -134,10 +135,7 @@ def lstm_step(torch_weights, weights, random_shape, seed, tol, at_step, unit, **
         random=random_shape,
         seed=seed,
     )
-    if at_step is not None and at_step > res.T:
-        raise InputError("at", f"t = {at_step} is beyond T = {res.T}")
-    if unit > res.H:
-        raise InputError("unit", f"u = {unit} is beyond H = {res.H}")
+    within_steps(at_step, res.T, unit, res.H)
     result = {"i": res.i, "f": res.f, "g": res.g, "o": res.o, "c": res.c, "h": res.h}
     params = {
         "D": res.x.shape[1],

@@ -307,3 +307,25 @@ def seed_goes_with(randomised: bool, seed, what: str = "--random") -> None:
     """A seed that would do nothing is refused, not ignored."""
     if seed is not None and not randomised:
         raise click.UsageError(f"--seed goes with {what}")
+
+
+def within_steps(at_step: int | None, steps: int, unit: int | None = None, units: int = 0) -> None:
+    """--at t (1-based) within the T steps, and --unit u within the H units, or one Error."""
+    from cnnrnn_cli.errors import InputError
+
+    if at_step is not None and at_step > steps:
+        raise InputError("at", f"t = {at_step} is beyond T = {steps}")
+    if unit is not None and unit > units:
+        raise InputError("unit", f"u = {unit} is beyond H = {units}")
+
+
+def refuse_gates_beside(torch_weights, given: dict, weights, gates) -> None:
+    """--torch-weights gives every gate: no gate option, nor gates in --weights, with it."""
+    if torch_weights is None:
+        return
+    clash = [f"--{k}" for k in gates if given[k] is not None]
+    if clash or weights and set(weights) & set(gates):
+        raise click.UsageError(
+            f"--torch-weights gives every gate; "
+            f"{clash[0] if clash else '--weights gates'} cannot be given with it"
+        )
