@@ -76,3 +76,18 @@ def torch_blocks(arrays: dict, gates: int) -> tuple[int, list, list, list, list]
         [biases[0][s] for s in rows],
         [biases[1][s] for s in rows],
     )
+
+
+def uniform_gates(rng, gates, dim: int, hidden: int) -> dict:
+    """PyTorch's initialisation of a cell's gate arrays, in the order of `gates`: every
+    entry U(−1/√H, 1/√H); W_x… (H, D), W_h… (H, H), b… (H,)."""
+    bound = 1 / np.sqrt(hidden)
+    arrays = {}
+    for name in gates:
+        shape = (
+            (hidden,)
+            if name.startswith("b")
+            else (hidden, dim if name.startswith("wx") else hidden)
+        )
+        arrays[name] = rng.uniform(-bound, bound, shape)
+    return arrays

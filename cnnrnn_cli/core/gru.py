@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnrnn_cli.core.activations import sigmoid
+from cnnrnn_cli.core.cells import uniform_gates
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 from cnnrnn_cli.vocabulary import GRU_GATES as GATES
 
@@ -299,15 +300,7 @@ def random_weights(dim: int, hidden: int, seed: int | None) -> dict:
     budget.check_shape((hidden, hidden), "random", "each W_h gate matrix")
     budget.check(3 * hidden * (dim + hidden), "random", "the random weights")
     rng = np.random.default_rng(seed)
-    bound = 1 / np.sqrt(hidden)
-    arrays = {}
-    for name in GATES:
-        shape = (
-            (hidden,)
-            if name.startswith("b")
-            else (hidden, dim if name.startswith("wx") else hidden)
-        )
-        arrays[name] = rng.uniform(-bound, bound, shape)
+    arrays = uniform_gates(rng, GATES, dim, hidden)
     arrays["x"] = rng.standard_normal(dim)
     arrays["h"] = rng.standard_normal(hidden)
     return arrays

@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnrnn_cli import budget
 from cnnrnn_cli.core.activations import sigmoid
-from cnnrnn_cli.core.cells import as_shape, torch_blocks
+from cnnrnn_cli.core.cells import as_shape, torch_blocks, uniform_gates
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 from cnnrnn_cli.vocabulary import LSTM_GATES as GATES
 
@@ -285,15 +285,7 @@ def random_weights(dim: int, hidden: int, seed: int | None) -> dict:
     budget.check_shape((4 * hidden, hidden), "random", "the stacked W_h (4H×H)")
     budget.check(4 * hidden * (dim + hidden + 1), "random", "the random weights")
     rng = np.random.default_rng(seed)
-    bound = 1 / np.sqrt(hidden)
-    arrays = {}
-    for name in GATES:
-        shape = (
-            (hidden,)
-            if name.startswith("b")
-            else (hidden, dim if name.startswith("wx") else hidden)
-        )
-        arrays[name] = rng.uniform(-bound, bound, shape)
+    arrays = uniform_gates(rng, GATES, dim, hidden)
     arrays["x"] = rng.standard_normal(dim)
     arrays["h"] = rng.standard_normal(hidden)
     arrays["c"] = rng.standard_normal(hidden)
