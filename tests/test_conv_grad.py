@@ -15,7 +15,7 @@ from naive import (
 )
 
 from cnnrnn_cli import api, budget
-from cnnrnn_cli.core import conv, conv_grad, parallel, pool
+from cnnrnn_cli.core import conv, conv_grad, depthwise, parallel, pool
 from cnnrnn_cli.core.conv import conv2d
 from cnnrnn_cli.core.conv_grad import conv2d_backward
 from cnnrnn_cli.core.pool import pool2d
@@ -330,9 +330,11 @@ def test_against_torch_fixture(name, case):
 def tiny_chunks(monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_WORK", 0)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
-    for name in ("CHUNK_ELEMENTS", "CACHE_ELEMENTS", "GEMM_CHUNK_ELEMENTS", "PLANE_CHUNK_ELEMENTS"):
+    for name in ("CHUNK_ELEMENTS", "CACHE_ELEMENTS", "GEMM_CHUNK_ELEMENTS"):
         monkeypatch.setattr(conv, name, 5)
-    monkeypatch.setattr(conv, "DEPTHWISE_ITEMS", 3)
+    for name in ("PLANE_CHUNK_ELEMENTS", "PIECE_ELEMENTS"):
+        monkeypatch.setattr(depthwise, name, 5)
+    monkeypatch.setattr(depthwise, "ITEMS", 3)
     monkeypatch.setattr(conv_grad, "WEIGHT_CHUNK_ELEMENTS", 5)
 
 

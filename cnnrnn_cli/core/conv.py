@@ -4,7 +4,7 @@
 
 Vectorised: the only Python loops run over the Fh·Fw kernel taps and over
 memory-bounded chunks of output rows.
-- one kernel (a single channel, or depthwise): shift-and-add, Σ_taps w[u, v] · shifted x;
+- one kernel on every channel: shift-and-add, Σ_taps w[u, v] · shifted x;
 - several channels or filters at stride 1: an "implicit GEMM", one (K × C) · (C × n)
   product per tap reading a flat slice of the padded input in place (no gather);
 - otherwise: im2col per chunk of output rows, (K × C·Fh·Fw) · (C·Fh·Fw × rows·W'),
@@ -12,8 +12,8 @@ memory-bounded chunks of output rows.
 
 Groups (PyTorch's rule): the C input channels and K filters are cut into G groups, filter
 k sees only the C/G channels of its group, weights (K, C/G, Fh, Fw). The GEMM paths then
-run one batched product over the groups; depthwise (C/G = 1) is shift-and-add with one
-weight per channel and tap, no product at all.
+run one batched product over the groups; depthwise (C/G = 1) has its own kernels in
+`core/depthwise.py` (a block Toeplitz product, or shift-and-add).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnrnn_cli.core.depthwise import depthwise
 from cnnrnn_cli.core.parallel import parallel_map
 from cnnrnn_cli.core.sizes import Dim, conv_dim, pair, size_warnings
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
@@ -178,7 +179,7 @@ def pad_input(
         return x
     widths = [(0, 0), *pads]
     if mode == "zeros":
-        return np.pad(x, widths, constant_values=value)
+        return _pad_constant(x, pads, value)
     for axis, (lo, hi) in enumerate(pads, start=1):
         n = x.shape[axis]
         limit = n - 1 if mode == "reflect" else n
@@ -189,6 +190,29 @@ def pad_input(
                 f"a size-{n} dimension (at most {limit})",
             )
     return np.pad(x, widths, mode=_NP_PAD_MODE[mode])
+
+
+def _pad_constant(x: np.ndarray, pads, value: float) -> np.ndarray:
+    """(C, H, W) in a frame of `value`, filled a chunk of channels at a time over the cores
+    (a copy bound by memory; one core does not reach its bandwidth). Negative pads crop."""
+    (top, bottom), (left, right) = pads
+    c, h, w = x.shape
+    out = np.empty((c, h + top + bottom, w + left + right), dtype=x.dtype)
+    rows = slice(max(top, 0), out.shape[1] - max(bottom, 0))
+    cols = slice(max(left, 0), out.shape[2] - max(right, 0))
+    source = x[:, max(-top, 0) : h - max(-bottom, 0), max(-left, 0) : w - max(-right, 0)]
+    per_chunk = max(1, CACHE_ELEMENTS // max(1, out[0].size))
+
+    def fill(first: int) -> None:
+        chunk = out[first : first + per_chunk]
+        chunk[:, : rows.start] = value
+        chunk[:, rows.stop :] = value
+        chunk[:, rows, : cols.start] = value
+        chunk[:, rows, cols.stop :] = value
+        chunk[:, rows, cols] = source[first : first + per_chunk]
+
+    parallel_map(fill, range(0, c, per_chunk), work=out.size)
+    return out
 
 
 def conv2d(
@@ -272,7 +296,7 @@ def correlate(padded, w, out_hw, stride, dilation, groups=1) -> np.ndarray:
     1, im2col else, both one (batched over the groups) product per tap or chunk.
     """
     if w.shape[1] == 1 and groups > 1:
-        return _depthwise(padded, w, out_hw, stride, dilation, groups)
+        return depthwise(padded, w, out_hw, stride, dilation)
     if stride == (1, 1):
         return _implicit_gemm(padded, w, out_hw, dilation, groups)
     return _im2col_gemm(padded, w, out_hw, stride, dilation, groups)
@@ -427,66 +451,6 @@ def _implicit_gemm(padded, w, out_hw, dilation, groups=1) -> np.ndarray:
         block = wide[:, :, : n_rows * wp].reshape(k, n_rows, wp)
         out[:, start : start + n_rows] = block[:, :, :out_w]
     return out
-
-
-PLANE_CHUNK_ELEMENTS = 1 << 14  # one channel's rows per depthwise piece (stays in L2)
-DEPTHWISE_ITEMS = 16  # pieces are handed to the threads in about this many batches
-
-
-def _depthwise(padded, w, out_hw, stride, dilation, groups) -> np.ndarray:
-    """C/G = 1: out[k] = Σ_taps w[k, 0, u, v] · (channel k // m of the input, shifted),
-    m = K/G filters per channel. Chunks of one channel's rows (about L2's worth), spread
-    over the cores; in a chunk, one multiply by a scalar weight and one add per tap (at
-    stride 1 over the flattened plane, whose taps are contiguous slices)."""
-    k, _, fh, fw = w.shape
-    c = padded.shape[0]
-    m = k // groups
-    out_h, out_w = out_hw
-    hp, wp = padded.shape[1:]
-    flat_ok = stride == (1, 1)
-    width = wp if flat_ok else out_w
-    out = np.empty((k, out_h, width), dtype=padded.dtype)
-    flat = np.ascontiguousarray(padded).reshape(c, hp * wp) if flat_ok else None
-    wide = out.reshape(k, out_h * wp) if flat_ok else None
-    weights = w.reshape(k, fh, fw).tolist()  # Python floats: NumPy's scalar fast path
-    pieces = -(-out_h * width // PLANE_CHUNK_ELEMENTS)
-    rows_per_chunk = -(-out_h // pieces)
-
-    def piece(f: int, start: int) -> None:
-        ch = f // m
-        n_rows = min(out_h, start + rows_per_chunk) - start
-        if flat_ok:
-            n = (n_rows - 1) * wp + out_w
-            target = wide[f, start * wp : start * wp + n]
-        else:
-            rows = slice(start, start + n_rows)
-            target = out[f, rows]
-        scratch = np.empty_like(target)
-        first = True
-        for u in range(fh):
-            for v in range(fw):
-                weight = weights[f][u][v]
-                if flat_ok:
-                    offset = (start + u * dilation[0]) * wp + v * dilation[1]
-                    view = flat[ch, offset : offset + n]
-                else:
-                    view = tap_view(padded[ch : ch + 1], u, v, out_hw, stride, dilation, rows)[0]
-                if first:
-                    np.multiply(view, weight, out=target)
-                    first = False
-                else:
-                    np.multiply(view, weight, out=scratch)
-                    target += scratch
-
-    pieces = [(f, start) for f in range(k) for start in range(0, out_h, rows_per_chunk)]
-    per_item = max(1, len(pieces) // DEPTHWISE_ITEMS)  # few thread hand-offs, still balanced
-
-    def chunk(first: int) -> None:
-        for f, start in pieces[first : first + per_item]:
-            piece(f, start)
-
-    parallel_map(chunk, range(0, len(pieces), per_item), work=out.size * fh * fw)
-    return out[:, :, :out_w]
 
 
 def _bias(bias, mode: str, count: int, dtype) -> np.ndarray | None:
