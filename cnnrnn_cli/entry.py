@@ -1,7 +1,7 @@
 """Where `cnnrnn` and `python -m cnnrnn_cli` start, before Click, Rich or NumPy load.
 
 Ctrl-C may come at any moment, also while those are still being imported (a good part
-of the start-up time). This module imports only `os`, `signal` and `sys`, so that it is in
+of the start-up time). This module imports only `os`, `_signal` and `sys`, so that it is in
 place early to turn an interrupt into a quiet exit 130 wherever it lands. Importing it
 makes an uncaught KeyboardInterrupt quiet (the console script runs a line or two of its
 own between the import and `main()`); only the entry points import it.
@@ -10,8 +10,10 @@ Before this module is imported, Ctrl-C belongs to the interpreter's own start-up
 `site` module, an editable install's import hook), which no code of ours can guard.
 """
 
+# `signal` wraps `_signal` in enums whose making costs every start about 1 ms; resetting
+# one handler needs only the C module, which the interpreter has loaded already.
+import _signal
 import os
-import signal
 import sys
 
 EXIT_INTERRUPT = 130
@@ -27,7 +29,7 @@ def main() -> None:
     finally:
         # The work is done (or abandoned): a Ctrl-C while the interpreter shuts down ends
         # it at once, by the signal, rather than as a traceback from some cleanup.
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
 
 
 def _quiet_interrupts() -> None:

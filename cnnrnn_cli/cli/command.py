@@ -18,8 +18,6 @@ The tour calls `report_for(argv)` and renders the reports itself.
 
 from __future__ import annotations
 
-import shlex
-
 import click
 from click.core import ParameterSource
 
@@ -79,6 +77,8 @@ class ReportCommand(CnnrnnCommand):
         if self.example is None:
             raise click.UsageError(f"{self.name} has no example")
         line = next((v for k, v in self.examples.items() if params.get(k)), self.example)
+        import shlex
+
         with self.make_context(self.name, shlex.split(line), parent=ctx.parent) as example:
             merged = dict(example.params)
         merged.pop("example", None)

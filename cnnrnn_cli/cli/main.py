@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import importlib
-import re
 import sys
 
 import click
@@ -24,8 +23,11 @@ from cnnrnn_cli.errors import CnnrnnError
 EXIT_USAGE = 2
 EXIT_INTERRUPT = 130
 
-# A value that starts with a minus sign (ASCII or Unicode) followed by a digit or a dot.
-_NEGATIVE_LITERAL = re.compile(r"^[-\u2212]\s*[0-9.]")
+
+def _is_negative_literal(arg: str) -> bool:
+    """A minus sign (ASCII or Unicode), maybe spaces, then a digit or a dot: `-1 2; 3 4`."""
+    rest = arg[1:].lstrip()
+    return arg[:1] in ("-", "\u2212") and rest[:1] in tuple("0123456789.")
 
 
 def protect_negative_literals(
@@ -47,7 +49,7 @@ def protect_negative_literals(
         if arg == "--":
             out.extend(args[i:])
             break
-        if _NEGATIVE_LITERAL.match(arg) and previous not in takes_value:
+        if _is_negative_literal(arg) and previous not in takes_value:
             moved.append(arg)
         else:
             out.append(arg)
@@ -83,7 +85,40 @@ def spell_short_options(command: click.Command, ctx: click.Context, args: list[s
     return out
 
 
-class CnnrnnCommand(click.Command):
+class PlainHelpOption:
+    """Click builds the text of its `--help` option through gettext, whose first lookup
+    imports `locale` and searches the disk for message catalogues: about 2 ms of every
+    start, for catalogues Click does not ship. This is the same option, its text as is."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        names = self.get_help_option_names(ctx)
+        if not names or not self.add_help_option:
+            return None
+        if getattr(self, "_help_option", None) is None:  # made once: Click compares it
+            self._help_option = click.Option(
+                names,
+                is_flag=True,
+                is_eager=True,
+                expose_value=False,
+                callback=_show_help,
+                help="Show this message and exit.",
+            )
+        return self._help_option
+
+
+def _show_help(ctx: click.Context, param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+def _show_version(ctx: click.Context, param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"cnnrnn, version {__version__}", color=ctx.color)
+        ctx.exit()
+
+
+class CnnrnnCommand(PlainHelpOption, click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args = protect_negative_literals(self, ctx, args)
         return super().parse_args(ctx, spell_short_options(self, ctx, args))
@@ -128,7 +163,7 @@ def _summary(name: str, command: click.Command) -> str:
     return first.split(". ")[0].rstrip(".")
 
 
-class CnnrnnGroup(click.Group):
+class CnnrnnGroup(PlainHelpOption, click.Group):
     command_class = CnnrnnCommand
 
     def list_commands(self, ctx):
@@ -295,7 +330,14 @@ def _shorten(word: str, limit: int = 200) -> str:
     cls=CnnrnnGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(__version__, "--version", prog_name="cnnrnn")
+@click.option(  # Click's version_option, without gettext (see PlainHelpOption)
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 def cli():
     """The mathematics of CNNs and RNNs, computed and explained step by step.
 

@@ -7,12 +7,15 @@ import importlib
 import io
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from cnnrnn_cli.cli.params import ElementCount, IntParam
-from cnnrnn_cli.explain.style import Style, make_console
+from cnnrnn_cli.cli.params import ElementCount, IntParam, PathToWrite
 from cnnrnn_cli.io import DEFAULT_MAX_ELEMENTS
+
+if TYPE_CHECKING:  # loaded where a view is drawn: plain, json and csv need none
+    from cnnrnn_cli.explain.style import Style
 
 FORMATS = ("rich", "plain", "json", "csv", "latex")
 
@@ -66,7 +69,7 @@ def animation_options(fn):
     decorators = [
         click.option(
             "--animate",
-            type=click.Path(dir_okay=False),
+            type=PathToWrite(),
             callback=_check_file_name,
             metavar="FILE.svg",
             help="Also save an animated SVG: the window moving over the padded input, "
@@ -75,7 +78,7 @@ def animation_options(fn):
         ),
         click.option(
             "--frames",
-            type=click.Path(file_okay=False),
+            type=PathToWrite(folder=True),
             callback=_check_file_name,
             metavar="DIR",
             help="Also save the same frames as numbered still SVGs in DIR (a new or "
@@ -134,7 +137,7 @@ def output_options(fn):
         click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is honoured too)."),
         click.option(
             "--svg",
-            type=click.Path(dir_okay=False, writable=True),
+            type=PathToWrite(),
             callback=_check_file_name,
             help="Also save the rich rendering as an SVG picture to FILE (written "
             "whole, once the command has succeeded), in colour, at 100 columns.",
@@ -215,11 +218,11 @@ def emit(
         wanted = not (no_color or os.environ.get("NO_COLOR"))
         # Only the rich view asks Rich about the terminal: plain, json, csv import no Rich.
         color = wanted and fmt == "rich" and only is None and stdout_has_color()
-        style = Style(precision=precision, color=color, steps=steps, at=at)
+        style = _style(precision, color, steps, at) if fmt in ("rich", "latex") else None
         value = _only_field(report, only) if only is not None else None
         _distinct_outputs(svg=svg, animate=animate, frames=frames)
         if svg is not None:
-            svg_style = Style(precision=precision, color=wanted, steps=steps, at=at)
+            svg_style = _style(precision, wanted, steps, at)
             pending.append(_stage_svg(report, svg_style, svg, svg_width or SVG_WIDTH))
         if animate is not None or frames is not None:
             pending += _stage_animation(report, precision, animate, frames, fps, frame_cap)
@@ -233,6 +236,12 @@ def emit(
             picture.discard()
     if frames is not None:
         _frames_hint(frames, report, frame_cap, fps)
+
+
+def _style(precision: int, color: bool, steps, at) -> Style:
+    from cnnrnn_cli.explain.style import Style
+
+    return Style(precision=precision, color=color, steps=steps, at=at)
 
 
 def stdout_has_color() -> bool:
@@ -255,7 +264,7 @@ def _only_field(report, only: str):
         ) from None
 
 
-def _print(report, fmt: str, style: Style, only, value, interactive: bool) -> None:
+def _print(report, fmt: str, style: Style | None, only, value, interactive: bool) -> None:
     if only is not None:
         _write_only(only, value, fmt)
     elif fmt in ("plain", "csv"):
@@ -271,6 +280,8 @@ def _print(report, fmt: str, style: Style, only, value, interactive: bool) -> No
     elif interactive and _isatty(sys.stdin) and _isatty(sys.stdout):
         _walk(report, style)
     else:
+        from cnnrnn_cli.explain.style import make_console
+
         console = make_console(style)
         view = _explainer(report).rich(report.trace, style)
         if style.color:
@@ -292,6 +303,8 @@ def _isatty(stream) -> bool:
 
 def _walk(report, style: Style) -> None:
     """The explanation one cell at a time: any key goes on, q stops."""
+    from cnnrnn_cli.explain.style import Style, make_console
+
     console = make_console(style)
     explainer = _explainer(report)
     console.print(explainer.rich(report.trace, Style(style.precision, style.color, steps=0)))
@@ -357,6 +370,7 @@ def _stage_svg(report, style: Style, path: str, width: int):
     The path is checked first: it may not be one of the command's inputs (`@PATH` or a
     stdin redirected from that file), nor its standard output's file.
     """
+    from cnnrnn_cli.explain.style import make_console
     from cnnrnn_cli.io.files import PendingFile
 
     ctx = click.get_current_context(silent=True)
@@ -460,11 +474,12 @@ def _check_finite(report) -> None:
             )
 
 
-_EXACT = (int, bool, str, type(None))  # never infinite: the common leaves, checked first
+# Never infinite: the common leaves, checked first.
+_EXACT_TYPES = frozenset((int, bool, str, type(None)))
 
 
 def _finite(value) -> bool:
-    if type(value) in _EXACT:
+    if type(value) in _EXACT_TYPES:
         return True
     if hasattr(value, "dtype"):
         import numpy as np
@@ -472,8 +487,11 @@ def _finite(value) -> bool:
         return value.dtype.kind != "f" or bool(np.isfinite(value).all())
     if isinstance(value, float):
         return value == value and abs(value) != float("inf")
-    if isinstance(value, (list, tuple)):
-        return all(_finite(v) for v in value)
     if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    return True
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return True
+    # Only the values that could be infinite are looked into: in a network summary's
+    # records (ints, words, lists of ints) that leaves the lists, each checked at C speed.
+    rest = [v for v in value if type(v) not in _EXACT_TYPES]
+    return not rest or all(map(_finite, rest))

@@ -151,7 +151,7 @@ class SizeParam(click.ParamType):
         except CnnrnnError as err:
             # A number out of range says so ("must be 0 or more"); only text that is not
             # a number or HxW at all gets the list of words.
-            if self.words and not _NUMBERS.fullmatch(value.strip()):
+            if self.words and not re.fullmatch(_NUMBERS, value.strip()):
                 self.fail(
                     f"expected a number, HxW or one of {', '.join(self.words)}; got {value!r}",
                     param,
@@ -160,7 +160,7 @@ class SizeParam(click.ParamType):
             self.fail(err.message, param, ctx)
 
 
-_NUMBERS = re.compile(r"[+\-−]?[0-9]+(\s*[x×X*,]\s*[+\-−]?[0-9]+)?")
+_NUMBERS = r"[+\-−]?[0-9]+(\s*[x×X*,]\s*[+\-−]?[0-9]+)?"  # compiled when an error needs it
 
 PADDING = SizeParam(minimum=0, words=PADDING_WORDS)
 
@@ -329,3 +329,28 @@ def refuse_gates_beside(torch_weights, given: dict, weights, gates) -> None:
             f"--torch-weights gives every gate; "
             f"{clash[0] if clash else '--weights gates'} cannot be given with it"
         )
+
+
+class PathToWrite(click.ParamType):
+    """A file (or, with `folder`, a folder) that the command will write: refused at once
+    when it names the other kind, or an existing one that cannot be written. Click's
+    `Path` does the same but builds its name through gettext (see `main.PlainHelpOption`)."""
+
+    def __init__(self, *, folder: bool = False):
+        self.folder = folder
+        self.name = "directory" if folder else "file"
+
+    def convert(self, value, param, ctx):
+        path = os.fspath(value)
+        try:
+            mode = os.stat(path).st_mode
+        except (OSError, ValueError):  # absent (to be made), or a name to refuse later
+            return path
+        kind = self.name.title()
+        if self.folder and stat.S_ISREG(mode):
+            self.fail(f"{kind} {path!r} is a file.", param, ctx)
+        if not self.folder and stat.S_ISDIR(mode):
+            self.fail(f"{kind} {path!r} is a directory.", param, ctx)
+        if not os.access(path, os.W_OK):
+            self.fail(f"{kind} {path!r} is not writable.", param, ctx)
+        return path

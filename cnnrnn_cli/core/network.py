@@ -138,6 +138,7 @@ class Record:
         "inputs",
         "dims",
         "children",
+        "_geometry",
     )
 
     def __init__(self, kind, spec, item, depth, flow: Flow, params, buffers, macs, exact=True):
@@ -149,6 +150,21 @@ class Record:
         self.inputs = None  # a linear layer's in-features
         self.dims = []
         self.children = 0  # records inside a block (they come before it)
+        self._geometry = None  # (receptive_field, jumps, rf_start), made when first asked
+
+    def geometry(self) -> tuple:
+        """(receptive_field, jumps, rf_start) as printed: ints, or floats where a
+        transposed layer made a fraction; each None when the field is unknown."""
+        if self._geometry is None:
+            if self.rf is None:
+                self._geometry = (None, None, None)
+            else:
+                self._geometry = (
+                    [_num(x) for x in self.rf],
+                    [_num(x) for x in self.jump],
+                    [_num(x + 1) for x in self.start],
+                )
+        return self._geometry
 
     @property
     def flops(self):
@@ -160,16 +176,16 @@ class Record:
 
     @property
     def receptive_field(self):
-        return None if self.rf is None else [_num(x) for x in self.rf]
+        return self.geometry()[0]
 
     @property
     def jumps(self):
-        return None if self.jump is None else [_num(x) for x in self.jump]
+        return self.geometry()[1]
 
     @property
     def rf_start(self):
         """1-based, unclamped: Araujo's u₀ + 1 (0 or less lies in the padding)."""
-        return None if self.start is None else [_num(x + 1) for x in self.start]
+        return self.geometry()[2]
 
     def as_dict(self) -> dict:
         out = {

@@ -8,9 +8,15 @@ import math
 
 from cnnrnn_cli.io.numbers import format_number
 
+_BUILTIN = frozenset((int, float, bool, str, type(None)))  # leaves that are their own text
+
 
 def to_builtin(value):
     """NumPy arrays and scalars -> lists and floats; dicts and lists recursively."""
+    if type(value) in _BUILTIN:
+        return value
+    if isinstance(value, list) and _BUILTIN.issuperset(map(type, value)):
+        return value  # a row of plain values: nothing to convert (a C-speed check)
     if hasattr(value, "tolist"):
         return value.tolist()
     if isinstance(value, dict):
@@ -162,6 +168,11 @@ def _row_text(row, sep: str) -> str:
 
 
 def _cell(x) -> str:
+    kind = type(x)
+    if kind is str:
+        return x
+    if kind is int:
+        return str(x)
     if x is None:
         return "null"
     if isinstance(x, str):

@@ -53,8 +53,9 @@ REQUIRED = {
 _REQUIRED_TEXT = {"k": "a kernel size k=", "o": "an output size o=", "n": "a size n=", "h": "h="}
 _FLAGS = ("ceil", "bias", "bidirectional")
 _KINDS = {k.lower(): k for k in LEAF_KINDS}
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-_PROBABILITY = re.compile(r"0(\.[0-9]{1,12})?|\.[0-9]{1,12}|1(\.0{1,12})?")
+# Compiled when first used (re caches them): most specs have no act f= and no dropout p=.
+_NAME = r"[A-Za-z][A-Za-z0-9_]{0,31}"
+_PROBABILITY = r"0(\.[0-9]{1,12})?|\.[0-9]{1,12}|1(\.0{1,12})?"
 
 
 def parse_network(text: str, name: str = "layers") -> list:
@@ -162,13 +163,13 @@ def _value(kind: str, key: str, value: str, where: str):
             raise InputError(where, f"{key}= takes 0 or 1, got {shown(value)}")
         return value.lower() in ("1", "true")
     if key == "p" and kind == "dropout":
-        if not _PROBABILITY.fullmatch(value):
+        if not re.fullmatch(_PROBABILITY, value):
             raise InputError(where, f"p= is a probability from 0 to 1, got {shown(value)}")
         return value
     if key == "p":
         return parse_padding(value, f"{where}: p")
     if key == "f":
-        if not _NAME.fullmatch(value):
+        if not re.fullmatch(_NAME, value):
             raise InputError(where, f"f= names the activation (a word), got {shown(value)}")
         return value
     if key in ("c", "g", "n", "h"):

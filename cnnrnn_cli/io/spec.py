@@ -9,14 +9,30 @@ import re
 
 from cnnrnn_cli.errors import InputError
 
-_SEP = re.compile(r"\s*[x×X*,]\s*")
+# Between the numbers of a shape: x, ×, X, * or a comma, spaces around it allowed. (The
+# pattern is compiled on first use: a plain number never needs it, and compiling costs
+# the start-up of every command a fraction of a millisecond.)
+_SEP = r"\s*[x×X*,]\s*"
+_SEP_CHARS = "x×X*,"
+
+
+def _split_sizes(text) -> list[str]:
+    text = str(text).strip()
+    if not any(ch in text for ch in _SEP_CHARS):
+        return [text]
+    return re.split(_SEP, text)
 
 
 # The ranges of the one integer grammar (sizes, counts, seeds, --at, --random): plain
 # ASCII decimal digits, checked before int() so that no digit string is too long for it.
 SIZE_MAX = 2**31 - 1  # a size, stride, padding, channel count or position
 SEED_MAX = 2**63 - 1  # a seed
-_DIGITS = re.compile(r"[+-]?[0-9]+")
+
+
+def _is_integer_text(text: str) -> bool:
+    """Whether text is ASCII digits with an optional sign: [+-]?[0-9]+."""
+    digits = text[1:] if text[:1] in ("+", "-") and text[:1] else text
+    return digits.isascii() and digits.isdigit()
 
 
 def shown(token: str, limit: int = 40) -> str:
@@ -41,7 +57,7 @@ def parse_int(
         value = int(token)
     else:
         text = str(token).strip().replace("\u2212", "-")
-        if not _DIGITS.fullmatch(text):
+        if not _is_integer_text(text):
             hint = " written with the digits 0-9" if any(ch.isdigit() for ch in text) else ""
             raise InputError(name, f"{shown(text)} is not {what or 'a whole number'}{hint}")
         digits = text.lstrip("+-").lstrip("0")
@@ -64,7 +80,7 @@ def _int(token: str, name: str, what: str = "a whole number", minimum: int = 1) 
 
 def parse_dims(text: str, name: str) -> list[int]:
     """'224' -> [224]; '224x224' -> [224, 224]; '3x224x224' -> [3, 224, 224]."""
-    parts = _SEP.split(str(text).strip())
+    parts = _split_sizes(text)
     if not 1 <= len(parts) <= 3 or not all(parts):
         raise InputError(name, f"expected N, HxW or CxHxW, got {text!r}")
     try:
@@ -82,7 +98,7 @@ def parse_pair(text, name: str, *, minimum: int = 1):
     elif isinstance(text, int) or hasattr(text, "dtype"):
         parts = [text]
     else:
-        parts = _SEP.split(str(text).strip())
+        parts = _split_sizes(text)
         if len(parts) > 2 or not all(parts):
             raise InputError(name, f"expected a number or HxW, got {shown(text)}")
     if not 1 <= len(parts) <= 2:
