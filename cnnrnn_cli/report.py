@@ -10,7 +10,9 @@ class Report:
 
     command: the subcommand name (`"conv"`).
     params:  the options as given, for JSON's `params`.
-    result:  JSON's `result`: a bare value (array, number) or a dict of named fields.
+    result:  JSON's `result`: a bare value (array, number) or a dict of named fields; or a
+             function of no arguments that makes it when first asked for (a network's
+             JSON records are not made for `-f plain`).
     extra:   further top-level JSON keys (`grad_input` for `pool --grad`).
     plain:   the (name, value) blocks that `plain` and `csv` print; by default the result's
              leaves (one unnamed block for a bare result).
@@ -37,12 +39,23 @@ class Report:
         files: list | None = None,
     ):
         # A plain class, not a dataclass: it is on every command's start-up path.
-        self.command, self.params, self.result = command, params, result
+        self.command, self.params = command, params
+        self._result, self._make_result = (None, result) if callable(result) else (result, None)
         self.extra = extra or {}
         self.plain, self.trace, self.explainer = plain, trace, explainer
         self.warnings = list(warnings or [])
         self.at = at
         self.files = list(files or [])
+
+    @property
+    def result(self) -> Any:
+        if self._make_result is not None:
+            self._result, self._make_result = self._make_result(), None
+        return self._result
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result, self._make_result = value, None
 
     def blocks(self) -> list[tuple[str, Any]]:
         if self.plain is not None:

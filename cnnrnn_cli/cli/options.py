@@ -210,7 +210,7 @@ def emit(
     pending = list(report.files)
     try:
         fmt = fmt or default_format()
-        _check_finite(report)
+        _check_finite(report, report.blocks() if fmt in ("plain", "csv") and only is None else None)
         from cnnrnn_cli.io.streams import echo_err
 
         for line in report.warnings:
@@ -457,17 +457,19 @@ def _frames_hint(folder: str, report, cap, fps) -> None:
     )
 
 
-def _check_finite(report) -> None:
-    """A result that overflowed float64 is an error, not a row of 'inf' (or invalid JSON)."""
+def _check_finite(report, printed=None) -> None:
+    """A result that overflowed float64 is an error, not a row of 'inf' (or invalid JSON).
+    `printed`: the blocks that plain and csv write, checked instead of the whole result."""
     from cnnrnn_cli.errors import InputError
     from cnnrnn_cli.report import flatten
 
-    leaves = (
-        list(flatten(report.result))
-        if isinstance(report.result, dict)
-        else [("result", report.result)]
-    )
-    for name, value in leaves + list(flatten(report.extra)):
+    if printed is not None:
+        leaves = list(printed)
+    elif isinstance(report.result, dict):
+        leaves = list(flatten(report.result)) + list(flatten(report.extra))
+    else:
+        leaves = [("result", report.result), *flatten(report.extra)]
+    for name, value in leaves:
         if not _finite(value):
             raise InputError(
                 name, "the result overflows float64 (infinite values); scale the inputs down"

@@ -162,7 +162,7 @@ def outsize(
         return Report(
             "outsize",
             given,
-            network_result(net),
+            lambda: network_result(net),
             plain=network_plain(net),
             trace=net,
             explainer=EXPLAINER,

@@ -69,7 +69,7 @@ class Dim:
         self.padding_word = padding_word  # 'same', 'valid' or 'full' when given as a word
 
     def _key(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return _DIM_FIELDS(self)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Dim) and self._key() == other._key()
@@ -98,6 +98,9 @@ class Dim:
         if self.ceil or self.transposed:
             return 0
         return min(self.n, max(0, self.remainder - self.p_hi))
+
+
+_DIM_FIELDS = operator.attrgetter(*Dim.__slots__)  # every field, in one C call
 
 
 def resolve_padding(
@@ -226,6 +229,8 @@ class OutsizeResult:
 def pair(value, rank: int, name: str) -> tuple:
     """A scalar or a (h, w) pair, as one value per spatial dimension; NumPy integers
     become Python ints, words ('same') stay words."""
+    if type(value) is int:  # the common case, a spec's k=3
+        return (value,) * rank
     if hasattr(value, "tolist") and not isinstance(value, (int, str)):
         value = value.tolist()  # np.int64(1), np.array([1, 2])
     if isinstance(value, (tuple, list)):

@@ -51,9 +51,11 @@ def parse_int(
     The sign is read only to say "must be 0 or more" rather than "not a whole number";
     a digit string longer than the maximum's is refused before it is converted.
     """
-    if isinstance(token, bool):
+    if type(token) is str and len(token) < 10 and token.isdigit() and token.isascii():
+        value = int(token)  # plain digits that fit: the common case, checked at C speed
+    elif isinstance(token, bool):
         raise InputError(name, f"expected a whole number, got {token}")
-    if isinstance(token, int) or (hasattr(token, "dtype") and token.dtype.kind in "iu"):
+    elif isinstance(token, int) or (hasattr(token, "dtype") and token.dtype.kind in "iu"):
         value = int(token)
     else:
         text = str(token).strip().replace("\u2212", "-")
