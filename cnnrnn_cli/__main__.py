@@ -1,3 +1,3 @@
-from cnnrnn_cli.entry import main
+from cnnrnn_cli.entry import console
 
-main()
+console()

@@ -273,6 +273,8 @@ def _squash(values):
 
 
 def _num(x):
+    if type(x) is int:
+        return x
     return int(x) if x.denominator == 1 else float(x)
 
 
@@ -647,6 +649,9 @@ def _check_sizes(where: str, values) -> None:
 
 
 def _check_geometry(where: str, rf, jump, start) -> None:
+    values = rf + jump + start
+    if all(type(x) is int for x in values) and max(map(abs, values)) <= VALUE_MAX:
+        return  # whole numbers within range: the usual layer (a fraction has a denominator)
     for what, values in (("receptive field", rf), ("jump", jump), ("field's start", start)):
         for x in values:
             if abs(x) > VALUE_MAX or x.denominator > VALUE_MAX:

@@ -135,7 +135,8 @@ def conv_dim(
     n: int, f: int, s: int = 1, padding=0, d: int = 1, *, ceil: bool = False, axis: str = "height"
 ) -> Dim:
     """Output length of a convolution or pooling window sliding over n positions."""
-    _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
+    if min(n, f, s, d) < 1:
+        _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
     lo, hi, note = resolve_padding(n, f, s, d, padding, axis=axis)
     span = d * (f - 1) + 1
     if span > n + lo + hi:
@@ -173,7 +174,8 @@ def transposed_dim(
     n: int, f: int, s: int = 1, padding=0, d: int = 1, op: int = 0, *, axis: str = "height"
 ) -> Dim:
     """Output length of a transposed convolution: (N − 1)S − 2P + d(F−1) + op + 1."""
-    _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
+    if min(n, f, s, d) < 1:
+        _check_positive(n=("input", n), f=("kernel", f), s=("stride", s), d=("dilation", d))
     if padding in ("same", "full"):
         raise InputError("padding", f"'{padding}' is not defined for a transposed convolution")
     lo, hi, _ = resolve_padding(n, f, s, d, padding, axis=axis)
@@ -312,6 +314,8 @@ def output_size(
 
 def size_warnings(dims: list[Dim], rank: int) -> list[str]:
     """Why a size is surprising: an inexact division, a ceil-mode window, 'same' asymmetry."""
+    if all(dim.remainder == 0 and not dim.same_note for dim in dims):
+        return []  # nothing to say (the usual layer)
     notes = []
     for i, dim in enumerate(dims):
         axis = AXES[i] if rank == 2 else ""
