@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnrnn_cli.core.activations import sigmoid
-from cnnrnn_cli.core.cells import uniform_gates
+from cnnrnn_cli.core.cells import as_shape, torch_blocks, uniform_gates
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 from cnnrnn_cli.vocabulary import GRU_GATES as GATES
-
-TORCH_ARRAYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @dataclass
@@ -72,21 +70,6 @@ class GRUResult:
         return z if self.z_keeps == "old" else 1 - z
 
 
-def _shape(a, name: str, shape: tuple, against: str) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    if a.shape == shape:
-        return a
-    if len(shape) == 1:
-        a = a.reshape(-1)
-    elif a.ndim < 2:
-        a = a.reshape(shape) if a.size == np.prod(shape) else a.reshape(1, -1)
-    if a.shape != shape:
-        raise ShapeError(
-            name, f"is {shape_str(a.shape)} but must be {shape_str(shape)} ({against})"
-        )
-    return a
-
-
 def make_weights(hidden: int, dim: int, given: dict) -> dict:
     """Every gate array checked against H and D (biases default to zeros)."""
     out = {}
@@ -95,7 +78,7 @@ def make_weights(hidden: int, dim: int, given: dict) -> dict:
         value = given.get(name)
         if name.startswith("b"):
             out[name] = (
-                np.zeros(hidden) if value is None else _shape(value, name, (hidden,), against)
+                np.zeros(hidden) if value is None else as_shape(value, name, (hidden,), against)
             )
         else:
             if value is None:
@@ -105,7 +88,7 @@ def make_weights(hidden: int, dim: int, given: dict) -> dict:
                     "--weights, --torch-weights, --random, --example)",
                 )
             cols = dim if name.startswith("wx") else hidden
-            out[name] = _shape(value, name, (hidden, cols), against)
+            out[name] = as_shape(value, name, (hidden, cols), against)
     return out
 
 
@@ -125,49 +108,20 @@ def from_torch(arrays: dict) -> dict:
     weight_ih (3H, D), weight_hh (3H, H), bias_ih (3H,), bias_hh (3H,):
     b_r = b_ir + b_hr, b_z = b_iz + b_hz, b_h = b_in and b_hh = b_hn (inside r ⊙ (·)).
     """
-    for name in ("weight_ih", "weight_hh"):
-        if name not in arrays:
-            raise InputError(
-                "torch-weights", f"missing array {name!r} (expected {', '.join(TORCH_ARRAYS)})"
-            )
-    unknown = sorted(set(arrays) - set(TORCH_ARRAYS))
-    if unknown:
-        raise InputError(
-            "torch-weights",
-            f"unknown array(s) {', '.join(unknown)}; expected {', '.join(TORCH_ARRAYS)}",
-        )
-    w_ih, w_hh = np.asarray(arrays["weight_ih"]), np.asarray(arrays["weight_hh"])
-    if w_hh.ndim != 2 or w_hh.shape[0] != 3 * w_hh.shape[1]:
-        raise ShapeError("torch-weights", f"weight_hh is {shape_str(w_hh.shape)}, expected 3H×H")
-    hidden = w_hh.shape[1]
-    if w_ih.ndim != 2 or w_ih.shape[0] != 3 * hidden:
-        raise ShapeError(
-            "torch-weights", f"weight_ih is {shape_str(w_ih.shape)}, expected 3H×D = {3 * hidden}×D"
-        )
-    if ("bias_ih" in arrays) != ("bias_hh" in arrays):
-        raise InputError("torch-weights", "give both bias_ih and bias_hh, or neither")
-    zeros = np.zeros(3 * hidden)
-    biases = []
-    for name in ("bias_ih", "bias_hh"):
-        b = np.asarray(arrays.get(name, zeros)).reshape(-1)
-        if b.size != 3 * hidden:
-            raise ShapeError(
-                "torch-weights", f"{name} has {b.size} values, expected 3H = {3 * hidden}"
-            )
-        biases.append(b)
-    b_ih, b_hh = biases
-    r, z, n = (slice(k * hidden, (k + 1) * hidden) for k in range(3))
+    _, (w_ir, w_iz, w_in), (w_hr, w_hz, w_hn), (b_ir, b_iz, b_in), (b_hr, b_hz, b_hn) = (
+        torch_blocks(arrays, 3)
+    )
     return dict(
-        wxr=w_ih[r],
-        wxz=w_ih[z],
-        wxh=w_ih[n],
-        whr=w_hh[r],
-        whz=w_hh[z],
-        whh=w_hh[n],
-        br=b_ih[r] + b_hh[r],
-        bz=b_ih[z] + b_hh[z],
-        bh=b_ih[n],
-        bhh=b_hh[n],
+        wxr=w_ir,
+        wxz=w_iz,
+        wxh=w_in,
+        whr=w_hr,
+        whz=w_hz,
+        whh=w_hn,
+        br=b_ir + b_hr,
+        bz=b_iz + b_hz,
+        bh=b_in,
+        bhh=b_hn,
     )
 
 
