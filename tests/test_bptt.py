@@ -271,10 +271,11 @@ def test_cli_rich_follows_the_notes(run):
         "(γ·σ_max)^(T−t)",
         "w_h^α = 0.8^α",
         "W_h := W_h − α ∂L/∂W_h = 0.8 − 0.1·0.0394 = 0.7961",
-        "Finite differences",
+        "Gradient check: largest relative error against central differences",
         "learning rate",
     ):
         assert fragment in out, fragment
+    assert "the gradients agree." in " ".join(out.split())  # wrapped at the width
 
 
 def test_cli_weights_file_and_random(run_json, tmp_path):

@@ -871,14 +871,36 @@ def _update(res: BPTTResult, p: int, unit: int, width: int):
     return Group(*lines)
 
 
-def _check(res: BPTTResult, p: int):
-    ok = res.check_error < 1e-5
-    sampled = " (a seeded sample of entries per array)" if res.check_sampled else ""
+CHECK_AGREES = 1e-5  # a gradient check's largest relative error below this agrees
+
+
+def check_words(res, truncated: str = "") -> tuple[str, str, str]:
+    """(opening, where, verdict) of `--check`'s sentence, for the plain and gated cells
+    alike (`res`: check_error, check_worst, check_sampled); the number goes between."""
+    sampled = " (64 seeded entries of each larger array)" if res.check_sampled else ""
+    verdict = "the gradients agree" if res.check_error < CHECK_AGREES else "check the inputs' scale"
+    return (
+        f"Gradient check{truncated}: largest relative error against central differences",
+        f"at {res.check_worst}{sampled}",
+        verdict,
+    )
+
+
+def check_sentence(res, truncated: str = ""):
+    """`--check` in the rich view: the error, where (1-based), whether they agree."""
+    opening, where, verdict = check_words(res, truncated)
     return sentence(
-        f"Finite differences: largest relative error {res.check_error:.2e} at "
-        f"{res.check_worst} (positions count from 1, [row,column] for a matrix){sampled} "
-        + ("✓" if ok else "✗"),
-        style="" if ok else "red",
+        f"{opening} {res.check_error:.2e} {where} (positions count from 1, [row,column] "
+        f"for a matrix): {verdict}.",
+        style="" if res.check_error < CHECK_AGREES else "red",
+    )
+
+
+def check_latex(res, truncated: str = "") -> str:
+    """`--check` in the LaTeX view."""
+    opening, where, verdict = check_words(res, truncated)
+    return latex_par(
+        f"{opening} ${latex_num(res.check_error, 3, sci=True)}$ {latex_text(where)}: {verdict}."
     )
 
 
@@ -907,7 +929,7 @@ def rich(res: BPTTResult, style):
     if res.updated is not None:
         parts.append(Fit(lambda width: _update(res, p, unit, width)))
     if res.check_error is not None:
-        parts.append(_check(res, p))
+        parts.append(check_sentence(res))
     return Group(*parts)
 
 
@@ -1232,15 +1254,7 @@ def latex(res: BPTTResult, style) -> str:
             + " \\end{aligned}$$"
         )
     if res.check_error is not None:
-        mark = "$\\checkmark$" if res.check_error < 1e-5 else "$\\times$"
-        sampled = " (a seeded sample of entries per array)" if res.check_sampled else ""
-        lines.append(
-            latex_par(
-                f"Finite differences: largest relative error ${latex_num(res.check_error, 3)}$ "
-                f"at {latex_text(res.check_worst)}{sampled} "
-                f"{mark}."
-            )
-        )
+        lines.append(check_latex(res))
     return "\n".join(lines)
 
 

@@ -20,6 +20,8 @@ from cnnrnn_cli.core.gated_bptt import CellResult, Comparison
 from cnnrnn_cli.explain.bptt import (
     Fit,
     _table,
+    check_latex,
+    check_sentence,
     log_column,
     sentence,
     signed,
@@ -487,18 +489,12 @@ def _lstm_jacobian(res: CellResult, p: int, t: int, width: int):
     return Group(*items)
 
 
+def _truncated(res: CellResult) -> str:
+    return " of the truncated loss (each L_s over its K steps)" if res.truncate else ""
+
+
 def _check(res: CellResult, p: int):
-    if res.check_error is None:
-        return None
-    ok = res.check_error < 1e-5
-    sampled = " (64 seeded entries of each larger array)" if res.check_sampled else ""
-    truncated = " of the truncated loss (each L_s over its K steps)" if res.truncate else ""
-    return sentence(
-        f"Gradient check{truncated}: largest relative error against central differences "
-        f"{_sci(res.check_error, p)} at {res.check_worst}{sampled}"
-        + (": the gradients agree." if ok else ": check the inputs' scale."),
-        style="" if ok else "red",
-    )
+    return None if res.check_error is None else check_sentence(res, _truncated(res))
 
 
 def rich_cell(res: CellResult, style):
@@ -701,12 +697,7 @@ def latex_cell(res: CellResult, style) -> str:
             f"\\min(1, {latex_num(res.clip, p)} / {g}) = {latex_num(res.clip_factor, p)}$$"
         )
     if res.check_error is not None:
-        lines.append(
-            latex_par(
-                "Gradient check: largest relative error "
-                f"${latex_num(res.check_error, p, sci=True)}$."
-            )
-        )
+        lines.append(check_latex(res, _truncated(res)))
     return "\n".join(lines)
 
 
