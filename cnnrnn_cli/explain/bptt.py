@@ -146,8 +146,9 @@ def words(text: str) -> list[str]:
 
 
 def sentence(text: str, style: str = "") -> Fit:
-    """Words wrapped at the width, never between an operator and its operand."""
-    return Fit(lambda width: wrap(words(text), width, indent=0, style=style))
+    """Words wrapped at the width, never between an operator and its operand; the lines
+    after the first indented by two, so that a reader sees where the sentence goes on."""
+    return Fit(lambda width: wrap(words(text), width, indent=2, style=style))
 
 
 def signed(x: float, p: int) -> str:
