@@ -96,6 +96,39 @@ def test_shell_completion_lists_commands_and_options():
     assert "_CNNRNN_COMPLETE=bash_complete" in script.stdout
 
 
+@pytest.mark.parametrize(
+    "words, kind",
+    [
+        ("cnnrnn conv --svg ou", "file"),
+        ("cnnrnn conv --animate ou", "file"),
+        ("cnnrnn pool --frames ou", "dir"),
+    ],
+)
+def test_shell_completion_completes_file_and_folder_names(words, kind):
+    """The shell completes the names of the files and folders a command writes."""
+    env = {"_CNNRNN_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": "3"}
+    out = CliRunner().invoke(cli, [], env=env, prog_name="cnnrnn").stdout
+    assert out.split() == [f"{kind},ou"]
+
+
+def test_only_the_svg_must_be_writable_already(tmp_path, monkeypatch):
+    """--animate and --frames replace a read-only file or fill a read-only-named folder
+    through a new file and a rename, as before; --svg refuses one (os.access is faked:
+    root may write anything)."""
+    from cnnrnn_cli.cli.params import PathToWrite
+
+    target = tmp_path / "ro.svg"
+    target.write_text("old")
+    monkeypatch.setattr("cnnrnn_cli.cli.params.os.access", lambda path, mode: False)
+    assert PathToWrite().convert(str(target), None, None) == str(target)
+    with pytest.raises(click.BadParameter, match="is not writable"):
+        PathToWrite(writable=True).convert(str(target), None, None)
+    with pytest.raises(click.BadParameter, match="is a directory"):
+        PathToWrite().convert(str(tmp_path), None, None)
+    with pytest.raises(click.BadParameter, match="is a file"):
+        PathToWrite(folder=True).convert(str(target), None, None)
+
+
 @click.command(cls=CnnrnnCommand)
 @click.argument("image", required=False)
 @click.option("-k", "--kernel")

@@ -123,3 +123,36 @@ def test_float32_stays_float32_and_agrees():
         x.astype(np.float64), w.astype(np.float64), pads=((1, 1), (1, 1)), groups=3
     )
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_fallback_on_a_worker_thread_does_not_wait_for_the_pool():
+    """A piece recomputed by shift and add runs on a worker of the thread pool, which must
+    not hand its work back to the pool and wait (every worker doing so deadlocked). In a
+    process of its own, so that a regression fails by the timeout instead of hanging."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from cnnrnn_cli.core import parallel, depthwise\n"
+        "from cnnrnn_cli.core.conv import conv2d\n"
+        "parallel.PARALLEL_WORK = 0\n"
+        "depthwise.PIECE_ELEMENTS = 200\n"
+        "x = np.ones((4, 60, 60))\n"
+        "x[:, 30, 30] = np.nan\n"
+        "out = conv2d(x, np.ones((12, 1, 5, 5)), groups=4).output\n"
+        "print(int(np.isnan(out).sum()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == [str(12 * 25)], done.stderr  # 5×5 windows per filter
+
+
+def test_finite_outputs_whose_sum_overflows_are_kept():
+    """Near 1e306 a piece's sum overflows while every output is finite: the product's
+    numbers stand (no needless recomputation), equal to the naive loop's."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 1, (2, 20, 30)) * 1e306
+    w = np.full((4, 1, 3, 3), 0.1)
+    got = depthwise.toeplitz_product(x, w, (18, 28), (1, 1), (1, 1))
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, naive_grouped_conv2d(x, w, groups=2), rtol=1e-12)

@@ -137,7 +137,7 @@ def output_options(fn):
         click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is honoured too)."),
         click.option(
             "--svg",
-            type=PathToWrite(),
+            type=PathToWrite(writable=True),
             callback=_check_file_name,
             help="Also save the rich rendering as an SVG picture to FILE (written "
             "whole, once the command has succeeded), in colour, at 100 columns.",

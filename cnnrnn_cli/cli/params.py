@@ -333,12 +333,18 @@ def refuse_gates_beside(torch_weights, given: dict, weights, gates) -> None:
 
 class PathToWrite(click.ParamType):
     """A file (or, with `folder`, a folder) that the command will write: refused at once
-    when it names the other kind, or an existing one that cannot be written. Click's
-    `Path` does the same but builds its name through gettext (see `main.PlainHelpOption`)."""
+    when it names the other kind (or, with `writable`, an existing one that cannot be
+    written). Click's `Path` does the same but builds its name through gettext (see
+    `main.PlainHelpOption`); the shell completes file or folder names alike."""
 
-    def __init__(self, *, folder: bool = False):
-        self.folder = folder
+    def __init__(self, *, folder: bool = False, writable: bool = False):
+        self.folder, self.writable = folder, writable
         self.name = "directory" if folder else "file"
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type="dir" if self.folder else "file")]
 
     def convert(self, value, param, ctx):
         path = os.fspath(value)
@@ -351,6 +357,6 @@ class PathToWrite(click.ParamType):
             self.fail(f"{kind} {path!r} is a file.", param, ctx)
         if not self.folder and stat.S_ISDIR(mode):
             self.fail(f"{kind} {path!r} is a directory.", param, ctx)
-        if not os.access(path, os.W_OK):
+        if self.writable and not os.access(path, os.W_OK):
             self.fail(f"{kind} {path!r} is not writable.", param, ctx)
         return path

@@ -130,10 +130,17 @@ def toeplitz_product(padded, w, out_hw, stride, dilation) -> np.ndarray:
             target[:, :, columns].reshape(n_ch, m, n_rows, part.blocks, part.width)[...] = (
                 runs.transpose(0, 3, 1, 2, 4)
             )
-        if not np.isfinite(target.sum()):  # an ∞ or NaN in the input: 0·∞ spread over runs
+        # An ∞ or NaN in the input: 0·∞ spread NaN over whole runs. (The sum is the quick
+        # test; an overflowing sum of finite outputs is not one.)
+        if not np.isfinite(target.sum()) and not np.isfinite(target).all():
             window = padded[ch : ch + n_ch, r * sh : (r + n_rows - 1) * sh + (fh - 1) * dh + 1]
-            target[...] = shift_and_add(
-                window, w[ch * m : (ch + n_ch) * m], (n_rows, out_w), stride, dilation
+            target[...] = shift_and_add(  # on this thread: a pool's worker must not wait on it
+                window,
+                w[ch * m : (ch + n_ch) * m],
+                (n_rows, out_w),
+                stride,
+                dilation,
+                threads=False,
             )
 
     per_item = max(1, len(pieces) // ITEMS)
@@ -147,10 +154,10 @@ def toeplitz_product(padded, w, out_hw, stride, dilation) -> np.ndarray:
     return out
 
 
-def shift_and_add(padded, w, out_hw, stride, dilation) -> np.ndarray:
+def shift_and_add(padded, w, out_hw, stride, dilation, *, threads: bool = True) -> np.ndarray:
     """One multiply by a scalar weight and one add per tap, in chunks of one channel's
-    rows (about L2's worth) spread over the cores; at stride 1 over the flattened plane,
-    whose taps are contiguous slices. (K, H', W')."""
+    rows (about L2's worth) spread over the cores (`threads`); at stride 1 over the
+    flattened plane, whose taps are contiguous slices. (K, H', W')."""
     k, _, fh, fw = w.shape
     c = padded.shape[0]
     m = k // c
@@ -203,5 +210,10 @@ def shift_and_add(padded, w, out_hw, stride, dilation) -> np.ndarray:
         for f, start in pieces[first : first + per_item]:
             piece(f, start)
 
-    parallel_map(chunk, range(0, len(pieces), per_item), work=out.size * fh * fw)
+    batches = range(0, len(pieces), per_item)
+    if threads:
+        parallel_map(chunk, batches, work=out.size * fh * fw)
+    else:
+        for first in batches:
+            chunk(first)
     return out[:, :, :out_w]
