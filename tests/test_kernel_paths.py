@@ -118,3 +118,24 @@ def test_the_paths_really_run_in_chunks_on_threads(many_small_chunks, monkeypatc
     monkeypatch.setattr(np, "matmul", counting)
     conv.conv2d(x, np.ones((2, 3, 3, 3)), 1, 1)
     assert len(products) == 12 * 9  # 12 chunks of one row, 9 taps each
+
+
+def test_work_handed_out_from_a_pool_thread_stays_on_it():
+    """parallel_map called on one of the pool's own threads runs there: with every worker
+    handing work back to the pool and waiting, none would be left to do it. In a process
+    of its own, so that a regression fails by the timeout instead of hanging."""
+    import subprocess
+    import sys
+
+    code = (
+        "from cnnrnn_cli.core import parallel\n"
+        "parallel.PARALLEL_WORK = 0\n"
+        "parallel.os.cpu_count = lambda: 2\n"
+        "done = []\n"
+        "def outer(i):\n"
+        "    parallel.parallel_map(done.append, range(10), work=1)\n"
+        "parallel.parallel_map(outer, range(8), work=1)\n"
+        "print(len(done))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["80"], out.stderr

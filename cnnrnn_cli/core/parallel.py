@@ -7,8 +7,10 @@ chunks that are large enough; small jobs stay on one thread (no pool is started)
 from __future__ import annotations
 
 import os
+import threading
 
 PARALLEL_WORK = 1 << 19  # element-operations below which threads do not pay
+POOL = "cnnrnn-pool"  # the names of the pool's threads
 _pool = None
 
 
@@ -17,14 +19,17 @@ def _executor():
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
+        _pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1), thread_name_prefix=POOL)
     return _pool
 
 
 def parallel_map(fn, items, *, work: int) -> None:
     """Call fn(item) for every item; in threads when `work` is large and there are cores."""
     items = list(items)
-    if len(items) < 2 or work < PARALLEL_WORK or (os.cpu_count() or 1) < 2:
+    # On one of the pool's own threads the work stays there: handing it to the pool and
+    # waiting, with every worker doing the same, would wait forever.
+    nested = threading.current_thread().name.startswith(POOL)
+    if nested or len(items) < 2 or work < PARALLEL_WORK or (os.cpu_count() or 1) < 2:
         for item in items:
             fn(item)
         return
@@ -61,8 +66,6 @@ def interruptible(fn, *args, ops: float = float("inf"), **kwargs):
     """fn(*args, **kwargs), in a worker thread when `ops` is large, so that Ctrl-C is
     raised in the caller within about 0.1 s whatever the worker is doing. The worker sees
     the caller's context variables (the budget, the progress listener)."""
-    import threading
-
     if ops < INTERRUPT_WORK or threading.current_thread() is not threading.main_thread():
         return fn(*args, **kwargs)
     import contextvars
