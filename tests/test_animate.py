@@ -206,6 +206,15 @@ def test_frames_refuses_a_folder_with_other_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
+def test_a_folder_name_too_long_is_refused_before_any_output(tmp_path):
+    """The last rename would fail after the numbers were printed: refused first, as --svg
+    refuses its file."""
+    name = tmp_path / ("f" * 300)
+    result = run(["conv", "--example", "-f", "plain", "--frames", str(name)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "File name too long" in result.output and list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_command_leaves_no_picture(tmp_path):
     movie = tmp_path / "m.svg"
     result = run(["conv", "1 2; 3 4", "-k", "1 2 3; 4 5 6; 7 8 9", "--animate", str(movie)])

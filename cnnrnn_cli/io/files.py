@@ -241,6 +241,14 @@ class PendingFolder:
         elif not os.path.isdir(os.path.dirname(self.target)):
             folder = os.path.dirname(self.target)
             raise InputError(source, f"cannot write {path}: there is no folder {folder}")
+        else:  # a new name: one the folder cannot hold would fail only at the last rename
+            parent, name = os.path.split(self.target)
+            try:
+                too_long = len(os.fsencode(name)) > os.pathconf(parent, "PC_NAME_MAX")
+            except (OSError, ValueError):
+                too_long = False  # no limit known: the rename will say
+            if too_long:
+                raise self._error(OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG)))
 
     def stage(self, files) -> None:
         """Write `files` ({name: bytes}, or (name, bytes) pairs made one at a time) into
