@@ -8,11 +8,11 @@ from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.gru import _gate_options as gru_gate_options
 from cnnrnn_cli.cli.lstm import _gate_options as lstm_gate_options
 from cnnrnn_cli.cli.params import (
-    SEED,
     IntParam,
     MatrixParam,
     NamedArraysParam,
     seed_goes_with,
+    seed_option,
     within_steps,
 )
 from cnnrnn_cli.errors import InputError
@@ -84,7 +84,7 @@ def log10_list(log10_values) -> list:
     metavar="T,D,H",
     help="A random case: W_h = σ·Q (Q orthogonal, so ρ = σ), W_x of variance 1/D.",
 )
-@click.option("--seed", type=SEED, help="Seed for --random.")
+@seed_option
 @click.option("--scale", type=float, default=1.0, show_default=True, help="σ for --random.")
 @click.option(
     "--cell",

@@ -6,12 +6,12 @@ import click
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import (
-    SEED,
     IntParam,
     MatrixParam,
     NamedArraysParam,
     refuse_gates_beside,
     seed_goes_with,
+    seed_option,
     within_steps,
 )
 from cnnrnn_cli.report import Report
@@ -86,7 +86,7 @@ def _gate_options(fn):
     metavar="D,H",
     help="Random weights (PyTorch's initialisation), x and h.",
 )
-@click.option("--seed", type=SEED, help="Seed for --random.")
+@seed_option
 @click.option(
     "--tol",
     type=float,

@@ -6,12 +6,12 @@ import click
 
 from cnnrnn_cli.cli.command import report_command
 from cnnrnn_cli.cli.params import (
-    SEED,
     IntParam,
     MatrixParam,
     NamedArraysParam,
     refuse_gates_beside,
     seed_goes_with,
+    seed_option,
     within_steps,
 )
 from cnnrnn_cli.report import Report
@@ -70,7 +70,7 @@ def _gate_options(fn):
     metavar="D,H",
     help="Random weights (PyTorch's initialisation), x, h and c.",
 )
-@click.option("--seed", type=SEED, help="Seed for --random (chosen and shown when not given).")
+@seed_option
 @click.option(
     "--tol",
     type=float,

@@ -228,6 +228,11 @@ def _seed_type() -> IntParam:
 
 SEED = _seed_type()
 
+# --seed beside --random (bptt, gru-step, lstm-step, resblock): one declaration, one text.
+seed_option = click.option(
+    "--seed", type=SEED, help="Seed for --random (chosen and shown when not given)."
+)
+
 
 MAX_ELEMENTS_MAX = 10**15  # more than any machine's memory holds in float64
 

@@ -6,7 +6,13 @@ import click
 from click.core import ParameterSource
 
 from cnnrnn_cli.cli.command import report_command
-from cnnrnn_cli.cli.params import SEED, IntParam, MatrixParam, NamedArraysParam, seed_goes_with
+from cnnrnn_cli.cli.params import (
+    IntParam,
+    MatrixParam,
+    NamedArraysParam,
+    seed_goes_with,
+    seed_option,
+)
 from cnnrnn_cli.errors import InputError
 from cnnrnn_cli.report import Report
 from cnnrnn_cli.vocabulary import ACTIVATION_NAMES
@@ -67,7 +73,7 @@ class RandomSize(IntParam):
 @click.option(
     "--size", type=IntParam(), default=4, show_default=True, help="n for --random without N."
 )
-@click.option("--seed", type=SEED, help="Seed for --random.")
+@seed_option
 @click.option(
     "--depth",
     type=IntParam(maximum=MAX_DEPTH),
