@@ -111,14 +111,11 @@ def toeplitz_product(padded, w, out_hw, stride, dilation) -> np.ndarray:
         )
         np.copyto(cols.view(run)[..., 0], source)
 
-    def piece(ch: int, n_ch: int, r: int, n_rows: int, buffers: dict) -> None:
+    def piece(ch: int, n_ch: int, r: int, n_rows: int, buffers: list) -> None:
         target = out[ch * m : (ch + n_ch) * m, r : r + n_rows]
-        for part in parts:
+        for part, buffer in zip(parts, buffers, strict=True):
             n = n_rows * part.blocks
-            shape = (n_ch, n_rows, part.blocks, fh, part.span)
-            if id(part) not in buffers:
-                buffers[id(part)] = np.empty((channels, rows, *shape[2:]), dtype)
-            cols = buffers[id(part)][:n_ch, :n_rows]
+            cols = buffer[:n_ch, :n_rows]
             gather(part, ch, n_ch, r, n_rows, cols)
             matrix = part.matrix[ch : ch + n_ch]
             columns = slice(part.first, part.first + part.blocks * part.width)
@@ -136,19 +133,15 @@ def toeplitz_product(padded, w, out_hw, stride, dilation) -> np.ndarray:
             suspect = not np.isfinite(target.sum())
         if suspect and not np.isfinite(target).all():
             window = padded[ch : ch + n_ch, r * sh : (r + n_rows - 1) * sh + (fh - 1) * dh + 1]
-            target[...] = shift_and_add(  # on this thread: a pool's worker must not wait on it
-                window,
-                w[ch * m : (ch + n_ch) * m],
-                (n_rows, out_w),
-                stride,
-                dilation,
-                threads=False,
+            target[...] = shift_and_add(
+                window, w[ch * m : (ch + n_ch) * m], (n_rows, out_w), stride, dilation
             )
 
     per_item = max(1, len(pieces) // ITEMS)
 
     def batch(first: int) -> None:
-        buffers: dict = {}  # one set of gathering buffers per thread's batch
+        # one set of gathering buffers per thread's batch, as large as the largest piece
+        buffers = [np.empty((channels, rows, p.blocks, fh, p.span), dtype) for p in parts]
         for args in pieces[first : first + per_item]:
             piece(*args, buffers)
 
@@ -156,10 +149,10 @@ def toeplitz_product(padded, w, out_hw, stride, dilation) -> np.ndarray:
     return out
 
 
-def shift_and_add(padded, w, out_hw, stride, dilation, *, threads: bool = True) -> np.ndarray:
+def shift_and_add(padded, w, out_hw, stride, dilation) -> np.ndarray:
     """One multiply by a scalar weight and one add per tap, in chunks of one channel's
-    rows (about L2's worth) spread over the cores (`threads`); at stride 1 over the
-    flattened plane, whose taps are contiguous slices. (K, H', W')."""
+    rows (about L2's worth) spread over the cores; at stride 1 over the flattened plane,
+    whose taps are contiguous slices. (K, H', W')."""
     k, _, fh, fw = w.shape
     c = padded.shape[0]
     m = k // c
@@ -212,10 +205,5 @@ def shift_and_add(padded, w, out_hw, stride, dilation, *, threads: bool = True) 
         for f, start in pieces[first : first + per_item]:
             piece(f, start)
 
-    batches = range(0, len(pieces), per_item)
-    if threads:
-        parallel_map(chunk, batches, work=out.size * fh * fw)
-    else:
-        for first in batches:
-            chunk(first)
+    parallel_map(chunk, range(0, len(pieces), per_item), work=out.size * fh * fw)
     return out[:, :, :out_w]
