@@ -193,23 +193,20 @@ def pad_input(
 
 
 def _pad_constant(x: np.ndarray, pads, value: float) -> np.ndarray:
-    """(C, H, W) in a frame of `value`, filled a chunk of channels at a time over the cores
-    (a copy bound by memory; one core does not reach its bandwidth). Negative pads crop."""
+    """(C, H, W) in a frame of `value` (pads [(top, bottom), (left, right)], each ≥ 0),
+    filled a chunk of channels at a time over the cores (a copy bound by memory)."""
     (top, bottom), (left, right) = pads
     c, h, w = x.shape
     out = np.empty((c, h + top + bottom, w + left + right), dtype=x.dtype)
-    rows = slice(max(top, 0), out.shape[1] - max(bottom, 0))
-    cols = slice(max(left, 0), out.shape[2] - max(right, 0))
-    source = x[:, max(-top, 0) : h - max(-bottom, 0), max(-left, 0) : w - max(-right, 0)]
     per_chunk = max(1, CACHE_ELEMENTS // max(1, out[0].size))
 
     def fill(first: int) -> None:
         chunk = out[first : first + per_chunk]
-        chunk[:, : rows.start] = value
-        chunk[:, rows.stop :] = value
-        chunk[:, rows, : cols.start] = value
-        chunk[:, rows, cols.stop :] = value
-        chunk[:, rows, cols] = source[first : first + per_chunk]
+        chunk[:, :top] = value
+        chunk[:, top + h :] = value
+        chunk[:, top : top + h, :left] = value
+        chunk[:, top : top + h, left + w :] = value
+        chunk[:, top : top + h, left : left + w] = x[first : first + per_chunk]
 
     parallel_map(fill, range(0, c, per_chunk), work=out.size)
     return out
