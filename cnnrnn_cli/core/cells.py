@@ -27,6 +27,28 @@ def as_shape(a, name: str, shape: tuple, against: str) -> np.ndarray:
     return a
 
 
+def gate_arrays(gates, hidden: int, dim: int, given: dict, against: str) -> dict:
+    """Every gate array of a cell (names in `gates`: wx… (H, D), wh… (H, H), b… (H,))
+    checked against H and D; a bias not given is zeros, a weight not given an error."""
+    out = {}
+    for name in gates:
+        value = given.get(name)
+        if name.startswith("b"):
+            out[name] = (
+                np.zeros(hidden) if value is None else as_shape(value, name, (hidden,), against)
+            )
+            continue
+        if value is None:
+            raise InputError(
+                name,
+                "missing: every gate needs its weights (or use "
+                "--weights, --torch-weights, --random, --example)",
+            )
+        cols = dim if name.startswith("wx") else hidden
+        out[name] = as_shape(value, name, (hidden, cols), against)
+    return out
+
+
 def torch_blocks(arrays: dict, gates: int) -> tuple[int, list, list, list, list]:
     """(H, weight_ih blocks, weight_hh blocks, bias_ih blocks, bias_hh blocks), one block a
     gate in the stacked order, from a PyTorch cell's state dict.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnrnn_cli.core.activations import sigmoid
-from cnnrnn_cli.core.cells import as_shape, torch_blocks, uniform_gates
+from cnnrnn_cli.core.cells import gate_arrays, torch_blocks, uniform_gates
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 from cnnrnn_cli.vocabulary import GRU_GATES as GATES
 
@@ -72,24 +72,7 @@ class GRUResult:
 
 def make_weights(hidden: int, dim: int, given: dict) -> dict:
     """Every gate array checked against H and D (biases default to zeros)."""
-    out = {}
-    against = f"H = {hidden} from h, D = {dim} from x"
-    for name in GATES:
-        value = given.get(name)
-        if name.startswith("b"):
-            out[name] = (
-                np.zeros(hidden) if value is None else as_shape(value, name, (hidden,), against)
-            )
-        else:
-            if value is None:
-                raise InputError(
-                    name,
-                    "missing: every gate needs its weights (or use "
-                    "--weights, --torch-weights, --random, --example)",
-                )
-            cols = dim if name.startswith("wx") else hidden
-            out[name] = as_shape(value, name, (hidden, cols), against)
-    return out
+    return gate_arrays(GATES, hidden, dim, given, f"H = {hidden} from h, D = {dim} from x")
 
 
 def hidden_size(given: dict, h) -> int:

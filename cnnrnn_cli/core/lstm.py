@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnrnn_cli import budget
 from cnnrnn_cli.core.activations import sigmoid
-from cnnrnn_cli.core.cells import as_shape, torch_blocks, uniform_gates
+from cnnrnn_cli.core.cells import as_shape, gate_arrays, torch_blocks, uniform_gates
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 from cnnrnn_cli.vocabulary import LSTM_GATES as GATES
 
@@ -109,24 +109,7 @@ def _rows(mask: np.ndarray) -> list[list[int]]:
 
 def make_weights(hidden: int, dim: int, given: dict) -> dict:
     """Every gate array checked against H and D (biases default to zeros)."""
-    out = {}
-    against = f"H = {hidden}, D = {dim} from x"
-    for name in GATES:
-        value = given.get(name)
-        if name.startswith("b"):
-            out[name] = (
-                np.zeros(hidden) if value is None else as_shape(value, name, (hidden,), against)
-            )
-            continue
-        if value is None:
-            raise InputError(
-                name,
-                "missing: every gate needs its weights (or use "
-                "--weights, --torch-weights, --random, --example)",
-            )
-        cols = dim if name.startswith("wx") else hidden
-        out[name] = as_shape(value, name, (hidden, cols), against)
-    return out
+    return gate_arrays(GATES, hidden, dim, given, f"H = {hidden}, D = {dim} from x")
 
 
 def hidden_size(given: dict, h, c) -> int:
