@@ -872,35 +872,47 @@ def bptt(
 def gradient_check(
     rnn: RNN, targets, name: str, many: bool, grads: dict, max_entries: int = 64, eps: float = 1e-6
 ) -> tuple[float, str, bool]:
-    """Largest relative error |analytic − numeric| / max(|analytic|, |numeric|, 1e-8) of
-    central differences; at most `max_entries` (seeded) entries per array."""
+    """Largest relative error of central differences against `grads` (check_gradients)."""
     f, _, _ = get_activation(name)
+    return check_gradients(
+        rnn.arrays(),
+        grads,
+        lambda: loss_of(rnn, targets, f, many),
+        2.0 * rnn.xs.shape[0] * rnn.wh.shape[0] ** 2,
+        max_entries,
+        eps,
+    )
+
+
+def check_gradients(arrays: dict, grads: dict, loss, loss_ops: float, max_entries=64, eps=1e-6):
+    """(largest relative error, where, sampled): |analytic − numeric| / max(|analytic|,
+    |numeric|, 1e-8) of central differences of `loss()` (which reads `arrays`, changed in
+    place entry by entry), at most `max_entries` (seeded) entries per array; `where` is
+    1-based, [row,column] for a matrix. `loss_ops`: the work of one loss, for progress."""
     rng = np.random.default_rng(0)
     worst, where, sampled = 0.0, "", False
     picked = {}
-    for key, param in rnn.arrays().items():
+    for key, param in arrays.items():
         picked[key] = np.arange(param.size)
         if param.size > max_entries:
             picked[key] = rng.choice(param.size, max_entries, replace=False)
             sampled = True
     count = sum(len(entries) for entries in picked.values())
-    with progress.task(
-        "gradient check", steps=count, ops=4.0 * count * rnn.xs.shape[0] * rnn.wh.shape[0] ** 2
-    ) as work:
-        for key, param in rnn.arrays().items():
+    with progress.task("gradient check", steps=count, ops=2.0 * count * loss_ops) as work:
+        for key, param in arrays.items():
             flat = param.reshape(-1)
             for i in picked[key]:
                 saved = flat[i]
                 step = eps * max(1.0, abs(saved))
                 flat[i] = saved + step
-                up = loss_of(rnn, targets, f, many)
+                up = loss()
                 flat[i] = saved - step
-                down = loss_of(rnn, targets, f, many)
+                down = loss()
                 flat[i] = saved
                 numeric = (up - down) / (2 * step)
                 analytic = grads[key].reshape(-1)[i]
                 error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-8)
-                if error >= worst:  # the position 1-based, (row, column) for a matrix
+                if error >= worst:
                     index = np.unravel_index(int(i), param.shape)
                     worst, where = error, f"{key}[{','.join(str(k + 1) for k in index)}]"
                 work.advance()

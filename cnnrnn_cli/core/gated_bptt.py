@@ -32,7 +32,7 @@ from cnnrnn_cli import budget, progress
 from cnnrnn_cli.core import gru as gru_core
 from cnnrnn_cli.core import lstm as lstm_core
 from cnnrnn_cli.core.activations import activation as get_activation
-from cnnrnn_cli.core.bptt import row_norms
+from cnnrnn_cli.core.bptt import check_gradients, row_norms
 from cnnrnn_cli.errors import InputError, ShapeError, shape_str
 from cnnrnn_cli.vocabulary import GRU_GATES, LSTM_GATES
 
@@ -717,40 +717,17 @@ def truncated_loss(res: CellResult, arrays: dict, base_h, base_c) -> float:
 
 def gradient_check(res: CellResult, max_entries: int = 64, eps: float = 1e-6):
     """(largest relative error, where, sampled): the gradients against central
-    differences of the (truncated) loss, at most `max_entries` (seeded) entries an array."""
+    differences of the (truncated) loss (core/bptt.check_gradients)."""
     arrays = {k: np.array(v, dtype=np.float64) for k, v in res.arrays().items()}
-    base_h, base_c = res.h, res.c
-    rng = np.random.default_rng(0)
-    picked, sampled = {}, False
-    for key, param in arrays.items():
-        picked[key] = np.arange(param.size)
-        if param.size > max_entries:
-            picked[key] = rng.choice(param.size, max_entries, replace=False)
-            sampled = True
-    count = sum(len(v) for v in picked.values())
     windows = res.T if res.truncate is None else res.T * min(res.truncate, res.T)
-    worst, where = 0.0, ""
-    with progress.task(
-        "gradient check", steps=count, ops=2.0 * count * windows * 8 * res.H * (res.H + 1)
-    ) as work:
-        for key, param in arrays.items():
-            flat = param.reshape(-1)
-            for i in picked[key]:
-                saved = flat[i]
-                step = eps * max(1.0, abs(saved))
-                flat[i] = saved + step
-                up = truncated_loss(res, arrays, base_h, base_c)
-                flat[i] = saved - step
-                down = truncated_loss(res, arrays, base_h, base_c)
-                flat[i] = saved
-                numeric = (up - down) / (2 * step)
-                analytic = res.grads[key].reshape(-1)[i]
-                error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-8)
-                if error >= worst:
-                    index = np.unravel_index(int(i), param.shape)
-                    worst, where = error, f"{key}[{','.join(str(k + 1) for k in index)}]"
-                work.advance()
-    return worst, where, sampled
+    return check_gradients(
+        arrays,
+        res.grads,
+        lambda: truncated_loss(res, arrays, res.h, res.c),
+        windows * 8 * res.H * (res.H + 1),
+        max_entries,
+        eps,
+    )
 
 
 # --- one step's Jacobians ---------------------------------------------------------------
