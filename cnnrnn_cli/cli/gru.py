@@ -12,6 +12,7 @@ from cnnrnn_cli.cli.params import (
     refuse_gates_beside,
     seed_goes_with,
     seed_option,
+    unit_and_rows_options,
     within_steps,
 )
 from cnnrnn_cli.report import Report
@@ -102,21 +103,7 @@ def _gate_options(fn):
     help="The step written out, gate by gate and unit by unit (default: the formulas "
     "at step 1, the table at the last).",
 )
-@click.option(
-    "--unit",
-    type=IntParam(),
-    metavar="u",
-    default=1,
-    show_default=True,
-    help="The unit whose gates are written with the numbers substituted.",
-)
-@click.option(
-    "--steps",
-    type=IntParam(minimum=2),
-    default=12,
-    show_default=True,
-    help="Rows shown in the sequence table before it is summarised.",
-)
+@unit_and_rows_options
 def gru_step(
     reset_after, z_keeps, torch_weights, weights, random_shape, seed, tol, at_step, unit, **given
 ) -> Report:

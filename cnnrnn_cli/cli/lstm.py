@@ -12,6 +12,7 @@ from cnnrnn_cli.cli.params import (
     refuse_gates_beside,
     seed_goes_with,
     seed_option,
+    unit_and_rows_options,
     within_steps,
 )
 from cnnrnn_cli.report import Report
@@ -85,21 +86,7 @@ def _gate_options(fn):
     metavar="t",
     help="The step written out unit by unit (default: the last).",
 )
-@click.option(
-    "--unit",
-    type=IntParam(),
-    metavar="u",
-    default=1,
-    show_default=True,
-    help="The unit whose formulas are written with the numbers substituted.",
-)
-@click.option(
-    "--steps",
-    type=IntParam(minimum=2),
-    default=12,
-    show_default=True,
-    help="Rows shown in the sequence table before it is summarised.",
-)
+@unit_and_rows_options
 def lstm_step(torch_weights, weights, random_shape, seed, tol, at_step, unit, **given) -> Report:
     """One step (or --xs, a sequence) of an LSTM cell, gate by gate.
 

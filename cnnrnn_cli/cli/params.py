@@ -228,6 +228,26 @@ def _seed_type() -> IntParam:
 
 SEED = _seed_type()
 
+
+def unit_and_rows_options(fn):
+    """--unit u and --steps N of the cell-step commands (gru-step, lstm-step)."""
+    fn = click.option(
+        "--steps",
+        type=IntParam(minimum=2),
+        default=12,
+        show_default=True,
+        help="Rows shown in the sequence table before it is summarised.",
+    )(fn)
+    return click.option(
+        "--unit",
+        type=IntParam(),
+        metavar="u",
+        default=1,
+        show_default=True,
+        help="The unit whose gates are written with the numbers substituted.",
+    )(fn)
+
+
 # --seed beside --random (bptt, gru-step, lstm-step, resblock): one declaration, one text.
 seed_option = click.option(
     "--seed", type=SEED, help="Seed for --random (chosen and shown when not given)."
